@@ -1,0 +1,266 @@
+#include "sim/network.h"
+
+#include <algorithm>
+
+#include "sim/assert.h"
+#include "sim/node.h"
+#include "sim/world.h"
+
+namespace sim {
+
+Network::Network(World& world) : world_(world), rng_(world.rng("net")) {}
+
+Port Network::port(std::string_view name) {
+  auto it = port_ids_.find(name);
+  if (it != port_ids_.end()) return it->second;
+  const auto p = static_cast<Port>(port_names_.size());
+  port_names_.emplace_back(name);
+  port_ids_.emplace(std::string(name), p);
+  return p;
+}
+
+void Network::on_node_added(Node& node) {
+  const std::size_t old_n = n_;
+  const std::size_t n = old_n + 1;
+  std::vector<std::uint8_t> blocked(n * n, 0);
+  std::vector<Duration> base(n * n, -1);
+  for (std::size_t a = 0; a < old_n; ++a) {
+    for (std::size_t b = 0; b < old_n; ++b) {
+      blocked[a * n + b] = blocked_[a * old_n + b];
+      base[a * n + b] = base_[a * old_n + b];
+    }
+  }
+  blocked_ = std::move(blocked);
+  base_ = std::move(base);
+  n_ = n;
+  clogs_.emplace_back();
+  handlers_.emplace_back();
+  SIM_ASSERT(static_cast<std::size_t>(node.id()) == old_n);
+}
+
+void Network::listen(NodeId node, Port port, Handler handler) {
+  auto& hs = handlers_.at(static_cast<std::size_t>(node));
+  if (hs.size() <= port) hs.resize(port + 1);
+  hs[port] = std::move(handler);
+}
+
+void Network::unlisten(NodeId node, Port port) {
+  auto& hs = handlers_.at(static_cast<std::size_t>(node));
+  if (port < hs.size()) hs[port] = nullptr;
+}
+
+bool Network::listening(NodeId node, Port port) const {
+  const auto& hs = handlers_.at(static_cast<std::size_t>(node));
+  return port < hs.size() && hs[port] != nullptr;
+}
+
+void Network::on_crash(Node& node) { handlers_.at(static_cast<std::size_t>(node.id())).clear(); }
+
+Duration Network::base_latency(NodeId a, NodeId b) {
+  Duration& cached = base_[static_cast<std::size_t>(a) * n_ + static_cast<std::size_t>(b)];
+  if (cached < 0) {
+    const Location& la = world_.node(a).location();
+    const Location& lb = world_.node(b).location();
+    if (la.code == lb.code && la.lat == lb.lat && la.lon == lb.lon) {
+      cached = config_.same_location_latency;
+    } else {
+      const double ms = distance_km(la, lb) / config_.km_per_ms;
+      cached = std::max<Duration>(config_.latency_floor, millis(ms));
+    }
+    base_[static_cast<std::size_t>(b) * n_ + static_cast<std::size_t>(a)] = cached;
+  }
+  return cached;
+}
+
+void Network::set_link_latency(NodeId a, NodeId b, Duration base) {
+  SIM_REQUIRE(base >= 0);
+  base_[static_cast<std::size_t>(a) * n_ + static_cast<std::size_t>(b)] = base;
+  base_[static_cast<std::size_t>(b) * n_ + static_cast<std::size_t>(a)] = base;
+}
+
+Duration Network::draw_latency(NodeId src, NodeId dst) {
+  const Duration base = base_latency(src, dst);
+  const double jitter_mean = config_.jitter_fraction * static_cast<double>(base) +
+                             static_cast<double>(config_.jitter_floor);
+  Duration d = base + static_cast<Duration>(rng_.exponential(jitter_mean));
+  const Time now = world_.now();
+  for (NodeId n : {src, dst}) {
+    const Clog& c = clogs_[static_cast<std::size_t>(n)];
+    if (c.until > now) d += c.extra;
+  }
+  if (config_.reorder > 0 && rng_.bernoulli(config_.reorder)) {
+    d += rng_.uniform_int(0, config_.reorder_delay_max);
+  }
+  return d;
+}
+
+std::uint64_t Network::send(NodeId src, NodeId dst, Port port, std::string payload,
+                            Port bounce_port) {
+  SIM_REQUIRE(src >= 0 && static_cast<std::size_t>(src) < n_);
+  SIM_REQUIRE(dst >= 0 && static_cast<std::size_t>(dst) < n_);
+  SIM_REQUIRE(payload.size() <= config_.payload_bytes_max);
+  Message m;
+  m.id = next_id_++;
+  m.src = src;
+  m.dst = dst;
+  m.port = port;
+  m.bounce_port = bounce_port;
+  m.sent_at = world_.now();
+  m.payload = std::move(payload);
+  ++stats_.sent;
+  if (world_.tracing()) {
+    world_.emit(src, "net.send",
+                "to=" + world_.node(dst).name() + " port=" + port_names_[port] +
+                    " msg=" + std::to_string(m.id) + " bytes=" + std::to_string(m.payload.size()));
+  }
+  if (!reachable(src, dst)) {
+    drop(m, "partition");
+    ++stats_.dropped_partition;
+    return 0;
+  }
+  if (config_.loss > 0 && rng_.bernoulli(config_.loss)) {
+    drop(m, "loss");
+    ++stats_.dropped_loss;
+    return 0;
+  }
+  const std::uint64_t id = m.id;
+  if (config_.duplicate > 0 && rng_.bernoulli(config_.duplicate)) {
+    ++stats_.duplicated;
+    if (world_.tracing()) world_.emit(src, "net.duplicate", "msg=" + std::to_string(id));
+    schedule_delivery(m, draw_latency(src, dst));
+  }
+  const Duration latency = draw_latency(src, dst);
+  schedule_delivery(std::move(m), latency);
+  return id;
+}
+
+void Network::schedule_delivery(Message msg, Duration latency) {
+  std::uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    in_flight_[slot] = std::move(msg);
+  } else {
+    slot = static_cast<std::uint32_t>(in_flight_.size());
+    in_flight_.push_back(std::move(msg));
+  }
+  ++in_flight_count_;
+  world_.scheduler().after(latency, [this, slot] { deliver(slot); });
+}
+
+void Network::drop(const Message& m, const char* reason) {
+  if (world_.tracing()) {
+    world_.emit(m.bounced ? m.src : m.dst, "net.drop",
+                "msg=" + std::to_string(m.id) + " reason=" + reason);
+  }
+}
+
+void Network::deliver(std::uint32_t slot) {
+  Message m = std::move(in_flight_[slot]);
+  free_slots_.push_back(slot);
+  --in_flight_count_;
+  arrive(std::move(m));
+}
+
+void Network::arrive(Message m) {
+  // For a bounce the receiver is the original sender.
+  const NodeId to = m.bounced ? m.src : m.dst;
+  const NodeId from = m.bounced ? m.dst : m.src;
+  if (!reachable(from, to)) {
+    drop(m, "partition");
+    ++stats_.dropped_partition;
+    return;
+  }
+  Node& node = world_.node(to);
+  if (node.state() == Node::State::kPaused) {
+    // Held at the node until it resumes; the checks above apply again then.
+    node.deferred_.push_back([this, held = std::move(m)]() mutable { arrive(std::move(held)); });
+    return;
+  }
+  if (node.state() == Node::State::kDown) {
+    ++stats_.dropped_down;
+    drop(m, "down");
+    if (!m.bounced && m.bounce_port != kNoPort && world_.node(m.src).up()) {
+      ++stats_.bounced;
+      m.bounced = true;
+      m.port = m.bounce_port;
+      const Duration back = draw_latency(m.dst, m.src);
+      schedule_delivery(std::move(m), back);
+    }
+    return;
+  }
+  const Port port = m.port;
+  const auto& hs = handlers_[static_cast<std::size_t>(to)];
+  if (port >= hs.size() || hs[port] == nullptr) {
+    ++stats_.dropped_no_listener;
+    drop(m, "no-listener");
+    return;
+  }
+  ++stats_.delivered;
+  if (world_.tracing()) {
+    world_.emit(to, "net.deliver",
+                std::string(m.bounced ? "bounce " : "") + "from=" + world_.node(from).name() +
+                    " port=" + port_names_[port] + " msg=" + std::to_string(m.id));
+  }
+  // Copy the handler: it may replace itself (or the node may crash) while it runs.
+  Handler h = hs[port];
+  h(m);
+}
+
+void Network::block(NodeId from, NodeId to) {
+  if (from == to) return;
+  auto& b = blocked_[static_cast<std::size_t>(from) * n_ + static_cast<std::size_t>(to)];
+  if (!b) {
+    b = 1;
+    ++blocked_count_;
+  }
+}
+
+static std::string names(World& w, const std::vector<NodeId>& ids) {
+  std::string s = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) s += ",";
+    s += w.node(ids[i]).name();
+  }
+  return s + "}";
+}
+
+void Network::partition(const std::vector<NodeId>& a, const std::vector<NodeId>& b) {
+  for (NodeId x : a) {
+    for (NodeId y : b) {
+      block(x, y);
+      block(y, x);
+    }
+  }
+  world_.emit(kNoNode, "net.partition", names(world_, a) + " | " + names(world_, b));
+}
+
+void Network::partition_one_way(const std::vector<NodeId>& from, const std::vector<NodeId>& to) {
+  for (NodeId x : from) {
+    for (NodeId y : to) block(x, y);
+  }
+  world_.emit(kNoNode, "net.partition", names(world_, from) + " -> " + names(world_, to));
+}
+
+void Network::isolate(NodeId n) {
+  std::vector<NodeId> others;
+  for (std::size_t i = 0; i < n_; ++i) {
+    if (static_cast<NodeId>(i) != n) others.push_back(static_cast<NodeId>(i));
+  }
+  partition({n}, others);
+}
+
+void Network::heal() {
+  std::fill(blocked_.begin(), blocked_.end(), 0);
+  blocked_count_ = 0;
+  world_.emit(kNoNode, "net.heal", "");
+}
+
+void Network::clog(NodeId n, Duration extra, Duration length) {
+  Clog& c = clogs_.at(static_cast<std::size_t>(n));
+  c.extra = extra;
+  c.until = world_.now() + length;
+  world_.emit(n, "net.clog", "extra=" + format_duration(extra) + " for=" + format_duration(length));
+}
+
+}  // namespace sim

@@ -1,0 +1,147 @@
+// The simulated network: datagrams between nodes.
+//
+// Latency: a per-link base from the great-circle distance of the two locations (or an override),
+// plus exponential jitter drawn from the seed, so messages on one link can overtake each other.
+// Faults: loss, duplication, extra reordering delay, clogging (extra delay on all of a node's
+// links for a while), symmetric and one-way partitions, healing.
+//
+// Guarantees the tests rely on:
+// - A message is never delivered across a partition: reachability is checked when it is sent and
+//   again when it arrives (a message in flight when a partition starts is lost).
+// - With no loss and no partition, every message sent to an up node is delivered exactly once
+//   (twice if duplicated).
+// A message to a node that is down when it arrives is dropped; when the sender asked for it, a
+// bounce goes back so that RPC can fail fast ("connection refused") instead of timing out.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/event.h"
+#include "sim/rng.h"
+#include "sim/time.h"
+
+namespace sim {
+
+class Node;
+class World;
+
+using Port = std::uint32_t;
+inline constexpr Port kNoPort = UINT32_MAX;
+
+struct Message {
+  std::uint64_t id = 0;
+  NodeId src = kNoNode;
+  NodeId dst = kNoNode;
+  Port port = kNoPort;
+  Port bounce_port = kNoPort;  // where a bounce goes back, if the sender wants one
+  bool bounced = false;        // this is a bounce: `dst` (the original dst) was down
+  Time sent_at = 0;
+  std::string payload;
+};
+
+struct NetConfig {
+  Duration same_location_latency = micros(250);
+  Duration latency_floor = micros(100);
+  double km_per_ms = 100;         // light in fibre is ~200 km/ms; routes are not straight
+  double jitter_fraction = 0.05;  // mean of the exponential jitter, as a fraction of the base
+  Duration jitter_floor = micros(20);
+  double loss = 0;
+  double duplicate = 0;
+  double reorder = 0;             // chance of an extra delay that reorders a message
+  Duration reorder_delay_max = millis(50);
+  std::size_t payload_bytes_max = 32 * 1024 * 1024;
+};
+
+class Network {
+ public:
+  using Handler = std::function<void(Message&)>;
+
+  struct Stats {
+    std::uint64_t sent = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t duplicated = 0;
+    std::uint64_t dropped_partition = 0;
+    std::uint64_t dropped_loss = 0;
+    std::uint64_t dropped_down = 0;
+    std::uint64_t dropped_no_listener = 0;
+    std::uint64_t bounced = 0;
+  };
+
+  explicit Network(World& world);
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  // Ports are names interned to small numbers.
+  Port port(std::string_view name);
+  const std::string& port_name(Port p) const { return port_names_.at(p); }
+
+  // Listeners are volatile: a crash clears the node's listeners; its boot function sets them again.
+  void listen(NodeId node, Port port, Handler handler);
+  void unlisten(NodeId node, Port port);
+  bool listening(NodeId node, Port port) const;
+
+  // Sends a datagram. Returns its id (0 when dropped at once). REQUIRES: the payload is within
+  // payload_bytes_max. The sender may be down only for bounces.
+  std::uint64_t send(NodeId src, NodeId dst, Port port, std::string payload,
+                     Port bounce_port = kNoPort);
+
+  // Partitions. partition(a, b) cuts both directions between the groups; one-way cuts from->to.
+  void partition(const std::vector<NodeId>& a, const std::vector<NodeId>& b);
+  void partition_one_way(const std::vector<NodeId>& from, const std::vector<NodeId>& to);
+  // Cuts `n` off from every other node.
+  void isolate(NodeId n);
+  void heal();
+  bool reachable(NodeId from, NodeId to) const {
+    return !blocked_[static_cast<std::size_t>(from) * n_ + static_cast<std::size_t>(to)];
+  }
+  bool partitioned() const { return blocked_count_ > 0; }
+
+  // Extra delay on every message to or from `n` until now + length.
+  void clog(NodeId n, Duration extra, Duration length);
+  void set_link_latency(NodeId a, NodeId b, Duration base);
+  Duration base_latency(NodeId a, NodeId b);
+
+  NetConfig& config() { return config_; }
+  const Stats& stats() const { return stats_; }
+  std::size_t in_flight() const { return in_flight_count_; }
+
+  // Called by World.
+  void on_node_added(Node& node);
+  void on_crash(Node& node);
+
+ private:
+  struct Clog {
+    Duration extra = 0;
+    Time until = 0;
+  };
+  Duration draw_latency(NodeId src, NodeId dst);
+  void schedule_delivery(Message msg, Duration latency);
+  void deliver(std::uint32_t slot);
+  void arrive(Message m);
+  void block(NodeId from, NodeId to);
+  void drop(const Message& m, const char* reason);
+
+  World& world_;
+  Rng rng_;
+  NetConfig config_;
+  std::size_t n_ = 0;
+  std::vector<std::uint8_t> blocked_;     // n x n, [from * n + to]
+  std::size_t blocked_count_ = 0;
+  std::vector<Duration> base_;            // n x n, -1 = not computed yet
+  std::vector<Clog> clogs_;
+  std::vector<std::vector<Handler>> handlers_;  // [node][port]
+  std::map<std::string, Port, std::less<>> port_ids_;
+  std::vector<std::string> port_names_;
+  std::vector<Message> in_flight_;
+  std::vector<std::uint32_t> free_slots_;
+  std::size_t in_flight_count_ = 0;
+  std::uint64_t next_id_ = 1;
+  Stats stats_;
+};
+
+}  // namespace sim
