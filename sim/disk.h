@@ -16,7 +16,8 @@
 //   write still present (in issue order, across the disk) is cut at a sector boundary of the file
 //   drawn uniformly from its start, the 512-byte boundaries inside it and its end; the bytes
 //   before the cut become durable. Nothing else survives, so earlier pending writes can be lost
-//   while the torn prefix survives: the disk reorders writes between syncs.
+//   while the torn prefix survives: the disk reorders writes between syncs. Each crash emits a
+//   "disk.crash" trace event saying what was lost and where the tear fell.
 // - Files opened with SQLITE_OPEN_DELETEONCLOSE (SQLite's temp files) do not survive a crash.
 // - A file deleted while open stays readable and writable through its open handles (POSIX
 //   unlink semantics) and vanishes when they are gone.
@@ -55,7 +56,8 @@ class Disk {
     std::uint64_t bytes_written = 0;
     std::uint64_t crashes = 0;
     std::uint64_t writes_lost = 0;  // pending writes dropped by crashes, torn ones included
-    std::uint64_t torn_writes = 0;  // pending writes of which a crash kept a strict, non-empty prefix
+    // Pending writes of which a crash kept a strict, non-empty prefix.
+    std::uint64_t torn_writes = 0;
     std::uint64_t truncations_lost = 0;  // pending truncations dropped by crashes
   };
 
