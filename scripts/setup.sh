@@ -10,7 +10,7 @@ PKGS=(
   libspdlog-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev
   # runtime libraries of libnode108 (V8), which we unpack locally below
-  libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3
+  libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 libicu-dev python3
 )
 
 SUDO=""

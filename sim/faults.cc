@@ -243,6 +243,9 @@ Status Faults::install(const FaultPlan& plan, Time quiet_at) {
         }
       }
       for (const FaultAction& a : plan.actions()) schedule(a, "plan:" + std::to_string(a.line));
+      if (quiet_at_ != kTimeMax) {
+        world_.scheduler().at(std::max(quiet_at_, world_.now()), [this] { quiet(); });
+      }
       return Status::Ok();
     }
     case FaultPlan::Mode::kSwarm: {
@@ -308,24 +311,28 @@ void Faults::apply(const FaultAction& a, const std::string& source) {
     case FaultAction::Op::kCrash: {
       Node& n = *world_.find_node(a.a[0]);
       emit_fault(n.id(), "fault.crash", from + a.text);
+      if (!n.down()) crashed_by_us_.push_back(n.id());
       world_.crash(n);
       break;
     }
     case FaultAction::Op::kRestart: {
       Node& n = *world_.find_node(a.a[0]);
       emit_fault(n.id(), "fault.restart", from + a.text);
+      std::erase(crashed_by_us_, n.id());
       world_.restart(n);
       break;
     }
     case FaultAction::Op::kPause: {
       Node& n = *world_.find_node(a.a[0]);
       emit_fault(n.id(), "fault.pause", from + a.text);
+      if (n.up()) paused_by_us_.push_back(n.id());
       world_.pause(n);
       break;
     }
     case FaultAction::Op::kResume: {
       Node& n = *world_.find_node(a.a[0]);
       emit_fault(n.id(), "fault.resume", from + a.text);
+      std::erase(paused_by_us_, n.id());
       world_.resume(n);
       break;
     }
@@ -442,6 +449,7 @@ void Faults::quiet() {
   for (NodeId id : std::exchange(crashed_by_us_, {})) world_.restart(world_.node(id));
   for (NodeId id : std::exchange(paused_by_us_, {})) world_.resume(world_.node(id));
   sites_on_ = false;
+  torn_writes_ = false;
 }
 
 bool Faults::fire(std::string_view site, double p) {

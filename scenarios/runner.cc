@@ -1,0 +1,285 @@
+#include "scenarios/runner.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <sstream>
+
+#include "sim/faults.h"
+#include "sim/network.h"
+#include "traces/hash_sink.h"
+#include "traces/reader.h"
+#include "traces/replay.h"
+#include "traces/writer.h"
+
+#ifndef EDGESIM_VERSION
+#define EDGESIM_VERSION "0.0.0"
+#endif
+#ifndef EDGESIM_BUILD_ID
+#define EDGESIM_BUILD_ID "unknown"
+#endif
+
+namespace scenarios {
+
+namespace {
+
+std::string shell_quote(const std::string& s) {
+  bool plain = !s.empty();
+  for (char c : s) {
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/' ||
+          c == ':' || c == '=')) {
+      plain = false;
+    }
+  }
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "'";
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+std::string repro_command(const RunConfig& c) {
+  std::string cmd = "edgesim run " + shell_quote(c.scenario) + " --seed " + std::to_string(c.seed);
+  if (c.faults != "none") cmd += " --faults " + shell_quote(c.faults);
+  return cmd;
+}
+
+RunOutcome run_scenario(const RunConfig& config, const std::vector<sim::EventSink*>& sinks) {
+  RunOutcome out;
+  const ScenarioInfo* info = find_builtin(config.scenario);
+  if (info == nullptr) {
+    out.exit_code = kExitBadInput;
+    out.verdict = "error";
+    std::string names;
+    for (const auto& s : builtin_scenarios()) names += (names.empty() ? "" : ", ") + s.name;
+    out.error = "unknown scenario '" + config.scenario + "' (built in: " + names + ")";
+    return out;
+  }
+  auto plan = sim::FaultPlan::from_arg(config.faults);
+  if (!plan.ok()) {
+    out.exit_code = kExitBadInput;
+    out.verdict = "error";
+    out.error = plan.error().message;
+    return out;
+  }
+
+  sim::World world(config.seed);
+  std::unique_ptr<ScenarioRun> run = info->make();
+  run->build(world);
+
+  traces::HashSink hash;
+  world.add_sink(&hash);
+  for (sim::EventSink* s : sinks) world.add_sink(s);
+
+  std::unique_ptr<traces::TraceWriter> writer;
+  if (!config.trace_path.empty()) {
+    traces::Header header;
+    header.set_edgesim_version(EDGESIM_VERSION);
+    header.set_build_id(EDGESIM_BUILD_ID);
+    header.set_seed(config.seed);
+    (*header.mutable_options())["faults"] = config.faults;
+    header.set_scenario_name(config.scenario);
+    header.set_fault_plan(plan.value().text());
+    for (const auto& n : world.nodes()) {
+      auto* tn = header.add_nodes();
+      tn->set_id(n->id());
+      tn->set_name(n->name());
+      tn->set_location(n->location().code);
+    }
+    auto w = traces::TraceWriter::open(config.trace_path, std::move(header));
+    if (!w.ok()) {
+      out.exit_code = kExitBadInput;
+      out.verdict = "error";
+      out.error = w.error().message;
+      return out;
+    }
+    writer = std::move(w.value());
+    world.add_sink(writer.get());
+  }
+
+  world.start();
+  sim::Status installed = world.faults().install(plan.value(), info->quiet_after);
+  if (!installed.ok()) {
+    out.exit_code = kExitBadInput;
+    out.verdict = "error";
+    out.error = installed.error().message;
+    if (writer) writer->abort();
+    return out;
+  }
+  out.faults = world.faults().describe();
+  const bool ran = world.run_until(info->duration);
+  out.sim_time = world.now();
+  out.scheduler_events = world.scheduler().events_run();
+  if (!ran || world.error()) {
+    out.exit_code = kExitInternal;
+    out.verdict = "error";
+    out.error = world.error().value_or("the run stopped early");
+  } else {
+    out.properties = run->check(world);
+    out.verdict = "pass";
+    for (const auto& p : out.properties) {
+      if (p.verdict == PropertyResult::Verdict::kViolated) {
+        out.verdict = "fail";
+        out.exit_code = kExitViolated;
+      }
+    }
+    out.stats = run->stats(world);
+  }
+  out.stats["faults_fired"] = world.faults().fired();
+  out.stats["scheduler_events"] = world.scheduler().events_run();
+  out.events = hash.count();
+  out.final_hash = hash.value();
+
+  if (writer) {
+    traces::Footer footer;
+    footer.set_verdict(out.verdict);
+    footer.set_exit_code(out.exit_code);
+    for (const auto& p : out.properties) {
+      auto* fp = footer.add_properties();
+      fp->set_name(p.name);
+      fp->set_verdict(verdict_name(p.verdict));
+      fp->set_explanation(p.explanation);
+    }
+    if (!out.error.empty()) {
+      auto* fp = footer.add_properties();
+      fp->set_name("run");
+      fp->set_verdict("error");
+      fp->set_explanation(out.error);
+    }
+    for (const auto& [k, v] : out.stats) (*footer.mutable_stats())[k] = v;
+    sim::Status s = writer->finish(std::move(footer));
+    if (!s.ok()) {
+      if (out.exit_code == kExitOk) out.exit_code = kExitBadInput;
+      out.error = "cannot write trace: " + s.error().message;
+    } else {
+      out.trace_path = config.trace_path;
+    }
+  }
+  return out;
+}
+
+ReplayOutcome replay_trace(const std::string& trace_path) {
+  ReplayOutcome out;
+  auto trace = traces::read_trace(trace_path);
+  if (!trace.ok()) {
+    out.exit_code = kExitBadInput;
+    out.report = trace.error().message;
+    return out;
+  }
+  const traces::Trace& t = trace.value();
+  RunConfig config;
+  config.scenario = t.header.scenario_name();
+  config.seed = t.header.seed();
+  auto it = t.header.options().find("faults");
+  config.faults = it == t.header.options().end() ? "none" : it->second;
+  const traces::NodeNames names = traces::node_names(t.header);
+
+  traces::ReplayComparer comparer(t.events);
+  out.run = run_scenario(config, {&comparer});
+  if (out.run.exit_code == kExitBadInput) {
+    out.exit_code = kExitBadInput;
+    out.report = trace_path + ": cannot replay: " + out.run.error;
+    return out;
+  }
+  const auto& divergence = comparer.finish();
+  std::ostringstream r;
+  if (divergence) {
+    out.exit_code = kExitInternal;
+    r << trace_path << ": the replay diverged from the trace.\n" << divergence->describe(names);
+    r << "The run is not a pure function of (build, scenario, seed, options): this build differs "
+         "from "
+      << t.header.build_id() << ", or the code is nondeterministic.\n";
+    out.report = r.str();
+    return out;
+  }
+  const std::string recorded = t.footer.verdict();
+  if (recorded != out.run.verdict || t.footer.final_hash() != out.run.final_hash) {
+    out.exit_code = kExitInternal;
+    r << trace_path << ": same events, but the verdict or final hash differ (trace: " << recorded
+      << " " << hex(t.footer.final_hash()) << ", replay: " << out.run.verdict << " "
+      << hex(out.run.final_hash) << ")\n";
+    out.report = r.str();
+    return out;
+  }
+  r << "replayed " << out.run.events << " events of " << config.scenario << " seed "
+    << config.seed << ": identical; final hash " << hex(out.run.final_hash) << ", verdict "
+    << out.run.verdict << "\n";
+  out.report = r.str();
+  out.exit_code = out.run.exit_code;
+  return out;
+}
+
+DeterminismOutcome check_determinism(const RunConfig& config) {
+  DeterminismOutcome out;
+  RunConfig c = config;
+  c.trace_path.clear();
+  traces::HashSink a({.keep_hashes = true}), b({.keep_hashes = true});
+  RunOutcome ra = run_scenario(c, {&a});
+  if (ra.exit_code == kExitBadInput) {
+    out.exit_code = kExitBadInput;
+    out.report = ra.error;
+    return out;
+  }
+  RunOutcome rb = run_scenario(c, {&b});
+  auto diff = traces::compare_hash_streams(a, b);
+  out.events = ra.events;
+  out.hash = ra.final_hash;
+  if (!diff) {
+    out.report = "deterministic: two runs of " + c.scenario + " seed " + std::to_string(c.seed) +
+                 " gave the same " + std::to_string(ra.events) + " events, final hash " +
+                 hex(ra.final_hash) + "\n";
+    return out;
+  }
+  // Rerun both with rings that end just past the divergence, to show the events.
+  const std::uint64_t k = diff->index;
+  traces::HashSinkOptions ring{.ring_size = 8, .ring_stop_after = k + 1, .keep_hashes = true};
+  traces::HashSink ra2(ring), rb2(ring);
+  (void)run_scenario(c, {&ra2});
+  (void)run_scenario(c, {&rb2});
+  auto detailed = traces::compare_hash_streams(ra2, rb2);
+  out.exit_code = kExitInternal;
+  out.report = "NONDETERMINISM: two runs of the same seed differ.\n" +
+               (detailed ? detailed->describe() : diff->describe()) +
+               "Reproduce: edgesim check-determinism " + c.scenario + " --seed " +
+               std::to_string(c.seed) + (c.faults != "none" ? " --faults " + c.faults : "") + "\n";
+  return out;
+}
+
+std::string outcome_json(const RunConfig& config, const RunOutcome& o) {
+  nlohmann::json j;
+  j["scenario"] = config.scenario;
+  j["seed"] = config.seed;
+  j["faults"] = config.faults;
+  j["verdict"] = o.verdict;
+  j["exit_code"] = o.exit_code;
+  if (!o.error.empty()) j["error"] = o.error;
+  j["fault_profile"] = o.faults;
+  j["events"] = o.events;
+  j["final_hash"] = hex(o.final_hash);
+  j["sim_time_s"] = static_cast<double>(o.sim_time) / sim::kSecond;
+  nlohmann::json props = nlohmann::json::array();
+  for (const auto& p : o.properties) {
+    props.push_back({{"name", p.name}, {"verdict", verdict_name(p.verdict)},
+                     {"explanation", p.explanation}});
+  }
+  j["properties"] = props;
+  j["stats"] = o.stats;
+  if (!o.trace_path.empty()) j["trace"] = o.trace_path;
+  if (o.exit_code != kExitOk) j["repro"] = repro_command(config);
+  return j.dump();
+}
+
+}  // namespace scenarios

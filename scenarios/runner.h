@@ -1,0 +1,70 @@
+// Runs a scenario for one seed: builds the world, installs the fault plan, runs, checks, and
+// (optionally) writes a trace. Also the two self-checks of a run: replay against a trace, and the
+// determinism check (run twice, compare the hash streams).
+//
+// Exit codes (the CLI's): 0 every property holds; 1 a property was violated; 2 bad input;
+// 3 nondeterminism or an internal error.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.h"
+#include "sim/event.h"
+
+namespace scenarios {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitViolated = 1;
+inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitInternal = 3;
+
+struct RunConfig {
+  std::string scenario;
+  std::uint64_t seed = 1;
+  std::string faults = "none";  // none | swarm | plan file | plan text
+  std::string trace_path;       // empty: no trace file
+};
+
+struct RunOutcome {
+  int exit_code = kExitOk;
+  std::string verdict;  // "pass", "fail", "error"
+  std::string error;    // for exit codes 2 and 3
+  std::vector<PropertyResult> properties;
+  std::map<std::string, std::uint64_t> stats;
+  std::string faults;   // what the fault plan was, in words (the swarm draw, or the plan)
+  std::uint64_t events = 0;
+  std::uint64_t final_hash = 0;
+  sim::Time sim_time = 0;
+  std::uint64_t scheduler_events = 0;
+  std::string trace_path;  // set when a trace was written
+};
+
+// The one command that reproduces a run.
+std::string repro_command(const RunConfig& config);
+
+// Runs one seed. Extra sinks see every event (after the built-in hash sink).
+RunOutcome run_scenario(const RunConfig& config, const std::vector<sim::EventSink*>& sinks = {});
+
+struct ReplayOutcome {
+  int exit_code = kExitOk;
+  std::string report;  // what matched, or the first divergence with the events around it
+  RunOutcome run;
+};
+// Re-runs the run recorded in `trace_path` and compares it event by event.
+ReplayOutcome replay_trace(const std::string& trace_path);
+
+struct DeterminismOutcome {
+  int exit_code = kExitOk;
+  std::string report;
+  std::uint64_t events = 0;
+  std::uint64_t hash = 0;
+};
+DeterminismOutcome check_determinism(const RunConfig& config);
+
+// One JSON object per run, for --json and sweeps.
+std::string outcome_json(const RunConfig& config, const RunOutcome& outcome);
+
+}  // namespace scenarios
