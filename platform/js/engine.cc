@@ -1,0 +1,119 @@
+#include "platform/js/engine.h"
+
+#include <unicode/locid.h>
+#include <unicode/timezone.h>
+#include <v8-context.h>
+#include <v8-initialization.h>
+#include <v8-isolate.h>
+#include <v8-local-handle.h>
+#include <v8-primitive.h>
+#include <v8-script.h>
+#include <v8-snapshot.h>
+#include <v8.h>
+
+#include <cstdio>
+#include <string>
+
+#include "platform/js/sim_platform.h"
+#include "platform/js/watchdog.h"
+#include "sim/assert.h"
+
+namespace js {
+
+extern const char kPreludeSource[];
+
+namespace {
+Engine* g_engine = nullptr;  // the process's V8; see the header for why it is a singleton
+
+// Runs the prelude in `context`. Returns "" or an error text.
+std::string run_prelude(v8::Isolate* isolate, v8::Local<v8::Context> context) {
+  v8::TryCatch tc(isolate);
+  v8::Local<v8::String> source = v8::String::NewFromUtf8(isolate, kPreludeSource).ToLocalChecked();
+  v8::ScriptOrigin origin(isolate, v8::String::NewFromUtf8Literal(isolate, "edgesim:prelude"));
+  v8::Local<v8::Script> script;
+  if (!v8::Script::Compile(context, source, &origin).ToLocal(&script) ||
+      script->Run(context).IsEmpty()) {
+    v8::String::Utf8Value text(isolate, tc.Exception());
+    std::string where;
+    if (!tc.Message().IsEmpty()) {
+      where =
+          "prelude.js:" + std::to_string(tc.Message()->GetLineNumber(context).FromMaybe(0)) + ": ";
+    }
+    return where + (*text != nullptr ? *text : "unknown error");
+  }
+  return "";
+}
+}  // namespace
+
+struct Engine::Blob {
+  v8::StartupData data{nullptr, 0};
+};
+
+void Engine::init(const EngineOptions& options) {
+  if (g_engine != nullptr) return;
+  g_engine = new Engine();
+  g_engine->start(options);
+}
+
+bool Engine::initialized() { return g_engine != nullptr; }
+
+Engine& Engine::get() {
+  SIM_REQUIRE(g_engine != nullptr);
+  return *g_engine;
+}
+
+const void* Engine::snapshot_blob() const {
+  return blob_ != nullptr && blob_->data.data != nullptr ? &blob_->data : nullptr;
+}
+
+void Engine::start(const EngineOptions& options) {
+  // What JS sees of the host: nothing. Pin the time zone and locale before any isolate exists
+  // (V8 reads ICU's defaults when it builds an isolate's date cache and Intl objects).
+  icu::TimeZone::adoptDefault(icu::TimeZone::createTimeZone("UTC"));
+  UErrorCode status = U_ZERO_ERROR;
+  icu::Locale::setDefault(icu::Locale("en", "US"), status);
+  SIM_ASSERT(U_SUCCESS(status));
+
+  std::string flags =
+      "--predictable --single-threaded --random-seed=" + std::to_string(kRandomSeed) +
+      " --hash-seed=" + std::to_string(kHashSeed);
+  if (!options.extra_flags.empty()) flags += " " + options.extra_flags;
+  v8::V8::SetFlagsFromString(flags.c_str(), flags.size());
+
+  platform_ = new SimPlatform();
+  v8::V8::InitializePlatform(platform_);
+  SIM_ASSERT(v8::V8::Initialize());
+  watchdog_ = new Watchdog();
+  blob_ = new Blob();
+  if (options.snapshot) build_snapshot();
+}
+
+void Engine::build_snapshot() {
+  v8::SnapshotCreator creator;
+  v8::Isolate* isolate = creator.GetIsolate();
+  {
+    v8::HandleScope hs(isolate);
+    v8::Local<v8::Context> context = v8::Context::New(isolate);
+    v8::Context::Scope cs(context);
+    snapshot_error_ = run_prelude(isolate, context);
+    if (snapshot_error_.empty()) creator.SetDefaultContext(context);
+  }
+  if (!snapshot_error_.empty()) {
+    // SnapshotCreator insists on a blob being made before it is destroyed.
+    std::fprintf(stderr, "edgesim: no JS startup snapshot: %s\n", snapshot_error_.c_str());
+    v8::StartupData unused = creator.CreateBlob(v8::SnapshotCreator::FunctionCodeHandling::kClear);
+    delete[] unused.data;
+    return;
+  }
+  blob_->data = creator.CreateBlob(v8::SnapshotCreator::FunctionCodeHandling::kKeep);
+  if (blob_->data.data == nullptr || !blob_->data.CanBeRehashed()) {
+    snapshot_error_ = "CreateBlob failed";
+  }
+}
+
+// For isolate.cc: runs the prelude in a fresh context (the no-snapshot path).
+std::string run_prelude_in(v8::Isolate* isolate, v8::Local<v8::Context> context) {
+  return run_prelude(isolate, context);
+}
+
+}  // namespace js

@@ -1,0 +1,56 @@
+// Engine: V8 itself, initialized once per process (V8 cannot be initialized twice), shared by all
+// Worlds and isolates of the process. Holds the SimPlatform, the startup snapshot with the JS
+// prelude, and the CPU watchdog.
+//
+// Call Engine::init() once before creating any js::Isolate (tests do it in main or a fixture;
+// repeated calls are no-ops). Never torn down: V8 cannot be re-initialized after disposal.
+//
+// Fixed for the process, so every run sees the same: V8 flags (--predictable, --single-threaded,
+// constant --random-seed and --hash-seed), the time zone (UTC) and the locale (en-US) of JS.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace js {
+
+class SimPlatform;
+class Watchdog;
+
+struct EngineOptions {
+  // Build a startup snapshot holding the prelude at init, and start isolates from it.
+  bool snapshot = true;
+  // Extra V8 flags (tests and benchmarks only), appended after the fixed ones.
+  std::string extra_flags;
+};
+
+class Engine {
+ public:
+  // Idempotent; the first call's options win.
+  static void init(const EngineOptions& options = {});
+  static bool initialized();
+  // REQUIRES: initialized().
+  static Engine& get();
+
+  SimPlatform& platform() { return *platform_; }
+  Watchdog& watchdog() { return *watchdog_; }
+  // The startup snapshot (nullptr when disabled or when creating it failed).
+  const void* snapshot_blob() const;
+  const std::string& snapshot_error() const { return snapshot_error_; }
+
+  static constexpr int kRandomSeed = 20260101;
+  static constexpr std::uint64_t kHashSeed = 0x5eed5eedULL;
+
+ private:
+  Engine() = default;
+  void start(const EngineOptions& options);
+  void build_snapshot();
+
+  SimPlatform* platform_ = nullptr;  // leaked on purpose: V8 may use it until exit
+  Watchdog* watchdog_ = nullptr;
+  struct Blob;
+  Blob* blob_ = nullptr;
+  std::string snapshot_error_;
+};
+
+}  // namespace js

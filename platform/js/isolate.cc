@@ -1,0 +1,906 @@
+#include "platform/js/isolate.h"
+
+#include <v8-array-buffer.h>
+#include <v8-container.h>
+#include <v8-context.h>
+#include <v8-exception.h>
+#include <v8-external.h>
+#include <v8-function.h>
+#include <v8-initialization.h>
+#include <v8-isolate.h>
+#include <v8-local-handle.h>
+#include <v8-message.h>
+#include <v8-microtask-queue.h>
+#include <v8-persistent-handle.h>
+#include <v8-primitive.h>
+#include <v8-promise.h>
+#include <v8-script.h>
+#include <v8-snapshot.h>
+#include <v8-statistics.h>
+#include <v8-template.h>
+#include <v8-typed-array.h>
+#include <v8-value-serializer.h>
+#include <v8.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "platform/js/engine.h"
+#include "platform/js/sim_platform.h"
+#include "platform/js/watchdog.h"
+#include "sim/assert.h"
+#include "sim/world.h"
+
+namespace js {
+
+std::string run_prelude_in(v8::Isolate* isolate, v8::Local<v8::Context> context);
+
+const char* run_outcome_name(RunOutcome outcome) {
+  switch (outcome) {
+    case RunOutcome::kOk:
+      return "ok";
+    case RunOutcome::kCpuExceeded:
+      return "exceeded CPU limit";
+    case RunOutcome::kHeapExceeded:
+      return "exceeded memory limit";
+  }
+  return "?";
+}
+
+namespace {
+
+// Built-in modules that every Worker may import.
+const char kCloudflareWorkers[] = R"js(
+export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
+export class WorkerEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
+export class WorkflowEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
+export const env = {};
+)js";
+const char kCloudflareWorkflows[] = R"js(
+export class NonRetryableError extends Error {
+  constructor(message, name = 'NonRetryableError') { super(message); this.name = name; }
+}
+)js";
+
+// Heap room granted past the limit so that a terminated run can unwind.
+constexpr std::size_t kHeapUnwindBytes = 32u << 20;
+
+std::string to_utf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
+  if (value.IsEmpty()) return "";
+  v8::String::Utf8Value text(isolate, value);
+  return *text != nullptr ? std::string(*text, static_cast<std::size_t>(text.length())) : "";
+}
+
+v8::Local<v8::String> str(v8::Isolate* isolate, std::string_view s) {
+  return v8::String::NewFromUtf8(isolate, s.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(s.size()))
+      .ToLocalChecked();
+}
+
+// The bytes of an ArrayBufferView (or ArrayBuffer).
+std::string_view bytes_of(v8::Local<v8::Value> value) {
+  if (value->IsArrayBufferView()) {
+    auto view = value.As<v8::ArrayBufferView>();
+    const char* base = static_cast<const char*>(view->Buffer()->Data());
+    if (base == nullptr) return {};
+    return {base + view->ByteOffset(), view->ByteLength()};
+  }
+  if (value->IsArrayBuffer()) {
+    auto buf = value.As<v8::ArrayBuffer>();
+    return {static_cast<const char*>(buf->Data()), buf->ByteLength()};
+  }
+  return {};
+}
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n;
+    std::uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      n = 1;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // truncated sequence
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// "src/a.js" + "./b.js" -> "src/b.js"; "src/a.js" + "../c.mjs" -> "c.mjs". Returns "" when the
+// path climbs above the root.
+std::string join_path(std::string_view referrer, std::string_view specifier) {
+  std::vector<std::string> parts;
+  auto push_all = [&parts](std::string_view p) {
+    std::size_t start = 0;
+    while (start <= p.size()) {
+      std::size_t end = p.find('/', start);
+      if (end == std::string_view::npos) end = p.size();
+      parts.emplace_back(p.substr(start, end - start));
+      start = end + 1;
+    }
+  };
+  if (!specifier.starts_with('/')) {
+    const std::size_t slash = referrer.rfind('/');
+    if (slash != std::string_view::npos) push_all(referrer.substr(0, slash));
+  }
+  push_all(specifier);
+  std::vector<std::string> out;
+  for (auto& p : parts) {
+    if (p.empty() || p == ".") continue;
+    if (p == "..") {
+      if (out.empty()) return "";
+      out.pop_back();
+      continue;
+    }
+    out.push_back(std::move(p));
+  }
+  std::string joined;
+  for (const auto& p : out) {
+    if (!joined.empty()) joined += '/';
+    joined += p;
+  }
+  return joined;
+}
+
+// Something a run did that reaches the world; applied after the run returns normally.
+struct Effect {
+  enum class Kind { kConsole, kSetTimer, kClearTimer, kResponse, kException, kUncaught };
+  Kind kind = Kind::kConsole;
+  std::uint64_t id = 0;  // timer or invocation
+  sim::Duration delay = 0;
+  std::string a;  // console level, message, or where
+  std::string b;  // console text, stack, or message
+  std::string c;  // stack
+  runtime::HttpResponse response;
+};
+
+Effect make_effect(Effect::Kind kind, std::uint64_t id, sim::Duration delay, std::string a,
+                   std::string b, std::string c) {
+  Effect e;
+  e.kind = kind;
+  e.id = id;
+  e.delay = delay;
+  e.a = std::move(a);
+  e.b = std::move(b);
+  e.c = std::move(c);
+  return e;
+}
+
+}  // namespace
+
+class Isolate::Impl {
+ public:
+  Impl(const sim::World& world, IsolateConfig config, sim::Rng rng, IsolateHost* host)
+      : world_(world), config_(std::move(config)), rng_(rng), host_(host) {}
+  ~Impl();
+
+  bool create();
+  sim::Status load(const ModuleMap& modules, std::string_view main, RunOutcome* outcome);
+  RunOutcome fetch(std::uint64_t invocation, const runtime::HttpRequest& request);
+  RunOutcome fire_timer(std::uint64_t timer_id);
+  sim::Result<std::string> eval(std::string_view source, RunOutcome* outcome);
+
+  bool dead() const { return dead_; }
+  bool from_snapshot() const { return from_snapshot_; }
+  const IsolateConfig& config() const { return config_; }
+  std::size_t heap_used_bytes() const {
+    v8::HeapStatistics stats;
+    isolate_->GetHeapStatistics(&stats);
+    return stats.used_heap_size();
+  }
+  const std::string& create_error() const { return create_error_; }
+
+ private:
+  struct ModuleRecord {
+    std::string path;
+    v8::Global<v8::Module> module;
+  };
+  struct Rejection {
+    v8::Global<v8::Promise> promise;
+    std::string message;
+    std::string stack;
+  };
+
+  // One entry into JS; see the header. `body` runs inside the isolate and context scopes.
+  template <typename Body>
+  RunOutcome run(Body&& body);
+  void set_stack_limit();
+  bool install_natives(v8::Local<v8::Context> context);
+
+  // Modules.
+  std::string resolve(std::string_view referrer, std::string_view specifier) const;
+  sim::Status compile_module(v8::Local<v8::Context> context, const std::string& path);
+  ModuleRecord* find_module(v8::Local<v8::Module> module);
+  ModuleRecord* find_module(std::string_view path);
+  static v8::MaybeLocal<v8::Module> resolve_callback(v8::Local<v8::Context> context,
+                                                     v8::Local<v8::String> specifier,
+                                                     v8::Local<v8::FixedArray> assertions,
+                                                     v8::Local<v8::Module> referrer);
+  std::string describe(v8::Local<v8::Context> context, v8::Local<v8::Value> exception,
+                       v8::Local<v8::Message> message);
+
+  // V8 callbacks.
+  static std::size_t near_heap_limit(void* data, std::size_t current, std::size_t initial);
+  static void on_promise_reject(v8::PromiseRejectMessage message);
+  static Impl* from(const v8::FunctionCallbackInfo<v8::Value>& info) {
+    return static_cast<Impl*>(info.Data().As<v8::External>()->Value());
+  }
+  static void native_console(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_fill_random(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_random_bytes(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_now_ms(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_set_timer(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_clear_timer(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_respond(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_exception(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_report_error(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_utf8_encode(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_utf8_decode(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_clone(const v8::FunctionCallbackInfo<v8::Value>& info);
+
+  void flush_effects();
+
+  const sim::World& world_;
+  IsolateConfig config_;
+  sim::Rng rng_;
+  IsolateHost* host_;
+  std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
+  v8::Isolate* isolate_ = nullptr;
+  v8::Global<v8::Context> context_;
+  v8::Global<v8::Function> dispatch_fetch_;
+  v8::Global<v8::Function> fire_timer_;
+  v8::Global<v8::Object> main_namespace_;
+  std::vector<ModuleRecord> modules_;   // in compile order
+  const ModuleMap* sources_ = nullptr;  // during load() only
+  std::vector<Effect> effects_;
+  std::vector<Rejection> rejections_;
+  std::uint64_t next_timer_id_ = 1;
+  bool from_snapshot_ = false;
+  bool in_run_ = false;
+  bool heap_exceeded_ = false;
+  bool dead_ = false;
+  std::string create_error_;
+};
+
+Isolate::Impl::~Impl() {
+  if (isolate_ == nullptr) return;
+  SIM_ASSERT(!in_run_);
+  modules_.clear();
+  rejections_.clear();
+  main_namespace_.Reset();
+  dispatch_fetch_.Reset();
+  fire_timer_.Reset();
+  context_.Reset();
+  Engine::get().platform().forget(isolate_);
+  isolate_->Dispose();
+}
+
+void Isolate::Impl::set_stack_limit() {
+  // JS may use the stack below this frame down to stack_bytes minus a margin for the native
+  // frames V8 runs below its limit (throwing the RangeError, runtime calls, GC).
+  char probe = 0;
+  const auto here = reinterpret_cast<std::uintptr_t>(&probe);
+  SIM_REQUIRE(config_.stack_bytes > 2 * kStackMarginBytes);
+  isolate_->SetStackLimit(here - (config_.stack_bytes - kStackMarginBytes));
+}
+
+bool Isolate::Impl::create() {
+  Engine& engine = Engine::get();
+  allocator_.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+  v8::Isolate::CreateParams params;
+  params.array_buffer_allocator = allocator_.get();
+  params.constraints.ConfigureDefaultsFromHeapSize(0, config_.heap_bytes_max);
+  const auto* blob = static_cast<const v8::StartupData*>(engine.snapshot_blob());
+  if (config_.use_snapshot && blob != nullptr) {
+    params.snapshot_blob = const_cast<v8::StartupData*>(blob);
+    from_snapshot_ = true;
+  }
+  isolate_ = v8::Isolate::New(params);
+  isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+  isolate_->AddNearHeapLimitCallback(&Impl::near_heap_limit, this);
+  isolate_->SetPromiseRejectCallback(&Impl::on_promise_reject);
+  isolate_->SetData(0, this);
+  // Errors remember where they were thrown, so that an exception that surfaces later (a module
+  // evaluation promise) still names its file and line.
+  isolate_->SetCaptureStackTraceForUncaughtExceptions(true, 10);
+
+  ClockScope clock(&world_);
+  v8::Isolate::Scope is(isolate_);
+  set_stack_limit();
+  v8::HandleScope hs(isolate_);
+  v8::Local<v8::Context> context = v8::Context::New(isolate_);
+  v8::Context::Scope cs(context);
+  if (!from_snapshot_) {
+    create_error_ = run_prelude_in(isolate_, context);
+    if (!create_error_.empty()) return false;
+  }
+  // As in production: no eval() or new Function() in Worker code.
+  context->AllowCodeGenerationFromStrings(false);
+  context_.Reset(isolate_, context);
+  return install_natives(context);
+}
+
+bool Isolate::Impl::install_natives(v8::Local<v8::Context> context) {
+  v8::Local<v8::External> self = v8::External::New(isolate_, this);
+  v8::Local<v8::Object> natives = v8::Object::New(isolate_);
+  auto add = [&](const char* name, v8::FunctionCallback cb) {
+    v8::Local<v8::Function> fn =
+        v8::Function::New(context, cb, self, 0, v8::ConstructorBehavior::kThrow).ToLocalChecked();
+    natives->Set(context, str(isolate_, name), fn).Check();
+  };
+  add("console", &Impl::native_console);
+  add("fillRandom", &Impl::native_fill_random);
+  add("randomBytes", &Impl::native_random_bytes);
+  add("nowMs", &Impl::native_now_ms);
+  add("setTimer", &Impl::native_set_timer);
+  add("clearTimer", &Impl::native_clear_timer);
+  add("respond", &Impl::native_respond);
+  add("exception", &Impl::native_exception);
+  add("reportError", &Impl::native_report_error);
+  add("utf8Encode", &Impl::native_utf8_encode);
+  add("utf8Decode", &Impl::native_utf8_decode);
+  add("clone", &Impl::native_clone);
+
+  v8::TryCatch tc(isolate_);
+  v8::Local<v8::Value> init_fn;
+  if (!context->Global()->Get(context, str(isolate_, "__edgesim_init")).ToLocal(&init_fn) ||
+      !init_fn->IsFunction()) {
+    create_error_ = "the prelude did not define __edgesim_init";
+    return false;
+  }
+  v8::Local<v8::Value> argv[] = {natives};
+  v8::Local<v8::Value> result;
+  if (!init_fn.As<v8::Function>()->Call(context, context->Global(), 1, argv).ToLocal(&result) ||
+      !result->IsObject()) {
+    create_error_ = "prelude init failed: " + to_utf8(isolate_, tc.Exception());
+    return false;
+  }
+  auto get_fn = [&](const char* name, v8::Global<v8::Function>* out) {
+    v8::Local<v8::Value> v;
+    if (!result.As<v8::Object>()->Get(context, str(isolate_, name)).ToLocal(&v) ||
+        !v->IsFunction()) {
+      return false;
+    }
+    out->Reset(isolate_, v.As<v8::Function>());
+    return true;
+  };
+  if (!get_fn("dispatchFetch", &dispatch_fetch_) || !get_fn("fireTimer", &fire_timer_)) {
+    create_error_ = "the prelude's init returned no dispatchFetch/fireTimer";
+    return false;
+  }
+  return true;
+}
+
+template <typename Body>
+RunOutcome Isolate::Impl::run(Body&& body) {
+  SIM_REQUIRE(!dead_);
+  SIM_REQUIRE(!in_run_);
+  in_run_ = true;
+  Engine& engine = Engine::get();
+  ClockScope clock(&world_);
+  const std::uint64_t watch = engine.watchdog().arm(isolate_, config_.cpu_max);
+  {
+    v8::Isolate::Scope is(isolate_);
+    set_stack_limit();
+    v8::HandleScope hs(isolate_);
+    v8::Local<v8::Context> context = context_.Get(isolate_);
+    v8::Context::Scope cs(context);
+    body(context);
+    if (!isolate_->IsExecutionTerminating()) {
+      isolate_->PerformMicrotaskCheckpoint();
+      // V8's own tasks (GC finalization, FinalizationRegistry cleanup) run here: a point the
+      // simulation chooses, on this thread.
+      engine.platform().pump(isolate_);
+      isolate_->PerformMicrotaskCheckpoint();
+    }
+    // Rejections still unhandled now stay unhandled: report them, in rejection order.
+    for (Rejection& r : rejections_) {
+      effects_.push_back(make_effect(Effect::Kind::kUncaught, 0, 0, "unhandledrejection",
+                                     std::move(r.message), std::move(r.stack)));
+    }
+    rejections_.clear();
+  }
+  const bool cpu_fired = engine.watchdog().disarm(watch);
+  RunOutcome outcome = RunOutcome::kOk;
+  if (heap_exceeded_) {
+    outcome = RunOutcome::kHeapExceeded;
+  } else if (cpu_fired) {
+    outcome = RunOutcome::kCpuExceeded;
+  }
+  if (outcome != RunOutcome::kOk) {
+    // What the run did up to the (host-timed) termination is not a function of the seed: drop
+    // it all, and let the owner recycle the isolate so no partial state survives either.
+    dead_ = true;
+    effects_.clear();
+    isolate_->CancelTerminateExecution();
+  }
+  in_run_ = false;
+  flush_effects();
+  return outcome;
+}
+
+void Isolate::Impl::flush_effects() {
+  std::vector<Effect> effects;
+  effects.swap(effects_);
+  for (Effect& e : effects) {
+    switch (e.kind) {
+      case Effect::Kind::kConsole:
+        host_->on_console(e.a, e.b);
+        break;
+      case Effect::Kind::kSetTimer:
+        host_->on_set_timer(e.id, e.delay);
+        break;
+      case Effect::Kind::kClearTimer:
+        host_->on_clear_timer(e.id);
+        break;
+      case Effect::Kind::kResponse:
+        host_->on_response(e.id, std::move(e.response));
+        break;
+      case Effect::Kind::kException:
+        host_->on_exception(e.id, std::move(e.a), std::move(e.b));
+        break;
+      case Effect::Kind::kUncaught:
+        host_->on_uncaught(e.a, std::move(e.b), std::move(e.c));
+        break;
+    }
+  }
+}
+
+std::size_t Isolate::Impl::near_heap_limit(void* data, std::size_t current, std::size_t initial) {
+  auto* self = static_cast<Impl*>(data);
+  self->heap_exceeded_ = true;
+  self->isolate_->TerminateExecution();
+  return current + kHeapUnwindBytes;
+}
+
+void Isolate::Impl::on_promise_reject(v8::PromiseRejectMessage message) {
+  v8::Local<v8::Promise> promise = message.GetPromise();
+  v8::Isolate* isolate = promise->GetIsolate();
+  auto* self = static_cast<Impl*>(isolate->GetData(0));
+  if (self == nullptr) return;
+  switch (message.GetEvent()) {
+    case v8::kPromiseRejectWithNoHandler: {
+      v8::Local<v8::Value> value = message.GetValue();
+      std::string text = to_utf8(isolate, value);
+      std::string stack;
+      if (!value.IsEmpty() && value->IsNativeError()) {
+        v8::Local<v8::Context> context = isolate->GetCurrentContext();
+        v8::Local<v8::Value> s;
+        if (value.As<v8::Object>()->Get(context, str(isolate, "stack")).ToLocal(&s) &&
+            s->IsString()) {
+          stack = to_utf8(isolate, s);
+        }
+      }
+      self->rejections_.push_back(
+          Rejection{v8::Global<v8::Promise>(isolate, promise), std::move(text), std::move(stack)});
+      break;
+    }
+    case v8::kPromiseHandlerAddedAfterReject:
+      std::erase_if(self->rejections_, [&](const Rejection& r) { return r.promise == promise; });
+      break;
+    default:
+      break;
+  }
+}
+
+// ---- natives ---------------------------------------------------------------------------------
+
+void Isolate::Impl::native_console(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Impl* self = from(info);
+  self->effects_.push_back(make_effect(Effect::Kind::kConsole, 0, 0,
+                                       to_utf8(info.GetIsolate(), info[0]),
+                                       to_utf8(info.GetIsolate(), info[1]), {}));
+}
+
+void Isolate::Impl::native_fill_random(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Impl* self = from(info);
+  if (!info[0]->IsFloat64Array()) return;
+  auto array = info[0].As<v8::Float64Array>();
+  auto* data =
+      reinterpret_cast<double*>(static_cast<char*>(array->Buffer()->Data()) + array->ByteOffset());
+  for (std::size_t i = 0; i < array->Length(); ++i) data[i] = self->rng_.uniform01();
+}
+
+void Isolate::Impl::native_random_bytes(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Impl* self = from(info);
+  if (!info[0]->IsArrayBufferView()) return;
+  auto view = info[0].As<v8::ArrayBufferView>();
+  auto* data = static_cast<unsigned char*>(view->Buffer()->Data()) + view->ByteOffset();
+  std::size_t n = view->ByteLength();
+  for (std::size_t i = 0; i < n; i += 8) {
+    std::uint64_t r = self->rng_.next_u64();
+    for (std::size_t k = 0; k < 8 && i + k < n; ++k)
+      data[i + k] = static_cast<unsigned char>(r >> (8 * k));
+  }
+}
+
+void Isolate::Impl::native_now_ms(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Impl* self = from(info);
+  info.GetReturnValue().Set(static_cast<double>(self->world_.now()) / 1e6);
+}
+
+void Isolate::Impl::native_set_timer(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Impl* self = from(info);
+  v8::Local<v8::Context> context = info.GetIsolate()->GetCurrentContext();
+  const double delay_ms = info[0]->NumberValue(context).FromMaybe(0);
+  double id = info[1]->NumberValue(context).FromMaybe(0);
+  if (id <= 0) id = static_cast<double>(self->next_timer_id_++);
+  const double delay_ns = delay_ms > 0 ? delay_ms * 1e6 : 0;
+  self->effects_.push_back(
+      make_effect(Effect::Kind::kSetTimer, static_cast<std::uint64_t>(id),
+                  static_cast<sim::Duration>(delay_ns < 9e18 ? delay_ns : 9e18), {}, {}, {}));
+  info.GetReturnValue().Set(id);
+}
+
+void Isolate::Impl::native_clear_timer(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Impl* self = from(info);
+  v8::Local<v8::Context> context = info.GetIsolate()->GetCurrentContext();
+  const double id = info[0]->NumberValue(context).FromMaybe(0);
+  if (id > 0) {
+    self->effects_.push_back(
+        make_effect(Effect::Kind::kClearTimer, static_cast<std::uint64_t>(id), 0, {}, {}, {}));
+  }
+}
+
+void Isolate::Impl::native_respond(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Impl* self = from(info);
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  runtime::HttpResponse response;
+  const double invocation = info[0]->NumberValue(context).FromMaybe(0);
+  response.status = static_cast<int>(info[1]->Int32Value(context).FromMaybe(500));
+  if (info[2]->IsArray()) {
+    auto flat = info[2].As<v8::Array>();
+    for (std::uint32_t i = 0; i + 1 < flat->Length(); i += 2) {
+      v8::Local<v8::Value> k, v;
+      if (!flat->Get(context, i).ToLocal(&k) || !flat->Get(context, i + 1).ToLocal(&v)) return;
+      response.headers.emplace_back(to_utf8(isolate, k), to_utf8(isolate, v));
+    }
+  }
+  response.body = std::string(bytes_of(info[3]));
+  Effect& e = self->effects_.emplace_back();
+  e.kind = Effect::Kind::kResponse;
+  e.id = static_cast<std::uint64_t>(invocation);
+  e.response = std::move(response);
+}
+
+void Isolate::Impl::native_exception(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Impl* self = from(info);
+  v8::Isolate* isolate = info.GetIsolate();
+  const double invocation = info[0]->NumberValue(isolate->GetCurrentContext()).FromMaybe(0);
+  self->effects_.push_back(make_effect(Effect::Kind::kException,
+                                       static_cast<std::uint64_t>(invocation), 0,
+                                       to_utf8(isolate, info[1]), to_utf8(isolate, info[2]), {}));
+}
+
+void Isolate::Impl::native_report_error(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Impl* self = from(info);
+  v8::Isolate* isolate = info.GetIsolate();
+  self->effects_.push_back(make_effect(Effect::Kind::kUncaught, 0, 0, to_utf8(isolate, info[0]),
+                                       to_utf8(isolate, info[1]), to_utf8(isolate, info[2])));
+}
+
+void Isolate::Impl::native_utf8_encode(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::String> s;
+  if (!info[0]->ToString(isolate->GetCurrentContext()).ToLocal(&s)) return;
+  const int length = s->Utf8Length(isolate);
+  v8::Local<v8::ArrayBuffer> buffer =
+      v8::ArrayBuffer::New(isolate, static_cast<std::size_t>(length));
+  if (length > 0) {
+    s->WriteUtf8(isolate, static_cast<char*>(buffer->Data()), length, nullptr,
+                 v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
+  }
+  info.GetReturnValue().Set(v8::Uint8Array::New(buffer, 0, static_cast<std::size_t>(length)));
+}
+
+void Isolate::Impl::native_utf8_decode(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  const std::string_view bytes = bytes_of(info[0]);
+  if (info[1]->IsTrue() && !valid_utf8(bytes)) {
+    info.GetReturnValue().SetNull();
+    return;
+  }
+  v8::Local<v8::String> s;
+  if (v8::String::NewFromUtf8(isolate, bytes.data(), v8::NewStringType::kNormal,
+                              static_cast<int>(bytes.size()))
+          .ToLocal(&s)) {
+    info.GetReturnValue().Set(s);
+  }
+}
+
+void Isolate::Impl::native_clone(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::ValueSerializer serializer(isolate);
+  serializer.WriteHeader();
+  if (!serializer.WriteValue(context, info[0]).FromMaybe(false)) return;  // threw DataCloneError
+  std::pair<std::uint8_t*, std::size_t> data = serializer.Release();
+  v8::ValueDeserializer deserializer(isolate, data.first, data.second);
+  v8::Local<v8::Value> copy;
+  if (deserializer.ReadHeader(context).FromMaybe(false) &&
+      deserializer.ReadValue(context).ToLocal(&copy)) {
+    info.GetReturnValue().Set(copy);
+  }
+  std::free(data.first);
+}
+
+// ---- modules ---------------------------------------------------------------------------------
+
+std::string Isolate::Impl::resolve(std::string_view referrer, std::string_view specifier) const {
+  if (specifier == "cloudflare:workers" || specifier == "cloudflare:workflows") {
+    return std::string(specifier);
+  }
+  const bool relative =
+      specifier.starts_with("./") || specifier.starts_with("../") || specifier.starts_with("/");
+  const std::string base = relative ? join_path(referrer, specifier) : std::string(specifier);
+  if (base.empty() || sources_ == nullptr) return "";
+  for (const char* suffix : {"", ".js", ".mjs"}) {
+    std::string candidate = base + suffix;
+    if (sources_->count(candidate) != 0) return candidate;
+  }
+  return "";
+}
+
+Isolate::Impl::ModuleRecord* Isolate::Impl::find_module(v8::Local<v8::Module> module) {
+  for (ModuleRecord& r : modules_) {
+    if (r.module == module) return &r;
+  }
+  return nullptr;
+}
+
+Isolate::Impl::ModuleRecord* Isolate::Impl::find_module(std::string_view path) {
+  for (ModuleRecord& r : modules_) {
+    if (r.path == path) return &r;
+  }
+  return nullptr;
+}
+
+std::string Isolate::Impl::describe(v8::Local<v8::Context> context, v8::Local<v8::Value> exception,
+                                    v8::Local<v8::Message> message) {
+  std::string where;
+  if (message.IsEmpty() && !exception.IsEmpty()) {
+    // Not thrown in a TryCatch of ours (e.g. a rejected evaluation promise): the stack trace the
+    // error captured when it was thrown knows the place.
+    v8::Local<v8::StackTrace> trace = v8::Exception::GetStackTrace(exception);
+    if (!trace.IsEmpty() && trace->GetFrameCount() > 0) {
+      v8::Local<v8::StackFrame> top = trace->GetFrame(isolate_, 0);
+      return to_utf8(isolate_, top->GetScriptName()) + ":" + std::to_string(top->GetLineNumber()) +
+             ": " + to_utf8(isolate_, exception);
+    }
+    message = v8::Exception::CreateMessage(isolate_, exception);
+  }
+  if (!message.IsEmpty()) {
+    where = to_utf8(isolate_, message->GetScriptResourceName()) + ":" +
+            std::to_string(message->GetLineNumber(context).FromMaybe(0)) + ": ";
+  }
+  return where + to_utf8(isolate_, exception);
+}
+
+sim::Status Isolate::Impl::compile_module(v8::Local<v8::Context> context, const std::string& path) {
+  if (find_module(path) != nullptr) return sim::Status::Ok();
+  std::string_view source;
+  if (path == "cloudflare:workers") {
+    source = kCloudflareWorkers;
+  } else if (path == "cloudflare:workflows") {
+    source = kCloudflareWorkflows;
+  } else {
+    source = sources_->at(path);
+  }
+  v8::TryCatch tc(isolate_);
+  v8::ScriptOrigin origin(isolate_, str(isolate_, path), 0, 0, false, -1, v8::Local<v8::Value>(),
+                          false, false, /*is_module=*/true);
+  v8::ScriptCompiler::Source src(str(isolate_, source), origin);
+  v8::Local<v8::Module> module;
+  if (!v8::ScriptCompiler::CompileModule(isolate_, &src).ToLocal(&module)) {
+    if (tc.HasTerminated()) return sim::Error{sim::ErrorKind::kInvalid, "terminated"};
+    return sim::Error{sim::ErrorKind::kInvalid, describe(context, tc.Exception(), tc.Message())};
+  }
+  modules_.push_back(ModuleRecord{path, v8::Global<v8::Module>(isolate_, module)});
+  v8::Local<v8::FixedArray> requests = module->GetModuleRequests();
+  for (int i = 0; i < requests->Length(); ++i) {
+    auto request = requests->Get(context, i).As<v8::ModuleRequest>();
+    const std::string specifier = to_utf8(isolate_, request->GetSpecifier());
+    const std::string target = resolve(path, specifier);
+    if (target.empty()) {
+      v8::Location loc = module->SourceOffsetToLocation(request->GetSourceOffset());
+      return sim::Error{sim::ErrorKind::kInvalid, path + ":" +
+                                                      std::to_string(loc.GetLineNumber() + 1) +
+                                                      ": Error: No such module \"" + specifier +
+                                                      "\" (imported from " + path + ")"};
+    }
+    sim::Status s = compile_module(context, target);
+    if (!s.ok()) return s;
+  }
+  return sim::Status::Ok();
+}
+
+v8::MaybeLocal<v8::Module> Isolate::Impl::resolve_callback(v8::Local<v8::Context> context,
+                                                           v8::Local<v8::String> specifier,
+                                                           v8::Local<v8::FixedArray> assertions,
+                                                           v8::Local<v8::Module> referrer) {
+  v8::Isolate* isolate = context->GetIsolate();
+  auto* self = static_cast<Impl*>(isolate->GetData(0));
+  ModuleRecord* from = self->find_module(referrer);
+  const std::string spec = to_utf8(isolate, specifier);
+  ModuleRecord* to = from != nullptr ? self->find_module(self->resolve(from->path, spec)) : nullptr;
+  if (to == nullptr) {
+    isolate->ThrowException(v8::Exception::Error(str(isolate, "No such module \"" + spec + "\"")));
+    return {};
+  }
+  return to->module.Get(isolate);
+}
+
+sim::Status Isolate::Impl::load(const ModuleMap& modules, std::string_view main,
+                                RunOutcome* outcome) {
+  if (modules.count(std::string(main)) == 0) {
+    if (outcome != nullptr) *outcome = RunOutcome::kOk;
+    return sim::Error{sim::ErrorKind::kInvalid,
+                      "main module \"" + std::string(main) + "\" is not among the modules"};
+  }
+  sim::Status status;
+  sources_ = &modules;
+  const RunOutcome o = run([&](v8::Local<v8::Context> context) {
+    status = compile_module(context, std::string(main));
+    if (!status.ok()) return;
+    v8::Local<v8::Module> module = find_module(main)->module.Get(isolate_);
+    v8::TryCatch tc(isolate_);
+    if (!module->InstantiateModule(context, &Impl::resolve_callback).FromMaybe(false)) {
+      status =
+          sim::Error{sim::ErrorKind::kInvalid, describe(context, tc.Exception(), tc.Message())};
+      return;
+    }
+    v8::Local<v8::Value> result;
+    if (!module->Evaluate(context).ToLocal(&result)) {
+      if (!tc.HasTerminated()) {
+        status =
+            sim::Error{sim::ErrorKind::kInvalid, describe(context, tc.Exception(), tc.Message())};
+      }
+      return;
+    }
+    isolate_->PerformMicrotaskCheckpoint();
+    if (module->GetStatus() == v8::Module::kErrored) {
+      v8::Local<v8::Value> exception = module->GetException();
+      status = sim::Error{sim::ErrorKind::kInvalid, describe(context, exception, {})};
+      // The evaluation promise rejected too; that is this error, not an unhandled one.
+      rejections_.clear();
+      return;
+    }
+    if (result->IsPromise() &&
+        result.As<v8::Promise>()->State() == v8::Promise::PromiseState::kPending) {
+      status = sim::Error{sim::ErrorKind::kInvalid,
+                          std::string(main) + ": top-level await did not settle while loading"};
+      return;
+    }
+    main_namespace_.Reset(isolate_, module->GetModuleNamespace().As<v8::Object>());
+  });
+  sources_ = nullptr;
+  if (outcome != nullptr) *outcome = o;
+  if (o != RunOutcome::kOk) {
+    return sim::Error{sim::ErrorKind::kOverloaded,
+                      std::string("loading the worker ") + run_outcome_name(o)};
+  }
+  return status;
+}
+
+RunOutcome Isolate::Impl::fetch(std::uint64_t invocation, const runtime::HttpRequest& request) {
+  SIM_REQUIRE(!main_namespace_.IsEmpty());
+  return run([&](v8::Local<v8::Context> context) {
+    v8::Local<v8::Array> flat =
+        v8::Array::New(isolate_, static_cast<int>(2 * request.headers.size()));
+    std::uint32_t i = 0;
+    for (const auto& [name, value] : request.headers) {
+      flat->Set(context, i++, str(isolate_, name)).Check();
+      flat->Set(context, i++, str(isolate_, value)).Check();
+    }
+    v8::Local<v8::Value> body = v8::Null(isolate_);
+    if (!request.body.empty()) {
+      v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate_, request.body.size());
+      std::memcpy(buffer->Data(), request.body.data(), request.body.size());
+      body = v8::Uint8Array::New(buffer, 0, request.body.size());
+    }
+    v8::Local<v8::Value> argv[] = {
+        v8::Number::New(isolate_, static_cast<double>(invocation)),
+        main_namespace_.Get(isolate_),
+        str(isolate_, request.method),
+        str(isolate_, request.url),
+        flat,
+        body,
+    };
+    v8::TryCatch tc(isolate_);
+    // dispatchFetch catches everything it can; what escapes is a termination.
+    v8::MaybeLocal<v8::Value> ignored =
+        dispatch_fetch_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 6, argv);
+    (void)ignored;
+  });
+}
+
+RunOutcome Isolate::Impl::fire_timer(std::uint64_t timer_id) {
+  return run([&](v8::Local<v8::Context> context) {
+    v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(timer_id))};
+    v8::TryCatch tc(isolate_);
+    v8::MaybeLocal<v8::Value> ignored =
+        fire_timer_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 1, argv);
+    (void)ignored;
+  });
+}
+
+sim::Result<std::string> Isolate::Impl::eval(std::string_view source, RunOutcome* outcome) {
+  sim::Result<std::string> result = std::string();
+  const RunOutcome o = run([&](v8::Local<v8::Context> context) {
+    v8::TryCatch tc(isolate_);
+    v8::ScriptOrigin origin(isolate_, str(isolate_, "eval.js"));
+    v8::Local<v8::Script> script;
+    v8::Local<v8::Value> value;
+    if (!v8::Script::Compile(context, str(isolate_, source), &origin).ToLocal(&script) ||
+        !script->Run(context).ToLocal(&value)) {
+      result = sim::Error{sim::ErrorKind::kRemote,
+                          tc.HasTerminated() ? "terminated" : to_utf8(isolate_, tc.Exception())};
+      return;
+    }
+    result = to_utf8(isolate_, value);
+  });
+  if (outcome != nullptr) *outcome = o;
+  if (o != RunOutcome::kOk) return sim::Error{sim::ErrorKind::kOverloaded, run_outcome_name(o)};
+  return result;
+}
+
+// ---- Isolate ---------------------------------------------------------------------------------
+
+std::unique_ptr<Isolate> Isolate::create(const sim::World& world, IsolateConfig config,
+                                         sim::Rng rng, IsolateHost* host) {
+  SIM_REQUIRE(Engine::initialized());
+  SIM_REQUIRE(host != nullptr);
+  auto impl = std::make_unique<Impl>(world, std::move(config), rng, host);
+  if (!impl->create()) {
+    // The prelude is ours: failing to set it up is a bug here, not in user code.
+    std::fprintf(stderr, "edgesim: creating an isolate failed: %s\n", impl->create_error().c_str());
+    SIM_ASSERT(false);
+  }
+  return std::unique_ptr<Isolate>(new Isolate(std::move(impl)));
+}
+
+Isolate::Isolate(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Isolate::~Isolate() = default;
+
+sim::Status Isolate::load(const ModuleMap& modules, std::string_view main, RunOutcome* outcome) {
+  return impl_->load(modules, main, outcome);
+}
+RunOutcome Isolate::fetch(std::uint64_t invocation, const runtime::HttpRequest& request) {
+  return impl_->fetch(invocation, request);
+}
+RunOutcome Isolate::fire_timer(std::uint64_t timer_id) { return impl_->fire_timer(timer_id); }
+sim::Result<std::string> Isolate::eval(std::string_view source, RunOutcome* outcome) {
+  return impl_->eval(source, outcome);
+}
+bool Isolate::dead() const { return impl_->dead(); }
+bool Isolate::from_snapshot() const { return impl_->from_snapshot(); }
+const IsolateConfig& Isolate::config() const { return impl_->config(); }
+std::size_t Isolate::heap_used_bytes() const { return impl_->heap_used_bytes(); }
+
+}  // namespace js

@@ -1,0 +1,84 @@
+#include "platform/js/watchdog.h"
+
+#include <v8-isolate.h>
+
+#include <algorithm>
+#include <chrono>  // lint: allow-thread (the watcher waits in host time)
+
+#include "sim/assert.h"
+
+namespace js {
+
+namespace {
+std::int64_t cpu_ns(clockid_t clock) {
+  timespec ts{};
+  if (::clock_gettime(clock, &ts) != 0) return 0;  // lint: allow-wall-clock (CPU limit)
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+}  // namespace
+
+Watchdog::Watchdog() : thread_([this] { watch(); }) {}  // lint: allow-thread
+
+Watchdog::~Watchdog() {
+  {
+    std::lock_guard lock(mu_);  // lint: allow-thread
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+std::uint64_t Watchdog::arm(v8::Isolate* isolate, std::int64_t cpu_budget_ns) {
+  SIM_REQUIRE(cpu_budget_ns > 0);
+  // Cached per thread: pthread_getcpuclockid is cheap but not free.
+  thread_local clockid_t clock = [] {  // lint: allow-thread
+    clockid_t c{};
+    SIM_ASSERT(::pthread_getcpuclockid(::pthread_self(), &c) == 0);
+    return c;
+  }();
+  bool wake = false;
+  std::uint64_t token;
+  {
+    std::lock_guard lock(mu_);  // lint: allow-thread
+    token = next_token_++;
+    armed_.emplace(token, Armed{isolate, clock, cpu_budget_ns});
+    wake = idle_;
+  }
+  if (wake) cv_.notify_one();
+  return token;
+}
+
+bool Watchdog::disarm(std::uint64_t token) {
+  std::lock_guard lock(mu_);  // lint: allow-thread
+  auto it = armed_.find(token);
+  if (it == armed_.end()) return false;
+  const bool fired = it->second.fired;
+  armed_.erase(it);
+  return fired;
+}
+
+void Watchdog::watch() {
+  std::unique_lock lock(mu_);  // lint: allow-thread
+  while (!stop_) {
+    if (armed_.empty()) {
+      idle_ = true;
+      cv_.wait(lock);
+      idle_ = false;
+      continue;
+    }
+    std::int64_t poll_ns = 1'000'000;
+    for (auto& [token, a] : armed_) {
+      const std::int64_t now = cpu_ns(a.clock);
+      if (a.start_ns < 0) a.start_ns = now;
+      if (!a.fired && now - a.start_ns > a.budget_ns) {
+        a.isolate->TerminateExecution();
+        a.fired = true;
+        ++fired_total_;
+      }
+      poll_ns = std::min(poll_ns, std::max<std::int64_t>(a.budget_ns / 10, 100'000));
+    }
+    cv_.wait_for(lock, std::chrono::nanoseconds(poll_ns));  // lint: allow-thread
+  }
+}
+
+}  // namespace js
