@@ -34,7 +34,12 @@ class StackPool {
 struct PooledStack {
   StackPool* pool;
   std::size_t size;
-  boost::context::stack_context allocate() { return pool->allocate(size); }
+  boost::context::stack_context* out = nullptr;  // receives the stack's bounds (for ASan)
+  boost::context::stack_context allocate() {
+    boost::context::stack_context sc = pool->allocate(size);
+    if (out != nullptr) *out = sc;
+    return sc;
+  }
   void deallocate(boost::context::stack_context& sc) noexcept { pool->deallocate(sc); }
 };
 

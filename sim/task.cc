@@ -8,6 +8,23 @@
 
 namespace sim {
 
+#if defined(__SANITIZE_ADDRESS__)
+extern "C" {
+void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, std::size_t size);
+void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old,
+                                     std::size_t* size_old);
+}
+void fiber_switch_begin(void** save, const void* bottom, std::size_t size) {
+  __sanitizer_start_switch_fiber(save, bottom, size);
+}
+void fiber_switch_end(void* save, const void** bottom, std::size_t* size) {
+  __sanitizer_finish_switch_fiber(save, bottom, size);
+}
+#else
+void fiber_switch_begin(void**, const void*, std::size_t) {}
+void fiber_switch_end(void*, const void**, std::size_t*) {}
+#endif
+
 Task::Task(World* world, Node* node, std::string name, Body body, TaskRef ref,
            std::uint64_t serial)
     : world_(world), node_(node), name_(std::move(name)), body_(std::move(body)), ref_(ref),
@@ -18,6 +35,7 @@ Task::~Task() = default;
 Time Task::now() const { return world_->now(); }
 
 void Task::entry() {
+  fiber_switch_end(nullptr, &caller_stack_bottom_, &caller_stack_size_);
   try {
     if (!cancelled_) body_(*this);
   } catch (const TaskCancelled&) {
@@ -31,9 +49,16 @@ void Task::entry() {
   }
   body_ = nullptr;
   state_ = State::kDone;
+  // The fiber ends with the switch back to its caller (nullptr: this stack is going away).
+  fiber_switch_begin(nullptr, caller_stack_bottom_, caller_stack_size_);
 }
 
-void Task::switch_out() { caller_ = std::move(caller_).resume(); }
+void Task::switch_out() {
+  void* fake = nullptr;
+  fiber_switch_begin(&fake, caller_stack_bottom_, caller_stack_size_);
+  caller_ = std::move(caller_).resume();
+  fiber_switch_end(fake, &caller_stack_bottom_, &caller_stack_size_);
+}
 
 WakeToken Task::prepare_wait() { return WakeToken{ref_, wait_gen_}; }
 

@@ -97,6 +97,10 @@ class Task {
   EventId timer_ = 0;
   bool cancelled_ = false;
   std::vector<WakeToken> joiners_;
+  // Stack bounds, for telling AddressSanitizer about fiber switches.
+  boost::context::stack_context stack_{};
+  const void* caller_stack_bottom_ = nullptr;
+  std::size_t caller_stack_size_ = 0;
 };
 
 }  // namespace sim

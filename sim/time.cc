@@ -26,7 +26,7 @@ std::string format_time(Time t) {
   char buf[48];
   const char* sign = t < 0 ? "-" : "";
   std::uint64_t a = t < 0 ? static_cast<std::uint64_t>(-(t + 1)) + 1 : static_cast<std::uint64_t>(t);
-  std::snprintf(buf, sizeof buf, "%s%5llu.%06llus", sign,
+  std::snprintf(buf, sizeof buf, "%s%llu.%06llus", sign,
                 static_cast<unsigned long long>(a / kSecond),
                 static_cast<unsigned long long>((a % kSecond) / kMicrosecond));
   return buf;

@@ -24,7 +24,7 @@ constexpr Duration seconds(double s) { return static_cast<Duration>(s * kSecond)
 
 // "12.500s", "3.250ms", "17us": short, exact enough for humans; traces keep raw nanoseconds.
 std::string format_duration(Duration d);
-// Fixed-width seconds with microsecond precision: "  12.500000s". Sorts as text.
+// Seconds with microsecond precision: "12.500000s".
 std::string format_time(Time t);
 // Parses "12.5s", "200ms", "30us", "10ns", "2m", "1h". Returns false on bad input.
 bool parse_duration(std::string_view text, Duration* out);
