@@ -45,4 +45,5 @@ if [ ! -f "$V8_PREFIX/.complete" ]; then
   test -n "$(ls "$V8_PREFIX"/usr/lib/x86_64-linux-gnu/libnode.so.* 2>/dev/null)"
   touch "$V8_PREFIX/.complete"
 fi
+bash scripts/npm_deps.sh  # esbuild and hono into .deps/npm, for the bundled-Worker tests
 echo "setup: ok"

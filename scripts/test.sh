@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds edgesim and runs every test: the Release build with everything (V8 included), then a
+# Debug build with AddressSanitizer and UndefinedBehaviorSanitizer of the layers below the
+# platform (V8 itself is not sanitized). Installs what is missing first (scripts/setup.sh).
+#   bash scripts/test.sh            both builds
+#   bash scripts/test.sh --release  the Release build only (faster, for a quick local check)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=$(nproc)
+
+bash scripts/setup.sh
+
+echo "== Release build"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$JOBS"
+ctest --test-dir build --output-on-failure -j"$JOBS"
+
+if [ "${1:-}" != "--release" ]; then
+  echo "== Debug build with ASan + UBSan (kernel, traces, scenarios, tools)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDGESIM_PLATFORM=OFF >/dev/null
+  cmake --build build-asan -j"$JOBS"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j"$JOBS"
+fi
