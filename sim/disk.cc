@@ -477,6 +477,11 @@ Disk::Disk(Node& node, Rng rng) : node_(node), impl_(std::make_shared<Impl>(this
   vfs.xCurrentTimeInt64 = vfs_current_time_int64;
   const int rc = sqlite3_vfs_register(&vfs, /*makeDflt=*/0);
   SIM_ASSERT(rc == SQLITE_OK);
+  // SQLite's own PRNG (journal nonces, temp names) is process-wide and would seed itself from the
+  // default VFS, i.e. /dev/urandom. Seed it from this disk's stream so file bytes are a function
+  // of the seed too. Disks are created in a deterministic order, so reseeding here is too.
+  sqlite3_test_control(SQLITE_TESTCTRL_PRNG_SEED,
+                       static_cast<int>(impl_->rng.next_u64() & 0x7fffffff), nullptr);
 }
 
 Disk::~Disk() {

@@ -491,6 +491,28 @@ TEST(Disk, RunsAreDeterministic) {
   for (std::uint64_t seed = 1; seed <= 10; ++seed) EXPECT_EQ(run(seed), run(seed)) << seed;
 }
 
+// The rollback journal carries a nonce from SQLite's process-wide PRNG; the disk seeds that PRNG,
+// so even journal bytes are a function of the seed (other worlds in the process notwithstanding).
+TEST(Disk, JournalBytesAreAFunctionOfTheSeed) {
+  auto journal = [](std::uint64_t seed) {
+    World noise(seed + 1000);  // another world using SQLite in between must not matter
+    Disk& other = noise.add_node("x", "iad").disk();
+    Db o(other, "/o.db");
+    EXPECT_EQ(o.exec("CREATE TABLE z(a); INSERT INTO z VALUES(randomblob(64));"), SQLITE_OK);
+    World world(seed);
+    Disk& d = world.add_node("db", "lhr").disk();
+    Db db(d, "/app.db");
+    EXPECT_EQ(db.exec(std::string(kSchema) + "; PRAGMA journal_mode=DELETE;"), SQLITE_OK);
+    EXPECT_EQ(db.exec("BEGIN; INSERT INTO t(k, v) VALUES (1, 'x');"), SQLITE_OK);
+    std::vector<unsigned char> j = d.contents("/app.db-journal");
+    EXPECT_EQ(db.exec("COMMIT;"), SQLITE_OK);
+    return j;
+  };
+  const std::vector<unsigned char> a = journal(5);
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, journal(5));
+}
+
 // --- law 4: torn writes ---
 
 // The surviving bytes of a torn overwrite of `old` by `fresh`: a whole-sector prefix of the new.
