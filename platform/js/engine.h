@@ -9,8 +9,13 @@
 // constant --random-seed and --hash-seed), the time zone (UTC) and the locale (en-US) of JS.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+
+namespace v8 {
+class Isolate;
+}
 
 namespace js {
 
@@ -22,6 +27,20 @@ struct EngineOptions {
   bool snapshot = true;
   // Extra V8 flags (tests and benchmarks only), appended after the fixed ones.
   std::string extra_flags;
+  // Keep freed V8 heap pages mapped and reuse them (see CachingPageAllocator in sim_platform.h).
+  bool page_cache = true;
+  // Keep the process-wide read-only heap alive between isolates (see keep_read_only_heap()).
+  bool keep_read_only_heap = true;
+};
+
+// The page cache's counters (see CachingPageAllocator).
+struct PageCacheStats {
+  std::uint64_t allocations = 0;
+  std::uint64_t reused = 0;
+  std::uint64_t frees = 0;
+  std::uint64_t cached = 0;
+  std::size_t cached_bytes = 0;
+  std::size_t zeroed_bytes = 0;
 };
 
 class Engine {
@@ -38,6 +57,18 @@ class Engine {
   const void* snapshot_blob() const;
   const std::string& snapshot_error() const { return snapshot_error_; }
 
+  // Cold-start knobs, switchable at run time so that benchmarks can compare. Neither changes
+  // what JS can observe.
+  //
+  // The read-only heap (V8's immutable roots) is shared by all isolates of the process, but V8
+  // drops it when the last isolate dies and deserializes it again for the next one. An anchor
+  // isolate, created from the same snapshot and never run, keeps it alive.
+  void keep_read_only_heap(bool on);
+  bool keeps_read_only_heap() const { return anchor_ != nullptr; }
+  void set_page_cache(bool on);
+  bool page_cache() const;
+  PageCacheStats page_cache_stats() const;
+
   static constexpr int kRandomSeed = 20260101;
   static constexpr std::uint64_t kHashSeed = 0x5eed5eedULL;
 
@@ -50,6 +81,8 @@ class Engine {
   Watchdog* watchdog_ = nullptr;
   struct Blob;
   Blob* blob_ = nullptr;
+  v8::Isolate* anchor_ = nullptr;  // see keep_read_only_heap()
+  void* anchor_allocator_ = nullptr;
   std::string snapshot_error_;
 };
 

@@ -25,12 +25,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "platform/js/engine.h"
 #include "platform/js/sim_platform.h"
 #include "platform/js/watchdog.h"
+#include "platform/js/web_natives.h"  // web APIs
 #include "sim/assert.h"
 #include "sim/world.h"
 
@@ -52,18 +54,156 @@ const char* run_outcome_name(RunOutcome outcome) {
 
 namespace {
 
-// Built-in modules that every Worker may import.
-const char kCloudflareWorkers[] = R"js(
-export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
-export class WorkerEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
-export class WorkflowEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
-export const env = {};
+// How handlers are invoked, and the built-in modules' classes. A function of (natives, prelude
+// helpers) run once per isolate after the prelude's init; it returns the entry points the embedder
+// calls and the exports of "cloudflare:workers" and "cloudflare:workflows". Uses only the public
+// Web APIs of the prelude (Request, Response, Headers), captured before any Worker code runs.
+const char kDispatcherSource[] = R"js(
+(function (host, util) {
+  'use strict';
+  const {Request, Response, Headers, Promise, Error, TypeError, JSON, Object} = globalThis;
+  const {errorMessage, errorStack, setHeadersGuard} = util;
+
+  // cloudflare:workers. As in workerd, the constructors take (ctx, env) and keep them.
+  class WorkerEntrypoint {
+    constructor(ctx, env) { this.ctx = ctx; this.env = env; }
+  }
+  class DurableObject {
+    constructor(ctx, env) { this.ctx = ctx; this.env = env; }
+  }
+  class WorkflowEntrypoint {
+    constructor(ctx, env) { this.ctx = ctx; this.env = env; }
+  }
+  class RpcTarget {}
+  // One env object per isolate, made from the bindings before the modules evaluate.
+  const env = {};
+  // cloudflare:workflows
+  class NonRetryableError extends Error {
+    constructor(message, name = 'NonRetryableError') { super(message); this.name = name; }
+  }
+
+  function setEnv(names, kinds, values) {
+    for (let i = 0; i < names.length; i++) {
+      let value = values[i];
+      if (kinds[i] === 'json') {
+        try {
+          value = JSON.parse(value);
+        } catch (e) {
+          throw new TypeError(`env.${names[i]}: invalid JSON (${e.message})`);
+        }
+      }
+      Object.defineProperty(env, names[i], {value, writable: true, enumerable: true, configurable: true});
+    }
+  }
+
+  class ExecutionContext {
+    #id;
+    constructor(id) { this.#id = id; }
+    waitUntil(promise) {
+      const id = this.#id;
+      host.waitUntil(id);
+      Promise.resolve(promise).then(() => host.waitUntilSettled(id, true, '', ''),
+          (e) => host.waitUntilSettled(id, false, errorMessage(e), errorStack(e)));
+    }
+    passThroughOnException() { host.passThrough(this.#id); }
+    get props() { return {}; }
+    get [Symbol.toStringTag]() { return 'ExecutionContext'; }
+  }
+
+  class ScheduledController {
+    #cron; #time; #noRetry;
+    constructor(cron, time, noRetry) { this.#cron = cron; this.#time = time; this.#noRetry = noRetry; }
+    get cron() { return this.#cron; }
+    get scheduledTime() { return this.#time; }
+    get type() { return 'scheduled'; }
+    noRetry() { this.#noRetry(); }
+    get [Symbol.toStringTag]() { return 'ScheduledController'; }
+  }
+
+  // The handler `method` of export `name`, as a function of the event argument.
+  function handlerFor(ns, name, method, ctx) {
+    const exp = ns[name];
+    if (exp === undefined || exp === null) {
+      if (name === 'default') throw new Error(`Handler does not export a ${method}() function.`);
+      throw new Error(`Worker has no entrypoint named "${name}".`);
+    }
+    if (typeof exp === 'function' && typeof exp[method] !== 'function') {
+      if (!(exp.prototype instanceof WorkerEntrypoint)) {
+        throw new TypeError(`Entrypoint "${name}" is a class that does not extend WorkerEntrypoint.`);
+      }
+      const instance = new exp(ctx, env);
+      if (typeof instance[method] !== 'function') {
+        throw new Error(`Entrypoint "${name}" has no ${method}() method.`);
+      }
+      return (arg) => instance[method](arg);
+    }
+    if (typeof exp[method] !== 'function') {
+      throw new Error(`Handler does not export a ${method}() function.`);
+    }
+    return (arg) => exp[method](arg, env, ctx);
+  }
+
+  async function dispatchFetch(id, ns, name, method, url, flat, body) {
+    try {
+      const headers = new Headers();
+      for (let i = 0; i + 1 < flat.length; i += 2) headers.append(flat[i], flat[i + 1]);
+      const hasBody = body !== null && method !== 'GET' && method !== 'HEAD';
+      const request = new Request(url, {method, headers, body: hasBody ? body : null});
+      // As in workerd, an incoming request's headers are immutable.
+      setHeadersGuard(request.headers, 'immutable');
+      const response = await handlerFor(ns, name, 'fetch', new ExecutionContext(id))(request);
+      if (!(response instanceof Response)) {
+        throw new TypeError(`Incorrect type for Promise: the Promise did not resolve to 'Response'.`);
+      }
+      const out = [];
+      for (const [k, v] of response.headers) out.push(k, v);
+      // perf: the bytes as they are (response.body would wrap them in a stream just to read it).
+      const bytes = await response._readAll();
+      host.respond(id, response.status, out, bytes);
+    } catch (e) {
+      host.exception(id, errorMessage(e), errorStack(e));
+    }
+  }
+
+  async function dispatchEvent(id, ns, name, method, makeArg) {
+    let noRetry = false;
+    try {
+      const arg = makeArg(() => { noRetry = true; });
+      await handlerFor(ns, name, method, new ExecutionContext(id))(arg);
+      host.eventDone(id, true, noRetry, '', '');
+    } catch (e) {
+      host.eventDone(id, false, noRetry, errorMessage(e), errorStack(e));
+    }
+  }
+
+  function dispatchScheduled(id, ns, name, cron, time) {
+    return dispatchEvent(id, ns, name, 'scheduled',
+        (noRetry) => new ScheduledController(cron, time, noRetry));
+  }
+
+  // A dynamic import(): the namespace once the module's evaluation settles.
+  function afterEvaluation(evaluation, namespace) {
+    return Promise.resolve(evaluation).then(() => namespace);
+  }
+
+  return {
+    dispatchFetch, dispatchScheduled, setEnv, afterEvaluation,
+    workers: {DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget, env},
+    workflows: {NonRetryableError},
+  };
+})
 )js";
-const char kCloudflareWorkflows[] = R"js(
-export class NonRetryableError extends Error {
-  constructor(message, name = 'NonRetryableError') { super(message); this.name = name; }
+
+// The module type, from the path's extension (wrangler's default rules, plus JSON).
+enum class ModuleKind { kEs, kText, kData, kJson, kBuiltin };
+
+ModuleKind module_kind(std::string_view path) {
+  if (path.starts_with("cloudflare:")) return ModuleKind::kBuiltin;
+  if (path.ends_with(".txt") || path.ends_with(".html")) return ModuleKind::kText;
+  if (path.ends_with(".bin")) return ModuleKind::kData;
+  if (path.ends_with(".json")) return ModuleKind::kJson;
+  return ModuleKind::kEs;
 }
-)js";
 
 // Heap room granted past the limit so that a terminated run can unwind.
 constexpr std::size_t kHeapUnwindBytes = 32u << 20;
@@ -169,14 +309,29 @@ std::string join_path(std::string_view referrer, std::string_view specifier) {
 
 // Something a run did that reaches the world; applied after the run returns normally.
 struct Effect {
-  enum class Kind { kConsole, kSetTimer, kClearTimer, kResponse, kException, kUncaught };
+  enum class Kind {
+    kConsole,
+    kSetTimer,
+    kClearTimer,
+    kResponse,
+    kException,
+    kUncaught,
+    kWaitUntil,
+    kWaitUntilSettled,
+    kPassThrough,
+    kEventDone,
+    kFetch,  // web APIs
+  };
   Kind kind = Kind::kConsole;
-  std::uint64_t id = 0;  // timer or invocation
+  bool ok = true;         // kWaitUntilSettled, kEventDone
+  bool no_retry = false;  // kEventDone
+  std::uint64_t id = 0;   // timer or invocation
   sim::Duration delay = 0;
   std::string a;  // console level, message, or where
   std::string b;  // console text, stack, or message
   std::string c;  // stack
   runtime::HttpResponse response;
+  runtime::HttpRequest request;  // kFetch (web APIs)
 };
 
 Effect make_effect(Effect::Kind kind, std::uint64_t id, sim::Duration delay, std::string a,
@@ -200,9 +355,19 @@ class Isolate::Impl {
   ~Impl();
 
   bool create();
-  sim::Status load(const ModuleMap& modules, std::string_view main, RunOutcome* outcome);
-  RunOutcome fetch(std::uint64_t invocation, const runtime::HttpRequest& request);
+  sim::Status load(const ModuleMap& modules, std::string_view main, RunOutcome* outcome,
+                   const Env& env);
+  RunOutcome fetch(std::uint64_t invocation, const runtime::HttpRequest& request,
+                   std::string_view entrypoint);
+  RunOutcome scheduled(std::uint64_t invocation, const ScheduledEvent& event,
+                       std::string_view entrypoint);
   RunOutcome fire_timer(std::uint64_t timer_id);
+  RunOutcome settle_fetch(std::uint64_t fetch_id,
+                          const sim::Result<runtime::HttpResponse>& result) {  // web APIs
+    return run([&](v8::Local<v8::Context> context) {
+      WebNatives::settle(context, settle_fetch_.Get(isolate_), fetch_id, result);
+    });
+  }
   sim::Result<std::string> eval(std::string_view source, RunOutcome* outcome);
 
   bool dead() const { return dead_; }
@@ -218,7 +383,11 @@ class Isolate::Impl {
  private:
   struct ModuleRecord {
     std::string path;
+    ModuleKind kind = ModuleKind::kEs;
     v8::Global<v8::Module> module;
+    // Synthetic modules: the default export (text, data, JSON), or for a built-in an object whose
+    // properties are the exports.
+    v8::Global<v8::Value> value;
   };
   struct Rejection {
     v8::Global<v8::Promise> promise;
@@ -231,10 +400,21 @@ class Isolate::Impl {
   RunOutcome run(Body&& body);
   void set_stack_limit();
   bool install_natives(v8::Local<v8::Context> context);
+  bool install_dispatcher(v8::Local<v8::Context> context, v8::Local<v8::Object> prelude);
 
   // Modules.
   std::string resolve(std::string_view referrer, std::string_view specifier) const;
   sim::Status compile_module(v8::Local<v8::Context> context, const std::string& path);
+  sim::Status compile_synthetic(v8::Local<v8::Context> context, const std::string& path,
+                                ModuleKind kind, std::string_view source);
+  static v8::MaybeLocal<v8::Value> evaluate_synthetic(v8::Local<v8::Context> context,
+                                                      v8::Local<v8::Module> module);
+  static v8::MaybeLocal<v8::Promise> import_dynamic(v8::Local<v8::Context> context,
+                                                    v8::Local<v8::Data> host_defined_options,
+                                                    v8::Local<v8::Value> resource_name,
+                                                    v8::Local<v8::String> specifier,
+                                                    v8::Local<v8::FixedArray> assertions);
+  sim::Status set_env(v8::Local<v8::Context> context, const Env& env);
   ModuleRecord* find_module(v8::Local<v8::Module> module);
   ModuleRecord* find_module(std::string_view path);
   static v8::MaybeLocal<v8::Module> resolve_callback(v8::Local<v8::Context> context,
@@ -262,6 +442,10 @@ class Isolate::Impl {
   static void native_utf8_encode(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void native_utf8_decode(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void native_clone(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_wait_until(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_wait_until_settled(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_pass_through(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_event_done(const v8::FunctionCallbackInfo<v8::Value>& info);
 
   void flush_effects();
 
@@ -273,10 +457,18 @@ class Isolate::Impl {
   v8::Isolate* isolate_ = nullptr;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Function> dispatch_fetch_;
+  v8::Global<v8::Function> dispatch_scheduled_;
+  v8::Global<v8::Function> set_env_;
+  v8::Global<v8::Function> after_evaluation_;
+  v8::Global<v8::Object> builtin_workers_;    // exports of cloudflare:workers
+  v8::Global<v8::Object> builtin_workflows_;  // exports of cloudflare:workflows
   v8::Global<v8::Function> fire_timer_;
+  // ---- web APIs: natives for prelude.js (fetch, digest) and the prelude's settleFetch ----
+  std::unique_ptr<WebNatives> web_;
+  v8::Global<v8::Function> settle_fetch_;
   v8::Global<v8::Object> main_namespace_;
-  std::vector<ModuleRecord> modules_;   // in compile order
-  const ModuleMap* sources_ = nullptr;  // during load() only
+  std::vector<ModuleRecord> modules_;  // in compile order
+  ModuleMap sources_;                  // from load(), kept for dynamic import()
   std::vector<Effect> effects_;
   std::vector<Rejection> rejections_;
   std::uint64_t next_timer_id_ = 1;
@@ -294,7 +486,13 @@ Isolate::Impl::~Impl() {
   rejections_.clear();
   main_namespace_.Reset();
   dispatch_fetch_.Reset();
+  dispatch_scheduled_.Reset();
+  set_env_.Reset();
+  after_evaluation_.Reset();
+  builtin_workers_.Reset();
+  builtin_workflows_.Reset();
   fire_timer_.Reset();
+  settle_fetch_.Reset();  // web APIs
   context_.Reset();
   Engine::get().platform().forget(isolate_);
   isolate_->Dispose();
@@ -324,10 +522,8 @@ bool Isolate::Impl::create() {
   isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate_->AddNearHeapLimitCallback(&Impl::near_heap_limit, this);
   isolate_->SetPromiseRejectCallback(&Impl::on_promise_reject);
+  isolate_->SetHostImportModuleDynamicallyCallback(&Impl::import_dynamic);
   isolate_->SetData(0, this);
-  // Errors remember where they were thrown, so that an exception that surfaces later (a module
-  // evaluation promise) still names its file and line.
-  isolate_->SetCaptureStackTraceForUncaughtExceptions(true, 10);
 
   ClockScope clock(&world_);
   v8::Isolate::Scope is(isolate_);
@@ -365,6 +561,14 @@ bool Isolate::Impl::install_natives(v8::Local<v8::Context> context) {
   add("utf8Encode", &Impl::native_utf8_encode);
   add("utf8Decode", &Impl::native_utf8_decode);
   add("clone", &Impl::native_clone);
+  // ---- web APIs: outbound fetch is an effect, like a timer ----
+  web_ = std::make_unique<WebNatives>([this](std::uint64_t id, runtime::HttpRequest request) {
+    Effect& e = effects_.emplace_back();
+    e.kind = Effect::Kind::kFetch;
+    e.id = id;
+    e.request = std::move(request);
+  });
+  web_->install(context, natives);
 
   v8::TryCatch tc(isolate_);
   v8::Local<v8::Value> init_fn;
@@ -389,8 +593,61 @@ bool Isolate::Impl::install_natives(v8::Local<v8::Context> context) {
     out->Reset(isolate_, v.As<v8::Function>());
     return true;
   };
-  if (!get_fn("dispatchFetch", &dispatch_fetch_) || !get_fn("fireTimer", &fire_timer_)) {
-    create_error_ = "the prelude's init returned no dispatchFetch/fireTimer";
+  if (!get_fn("fireTimer", &fire_timer_) || !get_fn("settleFetch", &settle_fetch_) /* web APIs */) {
+    create_error_ = "the prelude's init returned no fireTimer";
+    return false;
+  }
+  return install_dispatcher(context, result.As<v8::Object>());
+}
+
+bool Isolate::Impl::install_dispatcher(v8::Local<v8::Context> context,
+                                       v8::Local<v8::Object> prelude) {
+  v8::Local<v8::External> self = v8::External::New(isolate_, this);
+  v8::Local<v8::Object> natives = v8::Object::New(isolate_);
+  auto add = [&](const char* name, v8::FunctionCallback cb) {
+    v8::Local<v8::Function> fn =
+        v8::Function::New(context, cb, self, 0, v8::ConstructorBehavior::kThrow).ToLocalChecked();
+    natives->Set(context, str(isolate_, name), fn).Check();
+  };
+  add("respond", &Impl::native_respond);
+  add("exception", &Impl::native_exception);
+  add("waitUntil", &Impl::native_wait_until);
+  add("waitUntilSettled", &Impl::native_wait_until_settled);
+  add("passThrough", &Impl::native_pass_through);
+  add("eventDone", &Impl::native_event_done);
+
+  v8::TryCatch tc(isolate_);
+  v8::ScriptOrigin origin(isolate_, str(isolate_, "edgesim:dispatch"));
+  v8::Local<v8::Script> script;
+  v8::Local<v8::Value> factory;
+  v8::Local<v8::Value> result;
+  v8::Local<v8::Value> argv[] = {natives, prelude};
+  if (!v8::Script::Compile(context, str(isolate_, kDispatcherSource), &origin).ToLocal(&script) ||
+      !script->Run(context).ToLocal(&factory) || !factory->IsFunction() ||
+      !factory.As<v8::Function>()
+           ->Call(context, v8::Undefined(isolate_), 2, argv)
+           .ToLocal(&result) ||
+      !result->IsObject()) {
+    create_error_ = "the dispatcher failed: " + to_utf8(isolate_, tc.Exception());
+    return false;
+  }
+  auto exports = result.As<v8::Object>();
+  auto get = [&](const char* name, auto* out) {
+    v8::Local<v8::Value> v;
+    if (!exports->Get(context, str(isolate_, name)).ToLocal(&v) || !v->IsObject()) return false;
+    using Target = typename std::remove_pointer_t<decltype(out)>;
+    if constexpr (std::is_same_v<Target, v8::Global<v8::Function>>) {
+      if (!v->IsFunction()) return false;
+      out->Reset(isolate_, v.As<v8::Function>());
+    } else {
+      out->Reset(isolate_, v.As<v8::Object>());
+    }
+    return true;
+  };
+  if (!get("dispatchFetch", &dispatch_fetch_) || !get("dispatchScheduled", &dispatch_scheduled_) ||
+      !get("setEnv", &set_env_) || !get("afterEvaluation", &after_evaluation_) ||
+      !get("workers", &builtin_workers_) || !get("workflows", &builtin_workflows_)) {
+    create_error_ = "the dispatcher returned an incomplete object";
     return false;
   }
   return true;
@@ -466,6 +723,21 @@ void Isolate::Impl::flush_effects() {
         break;
       case Effect::Kind::kUncaught:
         host_->on_uncaught(e.a, std::move(e.b), std::move(e.c));
+        break;
+      case Effect::Kind::kWaitUntil:
+        host_->on_wait_until(e.id);
+        break;
+      case Effect::Kind::kWaitUntilSettled:
+        host_->on_wait_until_settled(e.id, e.ok, std::move(e.a), std::move(e.b));
+        break;
+      case Effect::Kind::kPassThrough:
+        host_->on_pass_through(e.id);
+        break;
+      case Effect::Kind::kEventDone:
+        host_->on_event_done(e.id, e.ok, e.no_retry, std::move(e.a), std::move(e.b));
+        break;
+      case Effect::Kind::kFetch:  // web APIs
+        host_->on_fetch(e.id, std::move(e.request));
         break;
     }
   }
@@ -605,6 +877,42 @@ void Isolate::Impl::native_report_error(const v8::FunctionCallbackInfo<v8::Value
                                        to_utf8(isolate, info[1]), to_utf8(isolate, info[2])));
 }
 
+namespace {
+std::uint64_t invocation_arg(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  const double id = info[0]->NumberValue(info.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+  return id > 0 ? static_cast<std::uint64_t>(id) : 0;
+}
+}  // namespace
+
+void Isolate::Impl::native_wait_until(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  from(info)->effects_.push_back(
+      make_effect(Effect::Kind::kWaitUntil, invocation_arg(info), 0, {}, {}, {}));
+}
+
+// (invocation, ok, message, stack)
+void Isolate::Impl::native_wait_until_settled(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  Effect e = make_effect(Effect::Kind::kWaitUntilSettled, invocation_arg(info), 0,
+                         to_utf8(isolate, info[2]), to_utf8(isolate, info[3]), {});
+  e.ok = info[1]->IsTrue();
+  from(info)->effects_.push_back(std::move(e));
+}
+
+void Isolate::Impl::native_pass_through(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  from(info)->effects_.push_back(
+      make_effect(Effect::Kind::kPassThrough, invocation_arg(info), 0, {}, {}, {}));
+}
+
+// (invocation, ok, noRetry, message, stack)
+void Isolate::Impl::native_event_done(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  Effect e = make_effect(Effect::Kind::kEventDone, invocation_arg(info), 0,
+                         to_utf8(isolate, info[3]), to_utf8(isolate, info[4]), {});
+  e.ok = info[1]->IsTrue();
+  e.no_retry = info[2]->IsTrue();
+  from(info)->effects_.push_back(std::move(e));
+}
+
 void Isolate::Impl::native_utf8_encode(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::String> s;
@@ -659,10 +967,10 @@ std::string Isolate::Impl::resolve(std::string_view referrer, std::string_view s
   const bool relative =
       specifier.starts_with("./") || specifier.starts_with("../") || specifier.starts_with("/");
   const std::string base = relative ? join_path(referrer, specifier) : std::string(specifier);
-  if (base.empty() || sources_ == nullptr) return "";
+  if (base.empty()) return "";
   for (const char* suffix : {"", ".js", ".mjs"}) {
     std::string candidate = base + suffix;
-    if (sources_->count(candidate) != 0) return candidate;
+    if (sources_.count(candidate) != 0) return candidate;
   }
   return "";
 }
@@ -704,14 +1012,10 @@ std::string Isolate::Impl::describe(v8::Local<v8::Context> context, v8::Local<v8
 
 sim::Status Isolate::Impl::compile_module(v8::Local<v8::Context> context, const std::string& path) {
   if (find_module(path) != nullptr) return sim::Status::Ok();
+  const ModuleKind kind = module_kind(path);
   std::string_view source;
-  if (path == "cloudflare:workers") {
-    source = kCloudflareWorkers;
-  } else if (path == "cloudflare:workflows") {
-    source = kCloudflareWorkflows;
-  } else {
-    source = sources_->at(path);
-  }
+  if (kind != ModuleKind::kBuiltin) source = sources_.at(path);
+  if (kind != ModuleKind::kEs) return compile_synthetic(context, path, kind, source);
   v8::TryCatch tc(isolate_);
   v8::ScriptOrigin origin(isolate_, str(isolate_, path), 0, 0, false, -1, v8::Local<v8::Value>(),
                           false, false, /*is_module=*/true);
@@ -721,7 +1025,7 @@ sim::Status Isolate::Impl::compile_module(v8::Local<v8::Context> context, const 
     if (tc.HasTerminated()) return sim::Error{sim::ErrorKind::kInvalid, "terminated"};
     return sim::Error{sim::ErrorKind::kInvalid, describe(context, tc.Exception(), tc.Message())};
   }
-  modules_.push_back(ModuleRecord{path, v8::Global<v8::Module>(isolate_, module)});
+  modules_.push_back(ModuleRecord{path, kind, v8::Global<v8::Module>(isolate_, module), {}});
   v8::Local<v8::FixedArray> requests = module->GetModuleRequests();
   for (int i = 0; i < requests->Length(); ++i) {
     auto request = requests->Get(context, i).As<v8::ModuleRequest>();
@@ -736,6 +1040,167 @@ sim::Status Isolate::Impl::compile_module(v8::Local<v8::Context> context, const 
     }
     sim::Status s = compile_module(context, target);
     if (!s.ok()) return s;
+  }
+  return sim::Status::Ok();
+}
+
+// Text, Data, JSON and built-in modules: their exports are made now (so that a JSON syntax error is
+// a load error with its place) and set when V8 evaluates the module.
+sim::Status Isolate::Impl::compile_synthetic(v8::Local<v8::Context> context,
+                                             const std::string& path, ModuleKind kind,
+                                             std::string_view source) {
+  std::vector<v8::Local<v8::String>> names;
+  v8::Local<v8::Value> value;
+  switch (kind) {
+    case ModuleKind::kBuiltin: {
+      v8::Local<v8::Object> exports;
+      if (path == "cloudflare:workers") {
+        exports = builtin_workers_.Get(isolate_);
+      } else if (path == "cloudflare:workflows") {
+        exports = builtin_workflows_.Get(isolate_);
+      } else {
+        return sim::Error{sim::ErrorKind::kInvalid, "No such module \"" + path + "\""};
+      }
+      v8::Local<v8::Array> keys = exports->GetOwnPropertyNames(context).ToLocalChecked();
+      for (std::uint32_t i = 0; i < keys->Length(); ++i) {
+        names.push_back(keys->Get(context, i).ToLocalChecked().As<v8::String>());
+      }
+      value = exports;
+      break;
+    }
+    case ModuleKind::kText:
+      value = str(isolate_, source);
+      break;
+    case ModuleKind::kData: {
+      v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate_, source.size());
+      if (!source.empty()) std::memcpy(buffer->Data(), source.data(), source.size());
+      value = buffer;
+      break;
+    }
+    case ModuleKind::kJson: {
+      v8::TryCatch tc(isolate_);
+      if (!v8::JSON::Parse(context, str(isolate_, source)).ToLocal(&value)) {
+        if (tc.HasTerminated()) return sim::Error{sim::ErrorKind::kInvalid, "terminated"};
+        // V8 says "... in JSON at position N": name the line of N.
+        const std::string what = to_utf8(isolate_, tc.Exception());
+        int line = 1;
+        const std::size_t at = what.rfind("at position ");
+        if (at != std::string::npos) {
+          const std::size_t pos = std::strtoull(what.c_str() + at + 12, nullptr, 10);
+          for (std::size_t i = 0; i < pos && i < source.size(); ++i) line += source[i] == '\n';
+        }
+        return sim::Error{sim::ErrorKind::kInvalid,
+                          path + ":" + std::to_string(line) + ": " + what};
+      }
+      break;
+    }
+    case ModuleKind::kEs:
+      SIM_ASSERT(false);
+  }
+  if (kind != ModuleKind::kBuiltin) names.push_back(str(isolate_, "default"));
+  v8::Local<v8::Module> module = v8::Module::CreateSyntheticModule(
+      isolate_, str(isolate_, path), names, &Impl::evaluate_synthetic);
+  modules_.push_back(ModuleRecord{path, kind, v8::Global<v8::Module>(isolate_, module),
+                                  v8::Global<v8::Value>(isolate_, value)});
+  return sim::Status::Ok();
+}
+
+v8::MaybeLocal<v8::Value> Isolate::Impl::evaluate_synthetic(v8::Local<v8::Context> context,
+                                                            v8::Local<v8::Module> module) {
+  v8::Isolate* isolate = context->GetIsolate();
+  auto* self = static_cast<Impl*>(isolate->GetData(0));
+  ModuleRecord* record = self->find_module(module);
+  SIM_ASSERT(record != nullptr);
+  v8::Local<v8::Value> value = record->value.Get(isolate);
+  if (record->kind == ModuleKind::kBuiltin) {
+    auto exports = value.As<v8::Object>();
+    v8::Local<v8::Array> keys;
+    if (!exports->GetOwnPropertyNames(context).ToLocal(&keys)) return {};
+    for (std::uint32_t i = 0; i < keys->Length(); ++i) {
+      v8::Local<v8::Value> key;
+      v8::Local<v8::Value> v;
+      if (!keys->Get(context, i).ToLocal(&key) || !exports->Get(context, key).ToLocal(&v) ||
+          !module->SetSyntheticModuleExport(isolate, key.As<v8::String>(), v).FromMaybe(false)) {
+        return {};
+      }
+    }
+  } else if (!module->SetSyntheticModuleExport(isolate, str(isolate, "default"), value)
+                  .FromMaybe(false)) {
+    return {};
+  }
+  v8::Local<v8::Promise::Resolver> done;
+  if (!v8::Promise::Resolver::New(context).ToLocal(&done) ||
+      done->Resolve(context, v8::Undefined(isolate)).IsNothing()) {
+    return {};
+  }
+  return done->GetPromise();
+}
+
+// import(specifier) from a module or script named `resource_name`: compiles, links and evaluates
+// the target (a module of the map or a built-in), and settles with its namespace.
+v8::MaybeLocal<v8::Promise> Isolate::Impl::import_dynamic(v8::Local<v8::Context> context,
+                                                          v8::Local<v8::Data> host_defined_options,
+                                                          v8::Local<v8::Value> resource_name,
+                                                          v8::Local<v8::String> specifier,
+                                                          v8::Local<v8::FixedArray> assertions) {
+  v8::Isolate* isolate = context->GetIsolate();
+  auto* self = static_cast<Impl*>(isolate->GetData(0));
+  v8::Local<v8::Promise::Resolver> failed;
+  if (!v8::Promise::Resolver::New(context).ToLocal(&failed)) return {};
+  const std::string referrer = to_utf8(isolate, resource_name);
+  const std::string spec = to_utf8(isolate, specifier);
+  auto reject = [&](v8::Local<v8::Value> error) -> v8::MaybeLocal<v8::Promise> {
+    if (failed->Reject(context, error).IsNothing()) return {};
+    return failed->GetPromise();
+  };
+  const std::string target = self->resolve(referrer, spec);
+  if (target.empty()) {
+    return reject(v8::Exception::Error(
+        str(isolate, "No such module \"" + spec + "\" (imported from " + referrer + ")")));
+  }
+  v8::TryCatch tc(isolate);
+  sim::Status status = self->compile_module(context, target);
+  if (tc.HasTerminated()) return {};
+  if (!status.ok()) return reject(v8::Exception::Error(str(isolate, status.error().message)));
+  v8::Local<v8::Module> module = self->find_module(target)->module.Get(isolate);
+  v8::Local<v8::Value> evaluation;
+  if (!module->InstantiateModule(context, &Impl::resolve_callback).FromMaybe(false) ||
+      !module->Evaluate(context).ToLocal(&evaluation)) {
+    if (tc.HasTerminated() || !tc.HasCaught()) return {};
+    return reject(tc.Exception());
+  }
+  v8::Local<v8::Value> argv[] = {evaluation, module->GetModuleNamespace()};
+  v8::Local<v8::Value> result;
+  if (!self->after_evaluation_.Get(isolate)
+           ->Call(context, v8::Undefined(isolate), 2, argv)
+           .ToLocal(&result) ||
+      !result->IsPromise()) {
+    if (tc.HasTerminated() || !tc.HasCaught()) return {};
+    return reject(tc.Exception());
+  }
+  return result.As<v8::Promise>();
+}
+
+sim::Status Isolate::Impl::set_env(v8::Local<v8::Context> context, const Env& env) {
+  const int n = static_cast<int>(env.size());
+  v8::Local<v8::Array> names = v8::Array::New(isolate_, n);
+  v8::Local<v8::Array> kinds = v8::Array::New(isolate_, n);
+  v8::Local<v8::Array> values = v8::Array::New(isolate_, n);
+  std::uint32_t i = 0;
+  for (const auto& [name, binding] : env) {
+    names->Set(context, i, str(isolate_, name)).Check();
+    kinds
+        ->Set(context, i,
+              str(isolate_, binding.kind == BindingValue::Kind::kJson ? "json" : "text"))
+        .Check();
+    values->Set(context, i, str(isolate_, binding.value)).Check();
+    ++i;
+  }
+  v8::TryCatch tc(isolate_);
+  v8::Local<v8::Value> argv[] = {names, kinds, values};
+  if (set_env_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 3, argv).IsEmpty()) {
+    if (tc.HasTerminated()) return sim::Error{sim::ErrorKind::kInvalid, "terminated"};
+    return sim::Error{sim::ErrorKind::kInvalid, to_utf8(isolate_, tc.Exception())};
   }
   return sim::Status::Ok();
 }
@@ -757,15 +1222,22 @@ v8::MaybeLocal<v8::Module> Isolate::Impl::resolve_callback(v8::Local<v8::Context
 }
 
 sim::Status Isolate::Impl::load(const ModuleMap& modules, std::string_view main,
-                                RunOutcome* outcome) {
+                                RunOutcome* outcome, const Env& env) {
   if (modules.count(std::string(main)) == 0) {
     if (outcome != nullptr) *outcome = RunOutcome::kOk;
     return sim::Error{sim::ErrorKind::kInvalid,
                       "main module \"" + std::string(main) + "\" is not among the modules"};
   }
   sim::Status status;
-  sources_ = &modules;
+  sources_ = modules;
+  // Errors thrown while loading remember where they were thrown, so that an exception that
+  // surfaces later (a module evaluation promise) still names its file and line. Only while
+  // loading (perf): with it on, every `new Error` captures a detailed stack trace, which was a
+  // third of a hello-world request's time.
+  isolate_->SetCaptureStackTraceForUncaughtExceptions(true, 10);
   const RunOutcome o = run([&](v8::Local<v8::Context> context) {
+    status = set_env(context, env);
+    if (!status.ok()) return;
     status = compile_module(context, std::string(main));
     if (!status.ok()) return;
     v8::Local<v8::Module> module = find_module(main)->module.Get(isolate_);
@@ -799,7 +1271,7 @@ sim::Status Isolate::Impl::load(const ModuleMap& modules, std::string_view main,
     }
     main_namespace_.Reset(isolate_, module->GetModuleNamespace().As<v8::Object>());
   });
-  sources_ = nullptr;
+  isolate_->SetCaptureStackTraceForUncaughtExceptions(false);
   if (outcome != nullptr) *outcome = o;
   if (o != RunOutcome::kOk) {
     return sim::Error{sim::ErrorKind::kOverloaded,
@@ -808,7 +1280,8 @@ sim::Status Isolate::Impl::load(const ModuleMap& modules, std::string_view main,
   return status;
 }
 
-RunOutcome Isolate::Impl::fetch(std::uint64_t invocation, const runtime::HttpRequest& request) {
+RunOutcome Isolate::Impl::fetch(std::uint64_t invocation, const runtime::HttpRequest& request,
+                                std::string_view entrypoint) {
   SIM_REQUIRE(!main_namespace_.IsEmpty());
   return run([&](v8::Local<v8::Context> context) {
     v8::Local<v8::Array> flat =
@@ -827,6 +1300,7 @@ RunOutcome Isolate::Impl::fetch(std::uint64_t invocation, const runtime::HttpReq
     v8::Local<v8::Value> argv[] = {
         v8::Number::New(isolate_, static_cast<double>(invocation)),
         main_namespace_.Get(isolate_),
+        str(isolate_, entrypoint),
         str(isolate_, request.method),
         str(isolate_, request.url),
         flat,
@@ -835,7 +1309,27 @@ RunOutcome Isolate::Impl::fetch(std::uint64_t invocation, const runtime::HttpReq
     v8::TryCatch tc(isolate_);
     // dispatchFetch catches everything it can; what escapes is a termination.
     v8::MaybeLocal<v8::Value> ignored =
-        dispatch_fetch_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 6, argv);
+        dispatch_fetch_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 7, argv);
+    (void)ignored;
+  });
+}
+
+RunOutcome Isolate::Impl::scheduled(std::uint64_t invocation, const ScheduledEvent& event,
+                                    std::string_view entrypoint) {
+  SIM_REQUIRE(!main_namespace_.IsEmpty());
+  return run([&](v8::Local<v8::Context> context) {
+    v8::Local<v8::Value> argv[] = {
+        v8::Number::New(isolate_, static_cast<double>(invocation)),
+        main_namespace_.Get(isolate_),
+        str(isolate_, entrypoint),
+        str(isolate_, event.cron),
+        v8::Number::New(
+            isolate_, kEpochUnixMs + static_cast<double>(event.scheduled_time / sim::kMillisecond)),
+    };
+    v8::TryCatch tc(isolate_);
+    // dispatchScheduled catches everything it can; what escapes is a termination.
+    v8::MaybeLocal<v8::Value> ignored =
+        dispatch_scheduled_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 5, argv);
     (void)ignored;
   });
 }
@@ -888,13 +1382,23 @@ std::unique_ptr<Isolate> Isolate::create(const sim::World& world, IsolateConfig 
 Isolate::Isolate(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Isolate::~Isolate() = default;
 
-sim::Status Isolate::load(const ModuleMap& modules, std::string_view main, RunOutcome* outcome) {
-  return impl_->load(modules, main, outcome);
+sim::Status Isolate::load(const ModuleMap& modules, std::string_view main, RunOutcome* outcome,
+                          const Env& env) {
+  return impl_->load(modules, main, outcome, env);
 }
-RunOutcome Isolate::fetch(std::uint64_t invocation, const runtime::HttpRequest& request) {
-  return impl_->fetch(invocation, request);
+RunOutcome Isolate::fetch(std::uint64_t invocation, const runtime::HttpRequest& request,
+                          std::string_view entrypoint) {
+  return impl_->fetch(invocation, request, entrypoint);
+}
+RunOutcome Isolate::scheduled(std::uint64_t invocation, const ScheduledEvent& event,
+                              std::string_view entrypoint) {
+  return impl_->scheduled(invocation, event, entrypoint);
 }
 RunOutcome Isolate::fire_timer(std::uint64_t timer_id) { return impl_->fire_timer(timer_id); }
+RunOutcome Isolate::settle_fetch(std::uint64_t fetch_id,
+                                 const sim::Result<runtime::HttpResponse>& result) {  // web APIs
+  return impl_->settle_fetch(fetch_id, result);
+}
 sim::Result<std::string> Isolate::eval(std::string_view source, RunOutcome* outcome) {
   return impl_->eval(source, outcome);
 }

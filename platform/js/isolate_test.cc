@@ -346,7 +346,7 @@ TEST_F(IsolateTest, WebApiConformance) {
        "c.a[1]].join()",
        "true,true,5,2"},
       {"structuredClone rejects functions",
-       "try { structuredClone(() => 1); 'ok' } catch (e) { e.constructor.name }", "Error"},
+       "try { structuredClone(() => 1); 'ok' } catch (e) { e.constructor.name }", "DOMException"},
       {"queueMicrotask order",
        "globalThis.order = []; queueMicrotask(() => order.push('micro')); order.push('sync');"
        " 'queued'",

@@ -117,39 +117,306 @@
   define(g, 'self', g);
 
   // ---- timers and microtasks -----------------------------------------------------------------
-  const timers = new Map();  // id -> {fn, args, interval}
+  // Each JS timer has a host timer (an event on the scheduler). Timers due at one virtual instant
+  // must fire in the order they were set (HTML; workerd), but the scheduler orders events of one
+  // instant by a seeded draw. So a host timer that fires runs the earliest due JS timer, by (due
+  // time, order set), and lends its own host timer, still pending at this instant, to the JS
+  // timer it skipped.
+  const timers = new Map();     // JS timer id -> {fn, args, interval, due, seq, hostId}
+  const hostTimers = new Map(); // host timer id -> JS timer id
+  let timerSeq = 0;
   function addTimer(fn, ms, args, interval) {
     if (typeof fn !== 'function') throw new TypeError('The callback argument must be a function');
-    let delay = Number(ms) || 0;
+    let delay = Math.trunc(Number(ms)) || 0;
     if (delay < 0) delay = 0;
     if (interval && delay < 1) delay = 1;  // an interval of 0 would spin at one virtual instant
-    const id = host.setTimer(delay, 0);
-    timers.set(id, {fn, args, interval: interval ? delay : 0});
-    return id;
+    const hostId = host.setTimer(delay, 0);
+    timers.set(hostId, {fn, args, interval: interval ? delay : 0, due: host.nowMs() + delay,
+      seq: ++timerSeq, hostId});
+    hostTimers.set(hostId, hostId);
+    return hostId;
   }
   function clearTimer(id) {
     id = Number(id);
-    if (timers.delete(id)) host.clearTimer(id);
+    const t = timers.get(id);
+    if (t === undefined) return;
+    timers.delete(id);
+    hostTimers.delete(t.hostId);
+    host.clearTimer(t.hostId);
   }
   define(g, 'setTimeout', function setTimeout(fn, ms, ...args) { return addTimer(fn, ms, args, false); });
   define(g, 'setInterval', function setInterval(fn, ms, ...args) { return addTimer(fn, ms, args, true); });
   define(g, 'clearTimeout', function clearTimeout(id) { clearTimer(id); });
   define(g, 'clearInterval', function clearInterval(id) { clearTimer(id); });
-  function fireTimer(id) {
-    const t = timers.get(id);
-    if (t === undefined) return;
-    if (t.interval) host.setTimer(t.interval, id); else timers.delete(id);
+  function fireTimer(hostId) {
+    const ownerId = hostTimers.get(hostId);
+    if (ownerId === undefined) return;
+    hostTimers.delete(hostId);
+    const owner = timers.get(ownerId);
+    const now = host.nowMs() + 1e-6;  // float slack: due times are sums of milliseconds
+    let id = ownerId;
+    let t = owner;
+    for (const [otherId, other] of timers) {
+      if (other.due <= now && (other.due < t.due || (other.due === t.due && other.seq < t.seq))) {
+        id = otherId;
+        t = other;
+      }
+    }
+    if (t !== owner) {
+      owner.hostId = t.hostId;
+      hostTimers.set(owner.hostId, ownerId);
+    }
+    if (t.interval) {
+      t.due = host.nowMs() + t.interval;
+      t.seq = ++timerSeq;
+      t.hostId = host.setTimer(t.interval, hostId);
+      hostTimers.set(hostId, id);
+    } else {
+      timers.delete(id);
+    }
     try {
       t.fn.apply(g, t.args);
     } catch (e) {
       host.reportError('timer', errorMessage(e), errorStack(e));
     }
   }
+  // ---- Event, EventTarget, AbortController, AbortSignal --------------------------------------
+  let eventDispatch;  // (event, target | null) -> marks the event as being dispatched to target
+  let eventStopped;   // event -> stopImmediatePropagation() was called
+  class Event {
+    #type;
+    #bubbles;
+    #cancelable;
+    #composed;
+    #defaultPrevented = false;
+    #stopImmediate = false;
+    #target = null;
+    #dispatching = false;
+    #timeStamp;
+    constructor(type, init = undefined) {
+      if (arguments.length === 0) throw new TypeError('The "type" argument must be specified');
+      if (init !== undefined && init !== null && typeof init !== 'object') {
+        throw new TypeError('The "options" argument must be an object');
+      }
+      this.#type = String(type);
+      this.#bubbles = Boolean(init && init.bubbles);
+      this.#cancelable = Boolean(init && init.cancelable);
+      this.#composed = Boolean(init && init.composed);
+      this.#timeStamp = performance.now();
+    }
+    get type() { return this.#type; }
+    get bubbles() { return this.#bubbles; }
+    get cancelable() { return this.#cancelable; }
+    get composed() { return this.#composed; }
+    get defaultPrevented() { return this.#defaultPrevented; }
+    get returnValue() { return !this.#defaultPrevented; }
+    get target() { return this.#target; }
+    get srcElement() { return this.#target; }
+    get currentTarget() { return this.#dispatching ? this.#target : null; }
+    get eventPhase() { return this.#dispatching ? 2 : 0; }
+    get isTrusted() { return false; }
+    get timeStamp() { return this.#timeStamp; }
+    get cancelBubble() { return this.#stopImmediate; }
+    set cancelBubble(v) { if (v) this.#stopImmediate = true; }
+    preventDefault() { if (this.#cancelable) this.#defaultPrevented = true; }
+    stopPropagation() {}
+    stopImmediatePropagation() { this.#stopImmediate = true; }
+    composedPath() { return this.#dispatching ? [this.#target] : []; }
+    static {
+      eventDispatch = (event, target) => {
+        if (target !== null) {
+          if (event.#dispatching) {
+            throw new DOMException('The event is already being dispatched.', 'InvalidStateError');
+          }
+          event.#target = target;
+          event.#stopImmediate = false;
+        }
+        event.#dispatching = target !== null;
+      };
+      eventStopped = (event) => event.#stopImmediate;
+    }
+    get [Symbol.toStringTag]() { return 'Event'; }
+  }
+  for (const [name, value] of [['NONE', 0], ['CAPTURING_PHASE', 1], ['AT_TARGET', 2], ['BUBBLING_PHASE', 3]]) {
+    Object.defineProperty(Event, name, {value, enumerable: true});
+    Object.defineProperty(Event.prototype, name, {value, enumerable: true});
+  }
+  define(g, 'Event', Event);
+  class CustomEvent extends Event {
+    #detail;
+    constructor(type, init = undefined) {
+      super(type, init);
+      this.#detail = init && init.detail !== undefined ? init.detail : null;
+    }
+    get detail() { return this.#detail; }
+  }
+  define(g, 'CustomEvent', CustomEvent);
+
+  function listenerOptions(options) {
+    if (typeof options === 'boolean') return {capture: options, once: false, signal: undefined};
+    if (options === undefined || options === null) return {capture: false, once: false, signal: undefined};
+    return {capture: Boolean(options.capture), once: Boolean(options.once), signal: options.signal};
+  }
+  function reportListenerError(e) {
+    host.reportError('event', errorMessage(e), errorStack(e));
+  }
+  class EventTarget {
+    #listeners = new Map();  // type -> [{callback, capture, once, removed}], in order added
+    addEventListener(type, callback, options = undefined) {
+      if (arguments.length < 2) throw new TypeError('addEventListener requires 2 arguments');
+      if (callback === null || callback === undefined) return;
+      if (typeof callback !== 'function' && typeof callback !== 'object') {
+        throw new TypeError('The "listener" argument must be a function or an object with handleEvent');
+      }
+      type = String(type);
+      const {capture, once, signal} = listenerOptions(options);
+      if (signal !== undefined && !(signal instanceof AbortSignal)) {
+        throw new TypeError('The "signal" option must be an AbortSignal');
+      }
+      if (signal && signal.aborted) return;
+      let list = this.#listeners.get(type);
+      if (list === undefined) this.#listeners.set(type, list = []);
+      if (list.some((l) => l.callback === callback && l.capture === capture)) return;
+      list.push({callback, capture, once, removed: false});
+      if (signal) signal.addEventListener('abort', () => this.removeEventListener(type, callback, {capture}));
+    }
+    removeEventListener(type, callback, options = undefined) {
+      type = String(type);
+      const {capture} = listenerOptions(options);
+      const list = this.#listeners.get(type);
+      if (list === undefined) return;
+      const i = list.findIndex((l) => l.callback === callback && l.capture === capture);
+      if (i < 0) return;
+      list[i].removed = true;
+      list.splice(i, 1);
+    }
+    dispatchEvent(event) {
+      if (!(event instanceof Event)) throw new TypeError('The "event" argument must be an instance of Event');
+      eventDispatch(event, this);
+      try {
+        for (const l of (this.#listeners.get(event.type) || []).slice()) {
+          if (l.removed) continue;
+          if (l.once) this.removeEventListener(event.type, l.callback, {capture: l.capture});
+          try {
+            if (typeof l.callback === 'function') {
+              l.callback.call(this, event);
+            } else if (typeof l.callback.handleEvent === 'function') {
+              l.callback.handleEvent(event);
+            }
+          } catch (e) {
+            reportListenerError(e);
+          }
+          if (eventStopped(event)) break;
+        }
+      } finally {
+        eventDispatch(event, null);
+      }
+      return !event.defaultPrevented;
+    }
+    get [Symbol.toStringTag]() { return 'EventTarget'; }
+  }
+  define(g, 'EventTarget', EventTarget);
+
+  const SIGNAL_KEY = Symbol('AbortSignal');
+  let newSignal;       // () -> AbortSignal
+  let abortSignal;     // (signal, reason) -> aborts it (reason undefined: an AbortError)
+  let onSignalAbort;   // (signal, fn) -> runs fn (before the abort event) when it aborts; -> undo
+  class AbortSignal extends EventTarget {
+    #aborted = false;
+    #reason = undefined;
+    #onabort = null;
+    #algorithms = new Set();
+    constructor(key = undefined) {
+      if (key !== SIGNAL_KEY) throw new TypeError('Illegal constructor');
+      super();
+    }
+    get aborted() { return this.#aborted; }
+    get reason() { return this.#reason; }
+    throwIfAborted() { if (this.#aborted) throw this.#reason; }
+    get onabort() { return this.#onabort; }
+    set onabort(fn) {
+      const first = this.#onabort === null;
+      this.#onabort = typeof fn === 'function' || (typeof fn === 'object' && fn !== null) ? fn : null;
+      // As an HTML event handler: a listener of its own, in the order it was first set.
+      if (first && this.#onabort !== null) {
+        this.addEventListener('abort', (e) => {
+          const h = this.#onabort;
+          if (typeof h === 'function') h.call(this, e);
+        });
+      }
+    }
+    static abort(reason = undefined) {
+      const s = newSignal();
+      abortSignal(s, reason);
+      return s;
+    }
+    static timeout(ms) {
+      const delay = Number(ms);
+      if (!Number.isFinite(delay) || delay < 0 || delay > Number.MAX_SAFE_INTEGER) {
+        throw new TypeError(`The "milliseconds" argument must be a non-negative finite number (got ${ms})`);
+      }
+      const s = newSignal();
+      addTimer(() => abortSignal(s, new DOMException('The operation was aborted due to timeout',
+          'TimeoutError')), delay, [], false);
+      return s;
+    }
+    static any(signals) {
+      const s = newSignal();
+      const list = [...signals];
+      for (const x of list) {
+        if (!(x instanceof AbortSignal)) throw new TypeError('AbortSignal.any() takes AbortSignals');
+      }
+      const done = list.find((x) => x.aborted);
+      if (done !== undefined) {
+        abortSignal(s, done.reason);
+        return s;
+      }
+      for (const x of list) onSignalAbort(x, () => abortSignal(s, x.reason));
+      return s;
+    }
+    static {
+      newSignal = () => new AbortSignal(SIGNAL_KEY);
+      abortSignal = (s, reason) => {
+        if (s.#aborted) return;
+        s.#aborted = true;
+        s.#reason = reason !== undefined ? reason :
+            new DOMException('The operation was aborted', 'AbortError');
+        const algorithms = [...s.#algorithms];
+        s.#algorithms.clear();
+        for (const fn of algorithms) fn();
+        s.dispatchEvent(new Event('abort'));
+      };
+      onSignalAbort = (s, fn) => {
+        s.#algorithms.add(fn);
+        return () => s.#algorithms.delete(fn);
+      };
+    }
+    get [Symbol.toStringTag]() { return 'AbortSignal'; }
+  }
+  define(g, 'AbortSignal', AbortSignal);
+  class AbortController {
+    #signal = newSignal();
+    get signal() { return this.#signal; }
+    abort(reason = undefined) { abortSignal(this.#signal, reason); }
+    get [Symbol.toStringTag]() { return 'AbortController'; }
+  }
+  define(g, 'AbortController', AbortController);
   define(g, 'queueMicrotask', function queueMicrotask(fn) {
     if (typeof fn !== 'function') throw new TypeError('The callback argument must be a function');
     Promise.resolve().then(() => fn());
   });
-  define(g, 'structuredClone', function structuredClone(value) { return host.clone(value); });
+  define(g, 'structuredClone', function structuredClone(value, options = undefined) {
+    if (arguments.length === 0) throw new TypeError('structuredClone requires 1 argument');
+    try {
+      return host.clone(value);
+    } catch (e) {
+      // V8's serializer throws a plain Error; the standard says DataCloneError.
+      if (e instanceof Error && !(e instanceof DOMException) && /could not be cloned/.test(e.message)) {
+        throw new DOMException(e.message, 'DataCloneError');
+      }
+      throw e;
+    }
+  });
 
   // ---- base64 --------------------------------------------------------------------------------
   const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -210,26 +477,62 @@
     }
   }
   const UTF8_LABELS = ['utf-8', 'utf8', 'unicode-1-1-utf-8'];
+  // Where an incomplete UTF-8 sequence starts at the end of `bytes` (bytes.length if none).
+  function incompleteTail(bytes) {
+    const n = bytes.length;
+    for (let i = n - 1; i >= 0 && i >= n - 3; i--) {
+      const b = bytes[i];
+      if ((b & 0xc0) === 0x80) continue;
+      if (b < 0xc0 || b >= 0xf8) return n;
+      const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+      return n - i < need ? i : n;
+    }
+    return n;
+  }
   class TextDecoder {
     #fatal;
     #ignoreBOM;
+    #pending = null;    // stream mode: the bytes of a sequence split across calls
+    #bomSeen = false;   // stream mode: bytes went out already, a later U+FEFF is content
     constructor(label = 'utf-8', options = {}) {
       if (!UTF8_LABELS.includes(String(label).trim().toLowerCase())) {
         throw new RangeError(`The "${label}" encoding is not supported`);
       }
+      options = options || {};
       this.#fatal = Boolean(options.fatal);
       this.#ignoreBOM = Boolean(options.ignoreBOM);
     }
     get encoding() { return 'utf-8'; }
     get fatal() { return this.#fatal; }
     get ignoreBOM() { return this.#ignoreBOM; }
-    decode(input = undefined) {
-      if (input === undefined) return '';
-      const bytes = toBytes(input, 'TextDecoder.decode');
+    decode(input = undefined, options = undefined) {
+      const stream = Boolean(options && options.stream);
+      let bytes = input === undefined ? new Uint8Array(0) : toBytes(input, 'TextDecoder.decode');
+      if (this.#pending !== null) {
+        const joined = new Uint8Array(this.#pending.length + bytes.length);
+        joined.set(this.#pending);
+        joined.set(bytes, this.#pending.length);
+        bytes = joined;
+        this.#pending = null;
+      }
+      if (stream) {
+        const cut = incompleteTail(bytes);
+        if (cut < bytes.length) {
+          this.#pending = bytes.slice(cut);
+          bytes = bytes.subarray(0, cut);
+        }
+      }
       const s = host.utf8Decode(bytes, this.#fatal);
-      if (s === null) throw new TypeError('The encoded data was not valid utf-8');
-      return !this.#ignoreBOM && s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+      const bomSeen = this.#bomSeen;
+      this.#bomSeen = stream && (bomSeen || bytes.length > 0);
+      if (s === null) {
+        this.#pending = null;
+        this.#bomSeen = false;
+        throw new TypeError('The encoded data was not valid utf-8');
+      }
+      return !this.#ignoreBOM && !bomSeen && s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
     }
+    get [Symbol.toStringTag]() { return 'TextDecoder'; }
   }
   function toBytes(input, what) {
     if (input instanceof Uint8Array) return input;
@@ -348,7 +651,8 @@
     for (const ch of s.replace(LONE_SURROGATE, '\uFFFD')) {
       const c = ch.codePointAt(0);
       if (c < 0x21 || c > 0x7e || extra.includes(ch)) {
-        out += encodeURIComponent(ch);
+        // encodeURIComponent leaves !'()*~ alone; the URL sets may include them.
+        out += c < 0x80 ? `%${c.toString(16).toUpperCase().padStart(2, '0')}` : encodeURIComponent(ch);
       } else {
         out += ch;
       }
@@ -647,8 +951,18 @@
     if (/[\0\n\r]/.test(value)) throw new TypeError(`Invalid header value: "${value}"`);
     return value;
   }
+  let setHeadersGuard;  // (headers, 'none' | 'immutable')
+  let headersGuard;     // headers -> its guard
   class Headers {
     #map = new Map();  // lower-case name -> [values]
+    #guard = 'none';   // 'immutable': headers of fetched responses and of incoming requests
+    static {
+      setHeadersGuard = (h, guard) => { h.#guard = guard; };
+      headersGuard = (h) => h.#guard;
+    }
+    #check() {
+      if (this.#guard === 'immutable') throw new TypeError("Can't modify immutable headers.");
+    }
     constructor(init = undefined) {
       if (init === undefined || init === null) return;
       if (init instanceof Headers) {
@@ -666,13 +980,20 @@
       }
     }
     append(name, value) {
+      this.#check();
       const k = headerName(name);
       const v = headerValue(value);
       const vs = this.#map.get(k);
       if (vs) vs.push(v); else this.#map.set(k, [v]);
     }
-    set(name, value) { this.#map.set(headerName(name), [headerValue(value)]); }
-    delete(name) { this.#map.delete(headerName(name)); }
+    set(name, value) {
+      this.#check();
+      this.#map.set(headerName(name), [headerValue(value)]);
+    }
+    delete(name) {
+      this.#check();
+      this.#map.delete(headerName(name));
+    }
     get(name) {
       const vs = this.#map.get(headerName(name));
       return vs ? vs.join(', ') : null;
@@ -703,76 +1024,949 @@
   }
   define(g, 'Headers', Headers);
 
-  // ---- Body, Request, Response ---------------------------------------------------------------
-  // Bodies are held as bytes (Uint8Array) or null.
-  function extractBody(body) {
-    if (body === undefined || body === null) return [null, null];
-    if (typeof body === 'string') return [host.utf8Encode(body), 'text/plain;charset=UTF-8'];
-    if (body instanceof URLSearchParams) {
-      return [host.utf8Encode(body.toString()), 'application/x-www-form-urlencoded;charset=UTF-8'];
+  // ---- bytes helpers -------------------------------------------------------------------------
+  const EMPTY = () => new Uint8Array(0);
+  function concatBytes(chunks) {
+    let n = 0;
+    for (const c of chunks) n += c.byteLength;
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.byteLength;
     }
-    if (body instanceof ArrayBuffer) return [new Uint8Array(body.slice(0)), null];
-    if (ArrayBuffer.isView(body)) {
-      return [new Uint8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)), null];
-    }
-    return [host.utf8Encode(String(body)), 'text/plain;charset=UTF-8'];
+    return out;
   }
-  class Body {
-    #bytes = null;
-    #used = false;
-    _initBody(body, headers) {
-      const [bytes, type] = extractBody(body);
-      this.#bytes = bytes;
-      if (type !== null && !headers.has('content-type')) headers.set('content-type', type);
+  // A copy of the bytes of a BufferSource, or null when it is none.
+  function copyBufferSource(v) {
+    if (v instanceof ArrayBuffer) return new Uint8Array(v.slice(0));
+    if (ArrayBuffer.isView(v)) {
+      return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
     }
-    _bytes() { return this.#bytes; }
-    get bodyUsed() { return this.#used; }
-    get body() { return this.#bytes === null ? null : new Uint8Array(this.#bytes); }  // TODO(soon): ReadableStream
-    #consume() {
-      if (this.#used) return Promise.reject(new TypeError('Body has already been used. It can only be used once.'));
-      this.#used = true;
-      return Promise.resolve(this.#bytes === null ? new Uint8Array(0) : this.#bytes);
+    return null;
+  }
+  // UTF-8 decode (the Encoding standard's, which drops a leading BOM), as Body.text() uses.
+  function utf8DecodeText(bytes) {
+    const s = host.utf8Decode(bytes, false);
+    return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+  }
+  function bufferOf(bytes) {
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  }
+  // Bytes as a string of char codes 0-255 (for searching multipart bodies), and back.
+  function bytesToBinary(bytes) {
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 8192) {
+      s += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
     }
-    async arrayBuffer() {
-      const b = await this.#consume();
-      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-    }
-    async bytes() { return new Uint8Array(await this.arrayBuffer()); }
-    async text() { return host.utf8Decode(await this.#consume(), false); }
-    async json() { return JSON.parse(await this.text()); }
+    return s;
+  }
+  function binaryToBytes(s) {
+    const out = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+    return out;
   }
 
+  // ---- Blob, File ----------------------------------------------------------------------------
+  let blobBytes;  // blob -> its bytes (not a copy: never mutate)
+  function normalizeBlobType(type) {
+    if (type === undefined) return '';
+    const t = String(type);
+    return /[^\u0020-\u007e]/.test(t) ? '' : t.toLowerCase();
+  }
+  class Blob {
+    #bytes;
+    #type;
+    constructor(parts = undefined, options = undefined) {
+      const chunks = [];
+      if (parts !== undefined && parts !== null) {
+        if (typeof parts !== 'object' || typeof parts[Symbol.iterator] !== 'function') {
+          throw new TypeError('The "blobParts" argument must be a sequence');
+        }
+        for (const p of parts) {
+          if (p instanceof Blob) {
+            chunks.push(p.#bytes);
+          } else {
+            chunks.push(copyBufferSource(p) || host.utf8Encode(String(p)));
+          }
+        }
+      } else if (parts === null) {
+        throw new TypeError('The "blobParts" argument must be a sequence');
+      }
+      this.#bytes = concatBytes(chunks);
+      this.#type = normalizeBlobType(options && options.type);
+    }
+    get size() { return this.#bytes.byteLength; }
+    get type() { return this.#type; }
+    slice(start = undefined, end = undefined, contentType = undefined) {
+      const size = this.#bytes.byteLength;
+      const clamp = (v, dflt) => {
+        if (v === undefined) return dflt;
+        const n = Math.trunc(Number(v)) || 0;
+        return n < 0 ? Math.max(size + n, 0) : Math.min(n, size);
+      };
+      const from = clamp(start, 0);
+      const to = clamp(end, size);
+      const b = new Blob([], {type: contentType});
+      b.#bytes = this.#bytes.slice(from, Math.max(from, to));
+      return b;
+    }
+    async text() { return utf8DecodeText(this.#bytes); }
+    async arrayBuffer() { return bufferOf(this.#bytes); }
+    async bytes() { return new Uint8Array(bufferOf(this.#bytes)); }
+    stream() { return streamOfBytes(this.#bytes); }
+    static { blobBytes = (b) => b.#bytes; }
+    get [Symbol.toStringTag]() { return 'Blob'; }
+  }
+  define(g, 'Blob', Blob);
+  class File extends Blob {
+    #name;
+    #lastModified;
+    constructor(bits, name, options = undefined) {
+      if (arguments.length < 2) throw new TypeError('File requires 2 arguments');
+      super(bits, options);
+      this.#name = String(name);
+      this.#lastModified = options && options.lastModified !== undefined ?
+          Math.trunc(Number(options.lastModified)) || 0 : Date.now();
+    }
+    get name() { return this.#name; }
+    get lastModified() { return this.#lastModified; }
+    get [Symbol.toStringTag]() { return 'File'; }
+  }
+  define(g, 'File', File);
+
+  // ---- FormData ------------------------------------------------------------------------------
+  function formEntry(args, name, value, filename) {
+    if (args < 2) throw new TypeError('FormData: 2 arguments required');
+    name = String(name);
+    if (value instanceof Blob) {
+      if (!(value instanceof File) || filename !== undefined) {
+        value = new File([value], filename !== undefined ? String(filename) :
+            (value instanceof File ? value.name : 'blob'), {type: value.type});
+      }
+    } else {
+      if (args > 2) throw new TypeError('FormData: a filename may only be given with a Blob value');
+      value = String(value);
+    }
+    return [name, value];
+  }
+  class FormData {
+    #list = [];
+    constructor(form = undefined) {
+      if (form !== undefined) throw new TypeError('FormData: there are no form elements here');
+    }
+    append(name, value, filename = undefined) {
+      this.#list.push(formEntry(arguments.length, name, value, filename));
+    }
+    set(name, value, filename = undefined) {
+      const e = formEntry(arguments.length, name, value, filename);
+      const i = this.#list.findIndex(([k]) => k === e[0]);
+      if (i < 0) {
+        this.#list.push(e);
+      } else {
+        this.#list[i] = e;
+        this.#list = this.#list.filter(([k], j) => j <= i || k !== e[0]);
+      }
+    }
+    delete(name) { name = String(name); this.#list = this.#list.filter(([k]) => k !== name); }
+    get(name) {
+      name = String(name);
+      const e = this.#list.find(([k]) => k === name);
+      return e ? e[1] : null;
+    }
+    getAll(name) { name = String(name); return this.#list.filter(([k]) => k === name).map(([, v]) => v); }
+    has(name) { name = String(name); return this.#list.some(([k]) => k === name); }
+    forEach(fn, thisArg) { for (const [k, v] of this.#list) fn.call(thisArg, v, k, this); }
+    *entries() { for (const [k, v] of this.#list) yield [k, v]; }
+    *keys() { for (const [k] of this.#list) yield k; }
+    *values() { for (const [, v] of this.#list) yield v; }
+    [Symbol.iterator]() { return this.entries(); }
+    get [Symbol.toStringTag]() { return 'FormData'; }
+  }
+  define(g, 'FormData', FormData);
+
+  // multipart/form-data (RFC 7578 as HTML writes it). The boundary comes from the isolate's RNG.
+  function escapeFormName(s) {
+    return s.replace(/\r\n|\r|\n/g, '\r\n').replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22');
+  }
+  function encodeMultipart(form) {
+    const b = crypto.getRandomValues(new Uint8Array(12));
+    const boundary = `----edgesim${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
+    const chunks = [];
+    for (const [name, value] of form) {
+      let head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeFormName(name)}"`;
+      if (typeof value === 'string') {
+        chunks.push(host.utf8Encode(`${head}\r\n\r\n${value.replace(/\r\n|\r|\n/g, '\r\n')}\r\n`));
+      } else {
+        head += `; filename="${escapeFormName(value.name)}"\r\nContent-Type: ` +
+            `${value.type || 'application/octet-stream'}\r\n\r\n`;
+        chunks.push(host.utf8Encode(head), blobBytes(value), host.utf8Encode('\r\n'));
+      }
+    }
+    chunks.push(host.utf8Encode(`--${boundary}--\r\n`));
+    return [concatBytes(chunks), `multipart/form-data; boundary=${boundary}`];
+  }
+  function mimeParam(contentType, param) {
+    const re = new RegExp(`;\\s*${param}\\s*=\\s*("([^"]*)"|[^;\\s]*)`, 'i');
+    const m = re.exec(contentType);
+    return m ? (m[2] !== undefined ? m[2] : m[1]) : null;
+  }
+  function parseMultipart(bytes, boundary) {
+    const fail = () => new TypeError('Failed to parse the body as multipart/form-data');
+    const s = bytesToBinary(bytes);
+    const delim = `--${boundary}`;
+    const form = new FormData();
+    let at = s.indexOf(delim);
+    if (at < 0) throw fail();
+    for (;;) {
+      at += delim.length;
+      if (s.startsWith('--', at)) return form;
+      if (!s.startsWith('\r\n', at)) throw fail();
+      at += 2;
+      const headEnd = s.indexOf('\r\n\r\n', at);
+      if (headEnd < 0) throw fail();
+      const heads = s.slice(at, headEnd).split('\r\n');
+      const next = s.indexOf(`\r\n${delim}`, headEnd + 4);
+      if (next < 0) throw fail();
+      const content = s.slice(headEnd + 4, next);
+      let name = null;
+      let filename = null;
+      let type = '';
+      for (const h of heads) {
+        const colon = h.indexOf(':');
+        const key = h.slice(0, colon).trim().toLowerCase();
+        const value = utf8DecodeText(binaryToBytes(h.slice(colon + 1).trim()));
+        if (key === 'content-disposition') {
+          name = mimeParam(value, 'name');
+          filename = mimeParam(value, 'filename');
+        } else if (key === 'content-type') {
+          type = value;
+        }
+      }
+      if (name === null) throw fail();
+      if (filename !== null) {
+        form.append(name, new File([binaryToBytes(content)], filename, {type}));
+      } else {
+        form.append(name, utf8DecodeText(binaryToBytes(content)));
+      }
+      at = next + 2;
+    }
+  }
+
+  // ---- ReadableStream (WHATWG Streams, default readers; enough for bodies) -------------------
+  const STREAM_KEY = Symbol('stream');
+  let streamDisturbed;  // stream -> it was ever read or cancelled
+  let streamAttach;     // (stream, reader | null)
+  let streamRead;       // stream -> Promise<{value, done}>
+  let streamCancel;     // (stream, reason) -> Promise<undefined>
+  let controllerOf;     // stream -> its controller
+  let streamState;      // stream -> [state, stored error]
+  function deferred() {
+    let resolve;
+    let reject;
+    const promise = new Promise((a, b) => { resolve = a; reject = b; });
+    return {promise, resolve, reject};
+  }
+  class ReadableStreamDefaultController {
+    #stream;
+    #enqueue;
+    #close;
+    #error;
+    #desired;
+    constructor(key = undefined, stream = undefined, ops = undefined) {
+      if (key !== STREAM_KEY) throw new TypeError('Illegal constructor');
+      this.#stream = stream;
+      ({enqueue: this.#enqueue, close: this.#close, error: this.#error, desired: this.#desired} = ops);
+    }
+    get desiredSize() { return this.#desired(); }
+    get byobRequest() { return null; }
+    enqueue(chunk = undefined) { this.#enqueue(chunk); }
+    close() { this.#close(); }
+    error(e = undefined) { this.#error(e); }
+    get [Symbol.toStringTag]() { return 'ReadableStreamDefaultController'; }
+  }
+  define(g, 'ReadableStreamDefaultController', ReadableStreamDefaultController);
+
+  class ReadableStream {
+    #state = 'readable';  // 'closed', 'errored'
+    #queue = [];          // [chunk, size]
+    #queueSize = 0;
+    #highWaterMark;
+    #size;
+    #source;
+    #controller;
+    #started = false;
+    #pulling = false;
+    #pullAgain = false;
+    #closeRequested = false;
+    #disturbed = false;
+    #storedError = undefined;
+    #reader = null;
+    #reads = [];          // pending read requests: deferreds, in order
+
+    constructor(source = undefined, strategy = undefined) {
+      if (source === null) throw new TypeError('The "underlyingSource" argument must be an object');
+      source = source || {};
+      strategy = strategy || {};
+      if (source.type !== undefined && String(source.type) !== 'bytes') {
+        throw new RangeError(`Invalid stream type: ${source.type}`);
+      }
+      this.#source = source;
+      const hwm = strategy.highWaterMark === undefined ? (source.type === 'bytes' ? 0 : 1) :
+          Number(strategy.highWaterMark);
+      if (Number.isNaN(hwm) || hwm < 0) throw new RangeError('Invalid highWaterMark');
+      this.#highWaterMark = hwm;
+      this.#size = typeof strategy.size === 'function' ? strategy.size : null;
+      this.#controller = new ReadableStreamDefaultController(STREAM_KEY, this, {
+        enqueue: (chunk) => this.#enqueue(chunk),
+        close: () => this.#requestClose(),
+        error: (e) => this.#error(e),
+        desired: () => this.#desiredSize(),
+      });
+      let started;
+      try {
+        started = typeof source.start === 'function' ? source.start.call(source, this.#controller) :
+            undefined;
+      } catch (e) {
+        this.#error(e);
+        return;
+      }
+      Promise.resolve(started).then(() => {
+        this.#started = true;
+        this.#pullIfNeeded();
+      }, (e) => this.#error(e));
+    }
+
+    #desiredSize() {
+      if (this.#state === 'errored') return null;
+      if (this.#state === 'closed') return 0;
+      return this.#highWaterMark - this.#queueSize;
+    }
+    #enqueue(chunk) {
+      if (this.#closeRequested || this.#state !== 'readable') {
+        throw new TypeError('Cannot enqueue to a closed or errored stream');
+      }
+      if (this.#reads.length > 0) {
+        this.#reads.shift().resolve({value: chunk, done: false});
+      } else {
+        let size = 1;
+        if (this.#size !== null) {
+          try {
+            size = Number(this.#size(chunk));
+          } catch (e) {
+            this.#error(e);
+            throw e;
+          }
+        }
+        this.#queue.push([chunk, size]);
+        this.#queueSize += size;
+      }
+      this.#pullIfNeeded();
+    }
+    #requestClose() {
+      if (this.#closeRequested || this.#state !== 'readable') {
+        throw new TypeError('Cannot close a closed or errored stream');
+      }
+      this.#closeRequested = true;
+      if (this.#queue.length === 0) this.#finishClose();
+    }
+    #finishClose() {
+      this.#state = 'closed';
+      for (const r of this.#reads.splice(0)) r.resolve({value: undefined, done: true});
+      if (this.#reader !== null) readerClosed(this.#reader, null);
+    }
+    #error(e) {
+      if (this.#state !== 'readable') return;
+      this.#state = 'errored';
+      this.#storedError = e;
+      this.#queue = [];
+      this.#queueSize = 0;
+      for (const r of this.#reads.splice(0)) r.reject(e);
+      if (this.#reader !== null) readerClosed(this.#reader, {error: e});
+    }
+    #pullIfNeeded() {
+      if (this.#state !== 'readable' || this.#closeRequested || !this.#started) return;
+      if (this.#reads.length === 0 && !(this.#desiredSize() > 0)) return;
+      if (this.#pulling) {
+        this.#pullAgain = true;
+        return;
+      }
+      this.#pulling = true;
+      let pulled;
+      try {
+        pulled = typeof this.#source.pull === 'function' ?
+            this.#source.pull.call(this.#source, this.#controller) : undefined;
+      } catch (e) {
+        this.#error(e);
+        return;
+      }
+      Promise.resolve(pulled).then(() => {
+        this.#pulling = false;
+        if (this.#pullAgain) {
+          this.#pullAgain = false;
+          this.#pullIfNeeded();
+        }
+      }, (e) => this.#error(e));
+    }
+    #read() {
+      this.#disturbed = true;
+      if (this.#state === 'closed') return Promise.resolve({value: undefined, done: true});
+      if (this.#state === 'errored') return Promise.reject(this.#storedError);
+      if (this.#queue.length > 0) {
+        const [chunk, size] = this.#queue.shift();
+        this.#queueSize -= size;
+        if (this.#queue.length === 0) this.#queueSize = 0;
+        if (this.#closeRequested && this.#queue.length === 0) {
+          this.#finishClose();
+        } else {
+          this.#pullIfNeeded();
+        }
+        return Promise.resolve({value: chunk, done: false});
+      }
+      const d = deferred();
+      this.#reads.push(d);
+      this.#pullIfNeeded();
+      return d.promise;
+    }
+    #cancel(reason) {
+      this.#disturbed = true;
+      if (this.#state === 'closed') return Promise.resolve();
+      if (this.#state === 'errored') return Promise.reject(this.#storedError);
+      this.#queue = [];
+      this.#queueSize = 0;
+      this.#finishClose();
+      let r;
+      try {
+        r = typeof this.#source.cancel === 'function' ?
+            this.#source.cancel.call(this.#source, reason) : undefined;
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return Promise.resolve(r).then(() => undefined);
+    }
+    static {
+      streamDisturbed = (s) => s.#disturbed;
+      streamAttach = (s, reader) => {
+        s.#reader = reader;
+        if (reader === null && s.#reads.length > 0) {  // perf: no error when no read waits
+          const e = new TypeError('The reader was released');
+          for (const r of s.#reads.splice(0)) r.reject(e);
+        }
+      };
+      streamRead = (s) => s.#read();
+      streamCancel = (s, reason) => s.#cancel(reason);
+      controllerOf = (s) => s.#controller;
+      streamState = (s) => [s.#state, s.#storedError];
+    }
+
+    get locked() { return this.#reader !== null; }
+    cancel(reason = undefined) {
+      if (this.#reader !== null) return Promise.reject(new TypeError('The stream is locked to a reader'));
+      return this.#cancel(reason);
+    }
+    getReader(options = undefined) {
+      const mode = options && options.mode;
+      if (mode !== undefined) {
+        if (String(mode) === 'byob') throw new TypeError('BYOB readers are not supported here');
+        throw new RangeError(`Invalid reader mode: ${mode}`);
+      }
+      return new ReadableStreamDefaultReader(this);
+    }
+    tee() {
+      const reader = this.getReader();
+      let reading = false;
+      const canceled = [false, false];
+      const reasons = [undefined, undefined];
+      const controllers = [null, null];
+      const cancelDone = deferred();
+      const pull = () => {
+        if (reading) return Promise.resolve();
+        reading = true;
+        reader.read().then(({value, done}) => {
+          reading = false;
+          for (let i = 0; i < 2; i++) {
+            if (canceled[i]) continue;
+            if (done) controllers[i].close(); else controllers[i].enqueue(value);
+          }
+          if (done) cancelDone.resolve();
+        }, (e) => {
+          reading = false;
+          for (const c of controllers) c.error(e);
+          cancelDone.resolve();
+        });
+        return Promise.resolve();
+      };
+      const branch = (i) => new ReadableStream({
+        start(c) { controllers[i] = c; },
+        pull,
+        cancel(reason) {
+          canceled[i] = true;
+          reasons[i] = reason;
+          if (canceled[1 - i]) cancelDone.resolve(reader.cancel(reasons));
+          return cancelDone.promise;
+        },
+      });
+      return [branch(0), branch(1)];
+    }
+    values(options = undefined) {
+      const reader = this.getReader();
+      const preventCancel = Boolean(options && options.preventCancel);
+      let finished = false;
+      return {
+        async next() {
+          if (finished) return {value: undefined, done: true};
+          try {
+            const r = await reader.read();
+            if (r.done) {
+              finished = true;
+              reader.releaseLock();
+            }
+            return r;
+          } catch (e) {
+            finished = true;
+            reader.releaseLock();
+            throw e;
+          }
+        },
+        async return(value) {
+          if (!finished) {
+            finished = true;
+            if (!preventCancel) {
+              const p = reader.cancel(value);
+              reader.releaseLock();
+              await p;
+            } else {
+              reader.releaseLock();
+            }
+          }
+          return {value, done: true};
+        },
+        [Symbol.asyncIterator]() { return this; },
+      };
+    }
+    [Symbol.asyncIterator](options = undefined) { return this.values(options); }
+    static from(iterable) {
+      const it = typeof iterable[Symbol.asyncIterator] === 'function' ?
+          iterable[Symbol.asyncIterator]() : iterable[Symbol.iterator]();
+      return new ReadableStream({
+        async pull(c) {
+          const r = await it.next();
+          if (r.done) c.close(); else c.enqueue(await r.value);
+        },
+        async cancel(reason) {
+          if (typeof it.return === 'function') await it.return(reason);
+        },
+      }, {highWaterMark: 0});
+    }
+    get [Symbol.toStringTag]() { return 'ReadableStream'; }
+  }
+  define(g, 'ReadableStream', ReadableStream);
+
+  let readerClosed;  // (reader, null | {error}) -> settles reader.closed
+  class ReadableStreamDefaultReader {
+    #stream;
+    #closed = deferred();
+    constructor(stream) {
+      if (!(stream instanceof ReadableStream)) throw new TypeError('The argument must be a ReadableStream');
+      if (stream.locked) throw new TypeError('This ReadableStream is currently locked to a reader');
+      this.#stream = stream;
+      this.#closed.promise.catch(() => {});
+      streamAttach(stream, this);
+      const [state, error] = streamState(stream);
+      if (state === 'closed') this.#closed.resolve();
+      if (state === 'errored') this.#closed.reject(error);
+    }
+    get closed() { return this.#closed.promise; }
+    read() {
+      if (this.#stream === null) return Promise.reject(new TypeError('The reader was released'));
+      return streamRead(this.#stream);
+    }
+    cancel(reason = undefined) {
+      if (this.#stream === null) return Promise.reject(new TypeError('The reader was released'));
+      return streamCancel(this.#stream, reason);
+    }
+    releaseLock() {
+      if (this.#stream === null) return;
+      streamAttach(this.#stream, null);
+      this.#stream = null;
+      // perf (runtime::Pop bench): no stack for this error. Capturing one (materializing
+      // optimized frames) was a third of a hello-world request: reading a body releases a reader.
+      // A limit that is not a number turns capturing off (0 still summarizes the top frame).
+      const stackTraceLimit = Error.stackTraceLimit;
+      Error.stackTraceLimit = undefined;
+      const e = new TypeError('The reader was released');
+      Error.stackTraceLimit = stackTraceLimit;
+      this.#closed.reject(e);
+      this.#closed = deferred();
+      this.#closed.promise.catch(() => {});
+      this.#closed.reject(e);
+    }
+    static {
+      readerClosed = (reader, outcome) => {
+        if (outcome === null) reader.#closed.resolve(); else reader.#closed.reject(outcome.error);
+      };
+    }
+    get [Symbol.toStringTag]() { return 'ReadableStreamDefaultReader'; }
+  }
+  define(g, 'ReadableStreamDefaultReader', ReadableStreamDefaultReader);
+
+  // A stream of one chunk (a copy of `bytes`), like a body made from bytes.
+  function streamOfBytes(bytes) {
+    return new ReadableStream({
+      pull(c) {
+        if (bytes.byteLength > 0) c.enqueue(new Uint8Array(bytes));
+        c.close();
+      },
+    }, {highWaterMark: 0});
+  }
+  // All the bytes of a body stream. Chunks must be bytes, as in workerd.
+  async function readAllBytes(stream) {
+    const reader = stream.getReader();
+    const chunks = [];
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) break;
+      if (value instanceof Uint8Array) {
+        chunks.push(value);
+      } else if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+        chunks.push(copyBufferSource(value));
+      } else {
+        reader.releaseLock();
+        throw new TypeError('This ReadableStream did not return bytes.');
+      }
+    }
+    reader.releaseLock();
+    return concatBytes(chunks);
+  }
+
+  // ---- TransformStream / WritableStream (identity only: a pipe from a writer to a stream) ----
+  class WritableStreamDefaultWriter {
+    #sink;
+    #released = false;
+    constructor(sink) { this.#sink = sink; }
+    get ready() { return Promise.resolve(); }
+    get closed() { return this.#sink.closed; }
+    get desiredSize() { return this.#sink.errored ? null : 1; }
+    #check() {
+      if (this.#released) throw new TypeError('The writer was released');
+    }
+    write(chunk = undefined) {
+      try {
+        this.#check();
+        this.#sink.write(chunk);
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    close() {
+      try {
+        this.#check();
+        this.#sink.close();
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    abort(reason = undefined) {
+      if (this.#released) return Promise.reject(new TypeError('The writer was released'));
+      this.#sink.abort(reason);
+      return Promise.resolve();
+    }
+    releaseLock() {
+      this.#released = true;
+      this.#sink.locked = false;
+    }
+    get [Symbol.toStringTag]() { return 'WritableStreamDefaultWriter'; }
+  }
+  class WritableStream {
+    #sink;
+    constructor(sink = undefined, key = undefined) {
+      if (key !== STREAM_KEY) {
+        // A sink of user code: write/close/abort callbacks, called one at a time.
+        const user = sink || {};
+        let chain = Promise.resolve();
+        const closed = deferred();
+        closed.promise.catch(() => {});
+        const s = {locked: false, errored: false, closed: closed.promise};
+        const step = (fn) => {
+          chain = chain.then(fn).catch((e) => {
+            s.errored = true;
+            closed.reject(e);
+          });
+        };
+        if (typeof user.start === 'function') step(() => user.start({error: () => {}}));
+        s.write = (chunk) => {
+          if (s.closing) throw new TypeError('The stream is closing or closed');
+          step(() => (typeof user.write === 'function' ? user.write(chunk, {}) : undefined));
+        };
+        s.close = () => {
+          if (s.closing) throw new TypeError('The stream is closing or closed');
+          s.closing = true;
+          step(() => (typeof user.close === 'function' ? user.close() : undefined));
+          step(() => closed.resolve());
+        };
+        s.abort = (reason) => {
+          s.closing = true;
+          step(() => (typeof user.abort === 'function' ? user.abort(reason) : undefined));
+          step(() => closed.reject(reason));
+        };
+        sink = s;
+      }
+      this.#sink = sink;
+    }
+    get locked() { return this.#sink.locked; }
+    getWriter() {
+      if (this.#sink.locked) throw new TypeError('This WritableStream is currently locked to a writer');
+      this.#sink.locked = true;
+      return new WritableStreamDefaultWriter(this.#sink);
+    }
+    async close() { return this.getWriter().close(); }
+    async abort(reason = undefined) { return this.getWriter().abort(reason); }
+    get [Symbol.toStringTag]() { return 'WritableStream'; }
+  }
+  define(g, 'WritableStream', WritableStream);
+  define(g, 'WritableStreamDefaultWriter', WritableStreamDefaultWriter);
+  class TransformStream {
+    #readable;
+    #writable;
+    constructor(transformer = undefined) {
+      if (transformer !== undefined && transformer !== null &&
+          (transformer.transform !== undefined || transformer.flush !== undefined)) {
+        throw new TypeError('Only identity TransformStreams are supported here');
+      }
+      let controller;
+      this.#readable = new ReadableStream({start(c) { controller = c; }}, {highWaterMark: 0});
+      const closed = deferred();
+      closed.promise.catch(() => {});
+      this.#writable = new WritableStream({
+        locked: false,
+        errored: false,
+        closed: closed.promise,
+        write(chunk) { controller.enqueue(chunk); },
+        close() { controller.close(); closed.resolve(); },
+        abort(reason) { controller.error(reason); closed.reject(reason); this.errored = true; },
+      }, STREAM_KEY);
+    }
+    get readable() { return this.#readable; }
+    get writable() { return this.#writable; }
+    get [Symbol.toStringTag]() { return 'TransformStream'; }
+  }
+  define(g, 'TransformStream', TransformStream);
+  // Cloudflare's name for the byte-only identity transform.
+  define(g, 'IdentityTransformStream', class IdentityTransformStream extends TransformStream {
+    constructor() { super(); }
+  });
+
+  // ---- Body, Request, Response ---------------------------------------------------------------
+  // A body is null, bytes (a Uint8Array never handed out, so never mutated), or a ReadableStream.
+  // The stream of a bytes body is made when JS first asks for `body`. bodyUsed is "the stream was
+  // read or cancelled" (or the bytes were consumed).
+  function extractBody(body) {
+    // -> [bytes | null, stream | null, content type | null]
+    if (body === undefined || body === null) return [null, null, null];
+    if (typeof body === 'string') return [host.utf8Encode(body), null, 'text/plain;charset=UTF-8'];
+    if (body instanceof ReadableStream) {
+      if (body.locked || streamDisturbed(body)) {
+        throw new TypeError('The ReadableStream has already been read or is locked');
+      }
+      return [null, body, null];
+    }
+    if (body instanceof URLSearchParams) {
+      return [host.utf8Encode(body.toString()), null, 'application/x-www-form-urlencoded;charset=UTF-8'];
+    }
+    if (body instanceof Blob) return [blobBytes(body), null, body.type || null];
+    if (body instanceof FormData) {
+      const [bytes, type] = encodeMultipart(body);
+      return [bytes, null, type];
+    }
+    const copy = copyBufferSource(body);
+    if (copy !== null) return [copy, null, null];
+    return [host.utf8Encode(String(body)), null, 'text/plain;charset=UTF-8'];
+  }
+  const USED = 'Body has already been used. It can only be used once. Use tee() first if you need to read it twice.';
+  let bodyTake;   // body -> {bytes, stream}: moves the body out (the source becomes used)
+  let bodyPeek;   // body -> {bytes, stream, has}
+  let bodySet;    // (body, bytes, stream)
+  class Body {
+    #has = false;
+    #bytes = null;
+    #stream = null;
+    #used = false;
+    _initBody(body, headers) {
+      const [bytes, stream, type] = extractBody(body);
+      this.#has = bytes !== null || stream !== null;
+      this.#bytes = bytes;
+      this.#stream = stream;
+      if (type !== null && !headers.has('content-type')) headers.set('content-type', type);
+    }
+    get body() {
+      if (!this.#has) return null;
+      if (this.#stream === null) {
+        this.#stream = streamOfBytes(this.#used ? EMPTY() : this.#bytes);
+        this.#bytes = null;
+        if (this.#used) {
+          // Consumed already: a disturbed, closed stream.
+          streamRead(this.#stream).catch(() => {});
+        }
+      }
+      return this.#stream;
+    }
+    get bodyUsed() {
+      return this.#used || (this.#stream !== null && streamDisturbed(this.#stream));
+    }
+    async #consume() {
+      if (this.bodyUsed) throw new TypeError(USED);
+      if (!this.#has) return EMPTY();
+      if (this.#stream === null) {
+        this.#used = true;
+        const b = this.#bytes;
+        this.#bytes = null;
+        return b;
+      }
+      if (this.#stream.locked) throw new TypeError('The body stream is locked to a reader');
+      return readAllBytes(this.#stream);
+    }
+    static {
+      bodyTake = (b) => {
+        const out = {bytes: b.#bytes, stream: b.#stream};
+        if (b.#has) {
+          b.#used = true;
+          b.#bytes = null;
+          b.#stream = null;
+        }
+        return out;
+      };
+      bodyPeek = (b) => ({bytes: b.#bytes, stream: b.#stream, has: b.#has});
+      bodySet = (b, bytes, stream) => {
+        b.#has = bytes !== null || stream !== null;
+        b.#bytes = bytes;
+        b.#stream = stream;
+        b.#used = false;
+      };
+    }
+    // The whole body as bytes (null for no body), consuming it: what goes over the wire.
+    async _readAll() {
+      if (!this.#has) return null;
+      return this.#consume();
+    }
+    async arrayBuffer() { return bufferOf(await this.#consume()); }
+    async bytes() { return new Uint8Array(bufferOf(await this.#consume())); }
+    async text() { return utf8DecodeText(await this.#consume()); }
+    async json() { return JSON.parse(await this.text()); }
+    async blob() {
+      const bytes = await this.#consume();
+      const b = new Blob([bytes], {type: this.headers.get('content-type') || ''});
+      return b;
+    }
+    async formData() {
+      const type = this.headers.get('content-type') || '';
+      const essence = type.split(';')[0].trim().toLowerCase();
+      if (essence === 'multipart/form-data') {
+        const boundary = mimeParam(type, 'boundary');
+        if (!boundary) throw new TypeError('The multipart/form-data Content-Type has no boundary');
+        return parseMultipart(await this.#consume(), boundary);
+      }
+      if (essence === 'application/x-www-form-urlencoded') {
+        const form = new FormData();
+        for (const [k, v] of new URLSearchParams(await this.text())) form.append(k, v);
+        return form;
+      }
+      throw new TypeError('Unrecognized Content-Type header value. FormData can only parse the ' +
+          'following MIME types: multipart/form-data, application/x-www-form-urlencoded');
+    }
+  }
+  // A copy of a body for clone(): bytes are shared (never mutated), a stream is tee'd.
+  function cloneBody(from, to) {
+    const {bytes, stream} = bodyPeek(from);
+    if (stream !== null) {
+      const [a, b] = stream.tee();
+      bodySet(from, null, a);
+      bodySet(to, null, b);
+    } else {
+      bodySet(to, bytes, null);
+    }
+  }
+
+  const INTERNAL = Symbol('internal');
+  let makeFetchedResponse;  // (status, headers, bytes, url, redirected) -> Response
   const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH'];
+  const REDIRECT_MODES = ['follow', 'manual', 'error'];
   class Request extends Body {
     #method;
     #url;
     #headers;
     #redirect;
-    constructor(input, init = {}) {
+    #signal;
+    constructor(input, init = undefined) {
       super();
+      if (input === INTERNAL) return;  // clone(): the caller fills it in
+      if (arguments.length === 0) throw new TypeError('Request requires 1 argument');
+      if (init !== undefined && init !== null && typeof init !== 'object') {
+        throw new TypeError('The "init" argument must be an object');
+      }
       init = init || {};
       const from = input instanceof Request ? input : null;
-      this.#url = from ? from.url : new URL(String(input)).href;
+      if (from !== null) {
+        this.#url = from.url;
+      } else {
+        let url;
+        try {
+          url = new URL(String(input));
+        } catch {
+          throw new TypeError(`Invalid URL: ${String(input)}`);
+        }
+        if (url.username || url.password) {
+          throw new TypeError('Request cannot be constructed from a URL that includes credentials');
+        }
+        this.#url = url.href;
+      }
       let method = init.method !== undefined ? String(init.method) : (from ? from.method : 'GET');
       if (!TOKEN.test(method)) throw new TypeError(`Invalid HTTP method: ${method}`);
       if (NORMALIZED_METHODS.includes(method.toUpperCase())) method = method.toUpperCase();
       this.#method = method;
       this.#headers = new Headers(init.headers !== undefined ? init.headers : (from ? from.headers : undefined));
-      this.#redirect = init.redirect || (from ? from.redirect : 'follow');
-      let body = init.body !== undefined ? init.body : (from ? from._bytes() : null);
-      if (body !== null && (method === 'GET' || method === 'HEAD')) {
+      const redirect = init.redirect !== undefined ? String(init.redirect) : (from ? from.redirect : 'follow');
+      if (!REDIRECT_MODES.includes(redirect)) throw new TypeError(`Invalid redirect value: ${redirect}`);
+      this.#redirect = redirect;
+      if (init.signal !== undefined && init.signal !== null && !(init.signal instanceof AbortSignal)) {
+        throw new TypeError('The "signal" option must be an AbortSignal');
+      }
+      this.#signal = init.signal !== undefined ? (init.signal || newSignal()) :
+          (from ? from.signal : newSignal());
+      const initBody = init.body !== undefined && init.body !== null;
+      const fromHas = from !== null && bodyPeek(from).has;
+      if ((initBody || (fromHas && init.body === undefined)) && (method === 'GET' || method === 'HEAD')) {
         throw new TypeError('Request with a GET or HEAD method cannot have a body.');
       }
-      this._initBody(body, this.#headers);
+      if (initBody) {
+        this._initBody(init.body, this.#headers);
+      } else if (fromHas && init.body === undefined) {
+        if (from.bodyUsed) {
+          throw new TypeError('Cannot construct a Request with a Request object that has already been used.');
+        }
+        const {bytes, stream} = bodyTake(from);
+        bodySet(this, bytes, stream);
+      }
     }
     get method() { return this.#method; }
     get url() { return this.#url; }
     get headers() { return this.#headers; }
     get redirect() { return this.#redirect; }
+    get signal() { return this.#signal; }
     get cf() { return undefined; }
+    get integrity() { return ''; }
+    get keepalive() { return false; }
     clone() {
       if (this.bodyUsed) throw new TypeError('Cannot clone a Request whose body has been used.');
-      return new Request(this);
+      const r = new Request(INTERNAL);
+      r.#method = this.#method;
+      r.#url = this.#url;
+      r.#headers = new Headers(this.#headers);
+      r.#redirect = this.#redirect;
+      r.#signal = this.#signal;
+      cloneBody(this, r);
+      return r;
     }
     get [Symbol.toStringTag]() { return 'Request'; }
   }
@@ -780,53 +1974,244 @@
 
   const NULL_BODY_STATUS = [101, 204, 205, 304];
   const REDIRECT_STATUS = [301, 302, 303, 307, 308];
+  const REASON = {
+    100: 'Continue', 101: 'Switching Protocols', 200: 'OK', 201: 'Created', 202: 'Accepted',
+    203: 'Non-Authoritative Information', 204: 'No Content', 205: 'Reset Content',
+    206: 'Partial Content', 300: 'Multiple Choices', 301: 'Moved Permanently', 302: 'Found',
+    303: 'See Other', 304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect',
+    400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden',
+    404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable', 408: 'Request Timeout',
+    409: 'Conflict', 410: 'Gone', 411: 'Length Required', 412: 'Precondition Failed',
+    413: 'Payload Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type',
+    416: 'Range Not Satisfiable', 417: 'Expectation Failed', 418: "I'm a teapot",
+    422: 'Unprocessable Entity', 425: 'Too Early', 426: 'Upgrade Required', 428: 'Precondition Required',
+    429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error',
+    501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+    505: 'HTTP Version Not Supported',
+  };
   class Response extends Body {
     #status;
     #statusText;
     #headers;
-    constructor(body = null, init = {}) {
+    #type = 'default';
+    #url = '';
+    #redirected = false;
+    constructor(body = null, init = undefined) {
       super();
+      if (body === INTERNAL) return;  // made by fetch() or clone(), which fill it in
+      if (init !== undefined && init !== null && typeof init !== 'object') {
+        throw new TypeError('The "init" argument must be an object');
+      }
       init = init || {};
       const status = init.status === undefined ? 200 : Number(init.status);
       if (!Number.isInteger(status) || status < 200 || status > 599) {
         throw new RangeError(`Responses may only be constructed with status codes in the range 200 to 599, inclusive (got ${init.status}).`);
       }
+      const statusText = init.statusText === undefined ? '' : String(init.statusText);
+      if (!/^[\t\u0020-\u007e\u0080-\u00ff]*$/.test(statusText)) {
+        throw new TypeError(`Invalid statusText: "${statusText}"`);
+      }
       if (body !== null && body !== undefined && NULL_BODY_STATUS.includes(status)) {
         throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
       }
       this.#status = status;
-      this.#statusText = init.statusText === undefined ? '' : String(init.statusText);
+      this.#statusText = statusText;
       this.#headers = new Headers(init.headers);
       this._initBody(body, this.#headers);
     }
-    static json(data, init = {}) {
+    static json(data, init = undefined) {
       const text = JSON.stringify(data);
       if (text === undefined) throw new TypeError('Value is not JSON serializable');
       const headers = new Headers(init && init.headers);
       if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-      return new Response(text, {...init, headers});
+      return new Response(text, {...(init || {}), headers});
     }
     static redirect(url, status = 302) {
+      let href;
+      try {
+        href = new URL(String(url)).href;
+      } catch {
+        throw new TypeError(`Invalid URL: ${String(url)}`);
+      }
+      status = Number(status);
       if (!REDIRECT_STATUS.includes(status)) throw new RangeError(`Invalid redirect status: ${status}`);
-      return new Response(null, {status, headers: {location: new URL(String(url)).href}});
+      const r = new Response(INTERNAL);
+      r.#status = status;
+      r.#statusText = '';
+      r.#headers = new Headers({location: href});
+      setHeadersGuard(r.#headers, 'immutable');
+      return r;
+    }
+    static error() {
+      const r = new Response(INTERNAL);
+      r.#status = 0;
+      r.#statusText = '';
+      r.#type = 'error';
+      r.#headers = new Headers();
+      setHeadersGuard(r.#headers, 'immutable');
+      return r;
+    }
+    static {
+      // A response that came over the network: immutable headers, as in workerd.
+      makeFetchedResponse = (status, flat, bytes, url, redirected) => {
+        const r = new Response(INTERNAL);
+        r.#status = status;
+        r.#statusText = REASON[status] || '';
+        r.#headers = new Headers();
+        for (let i = 0; i + 1 < flat.length; i += 2) r.#headers.append(flat[i], flat[i + 1]);
+        setHeadersGuard(r.#headers, 'immutable');
+        r.#url = url.replace(/#.*$/, '');
+        r.#redirected = redirected;
+        if (bytes !== null) bodySet(r, bytes, null);
+        return r;
+      };
     }
     get status() { return this.#status; }
     get statusText() { return this.#statusText; }
     get ok() { return this.#status >= 200 && this.#status <= 299; }
     get headers() { return this.#headers; }
-    get redirected() { return false; }
-    get type() { return 'default'; }
-    get url() { return ''; }
+    get redirected() { return this.#redirected; }
+    get type() { return this.#type; }
+    get url() { return this.#url; }
     get webSocket() { return null; }
+    get cf() { return undefined; }
     clone() {
       if (this.bodyUsed) throw new TypeError('Cannot clone a Response whose body has been used.');
-      return new Response(this._bytes(), {status: this.#status, statusText: this.#statusText, headers: this.#headers});
+      const r = new Response(INTERNAL);
+      r.#status = this.#status;
+      r.#statusText = this.#statusText;
+      r.#headers = new Headers(this.#headers);
+      setHeadersGuard(r.#headers, headersGuard(this.#headers));
+      r.#type = this.#type;
+      r.#url = this.#url;
+      r.#redirected = this.#redirected;
+      cloneBody(this, r);
+      return r;
     }
     get [Symbol.toStringTag]() { return 'Response'; }
   }
   define(g, 'Response', Response);
 
-  // ---- dispatch (called by the embedder) -----------------------------------------------------
+  // ---- fetch (over the simulated network, to the origins of the scenario) --------------------
+  // host.fetch() starts a request (an effect of this run); the reply settles it in a later run
+  // through settleFetch(). Redirects are followed here, one network request per hop.
+  const pendingFetches = new Map();  // fetch id -> {resolve, reject, undo}
+  const REDIRECTS_MAX = 20;
+  function send(method, url, flat, bytes, signal) {
+    return new Promise((resolve, reject) => {
+      const id = host.fetch(method, url, flat, bytes);
+      const entry = {resolve, reject, undo: () => {}};
+      pendingFetches.set(id, entry);
+      entry.undo = onSignalAbort(signal, () => {
+        // The request is already on its way; its reply will find no one waiting.
+        if (pendingFetches.delete(id)) reject(signal.reason);
+      });
+    });
+  }
+  function settleFetch(id, status, flat, body, error) {
+    const entry = pendingFetches.get(id);
+    if (entry === undefined) return;
+    pendingFetches.delete(id);
+    entry.undo();
+    if (error !== undefined) {
+      entry.reject(new TypeError(error));
+    } else {
+      entry.resolve({status, flat, body});
+    }
+  }
+  async function runFetch(request) {
+    const signal = request.signal;
+    signal.throwIfAborted();
+    let url = request.url;
+    let method = request.method;
+    const protocol = new URL(url).protocol;
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new TypeError(`Fetch API cannot load: ${url}`);
+    }
+    let headers = [...request.headers];
+    let bytes = await request._readAll();
+    signal.throwIfAborted();
+    for (let hops = 0; ; hops++) {
+      signal.throwIfAborted();
+      const flat = [];
+      for (const [k, v] of headers) flat.push(k, v);
+      const reply = await send(method, url, flat, bytes, signal);
+      let location = null;
+      for (let i = 0; i + 1 < reply.flat.length; i += 2) {
+        if (reply.flat[i].toLowerCase() === 'location') location = reply.flat[i + 1];
+      }
+      if (REDIRECT_STATUS.includes(reply.status) && location !== null && request.redirect !== 'manual') {
+        if (request.redirect === 'error') {
+          throw new TypeError(`Fetch to ${url} was redirected, but redirect is set to "error"`);
+        }
+        if (hops >= REDIRECTS_MAX) throw new TypeError('Too many redirects.');
+        try {
+          url = new URL(location, url).href;
+        } catch {
+          throw new TypeError(`Invalid redirect location: ${location}`);
+        }
+        if ((reply.status === 303 && method !== 'HEAD') ||
+            ((reply.status === 301 || reply.status === 302) && method === 'POST')) {
+          method = 'GET';
+          bytes = null;
+          headers = headers.filter(([k]) => !['content-type', 'content-length', 'content-encoding',
+            'content-language', 'content-location'].includes(k));
+        }
+        continue;
+      }
+      const nullBody = method === 'HEAD' || NULL_BODY_STATUS.includes(reply.status);
+      return makeFetchedResponse(reply.status, reply.flat, nullBody ? null : reply.body, url, hops > 0);
+    }
+  }
+  define(g, 'fetch', function fetch(input, init = undefined) {
+    try {
+      if (arguments.length === 0) throw new TypeError('fetch requires 1 argument');
+      return runFetch(new Request(input, init));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  });
+
+  // ---- crypto.subtle -------------------------------------------------------------------------
+  const DIGESTS = {'sha-1': 'SHA-1', 'sha-256': 'SHA-256', 'sha-384': 'SHA-384', 'sha-512': 'SHA-512'};
+  const SUBTLE_KEY = Symbol('SubtleCrypto');
+  class SubtleCrypto {
+    constructor(key = undefined) {
+      if (key !== SUBTLE_KEY) throw new TypeError('Illegal constructor');
+    }
+    digest(algorithm, data) {
+      try {
+        if (arguments.length < 2) throw new TypeError('digest requires 2 arguments');
+        const name = typeof algorithm === 'string' ? algorithm :
+            (algorithm !== null && typeof algorithm === 'object' ? algorithm.name : undefined);
+        if (name === undefined) throw new TypeError('The algorithm must name a digest');
+        const canonical = DIGESTS[String(name).toLowerCase()];
+        if (canonical === undefined) {
+          throw new DOMException(`Unrecognized name.`, 'NotSupportedError');
+        }
+        const bytes = copyBufferSource(data);
+        if (bytes === null) throw new TypeError('The data must be an ArrayBuffer or ArrayBufferView');
+        return Promise.resolve(host.digest(canonical, bytes));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    timingSafeEqual(a, b) {
+      const x = copyBufferSource(a);
+      const y = copyBufferSource(b);
+      if (x === null || y === null) throw new TypeError('timingSafeEqual takes ArrayBuffers or views');
+      if (x.byteLength !== y.byteLength) throw new TypeError('Input buffers must have the same byte length');
+      let diff = 0;
+      for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+      return diff === 0;
+    }
+    get [Symbol.toStringTag]() { return 'SubtleCrypto'; }
+  }
+  define(g, 'SubtleCrypto', SubtleCrypto);
+  const subtle = new SubtleCrypto(SUBTLE_KEY);
+  Object.defineProperty(crypto, 'subtle', {get: () => subtle, configurable: true, enumerable: true});
+
+  // ---- for the embedder (its handler dispatcher lives in isolate.cc) ---------------------------
   function errorMessage(e) {
     if (e instanceof Error) return `${e.name}: ${e.message}`;
     try {
@@ -837,35 +2222,9 @@
   }
   function errorStack(e) { return e instanceof Error && typeof e.stack === 'string' ? e.stack : ''; }
 
-  async function dispatchFetch(id, ns, method, url, flat, body) {
-    try {
-      const headers = new Headers();
-      for (let i = 0; i + 1 < flat.length; i += 2) headers.append(flat[i], flat[i + 1]);
-      const hasBody = body !== null && method !== 'GET' && method !== 'HEAD';
-      const request = new Request(url, {method, headers, body: hasBody ? body : null});
-      const handler = ns.default;
-      if (handler === null || handler === undefined || typeof handler.fetch !== 'function') {
-        throw new Error('Handler does not export a fetch() function.');
-      }
-      const env = {};
-      const ctx = {waitUntil(promise) { Promise.resolve(promise).catch(() => {}); },
-        passThroughOnException() {}};
-      const response = await handler.fetch(request, env, ctx);
-      if (!(response instanceof Response)) {
-        throw new TypeError(`Incorrect type for Promise: the Promise did not resolve to 'Response'.`);
-      }
-      const bytes = response._bytes();
-      const out = [];
-      for (const [k, v] of response.headers) out.push(k, v);
-      host.respond(id, response.status, out, bytes);
-    } catch (e) {
-      host.exception(id, errorMessage(e), errorStack(e));
-    }
-  }
-
   define(g, '__edgesim_init', function (natives) {
     host = natives;
     delete g.__edgesim_init;
-    return {dispatchFetch, fireTimer, errorMessage, errorStack};
+    return {fireTimer, settleFetch, errorMessage, errorStack, setHeadersGuard};
   });
 })();

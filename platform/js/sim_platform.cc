@@ -1,7 +1,11 @@
 #include "platform/js/sim_platform.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <utility>
 
 #include "sim/world.h"
@@ -122,6 +126,158 @@ class SimPlatform::TaskQueue final : public v8::TaskRunner {
   std::map<std::pair<sim::Time, std::uint64_t>, std::unique_ptr<v8::Task>> delayed_;
   std::uint64_t next_seq_ = 0;
 };
+
+// ---- CachingPageAllocator ------------------------------------------------------------------------
+
+namespace {
+int prot_of(v8::PageAllocator::Permission p) {
+  switch (p) {
+    case v8::PageAllocator::kNoAccess:
+    case v8::PageAllocator::kNoAccessWillJitLater:
+      return PROT_NONE;
+    case v8::PageAllocator::kRead:
+      return PROT_READ;
+    case v8::PageAllocator::kReadWrite:
+      return PROT_READ | PROT_WRITE;
+    case v8::PageAllocator::kReadWriteExecute:
+      return PROT_READ | PROT_WRITE | PROT_EXEC;
+    case v8::PageAllocator::kReadExecute:
+      return PROT_READ | PROT_EXEC;
+  }
+  return PROT_NONE;
+}
+}  // namespace
+
+CachingPageAllocator::CachingPageAllocator()
+    : page_bytes_(static_cast<std::size_t>(sysconf(_SC_PAGESIZE))) {}
+
+CachingPageAllocator::~CachingPageAllocator() { trim(); }
+
+void* CachingPageAllocator::AllocatePages(void* address, size_t length, size_t alignment,
+                                          Permission permissions) {
+  ++stats_.allocations;
+  alignment = std::max(alignment, page_bytes_);
+  for (auto it = cache_.lower_bound({length, 0}); it != cache_.end() && it->first.first == length;
+       ++it) {
+    if (it->first.second % alignment != 0) continue;
+    void* base = reinterpret_cast<void*>(it->first.second);
+    // Cached regions are inaccessible; V8 usually asks for that and commits parts later.
+    if (prot_of(permissions) != PROT_NONE && mprotect(base, length, prot_of(permissions)) != 0) {
+      continue;
+    }
+    cache_.erase(it);
+    stats_.cached_bytes -= length;
+    ++stats_.reused;
+    live_[reinterpret_cast<std::uintptr_t>(base)] = length;
+    return base;
+  }
+  // As V8's default allocator: over-reserve, then trim to the alignment.
+  const std::size_t request = length + alignment - page_bytes_;
+  const int flags = MAP_PRIVATE | MAP_ANONYMOUS |
+                    (permissions == kNoAccess || permissions == kNoAccessWillJitLater
+                         ? MAP_NORESERVE
+                         : 0);
+  void* hint = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(address) &
+                                       ~(static_cast<std::uintptr_t>(alignment) - 1));
+  void* raw = mmap(hint, request, prot_of(permissions), flags, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  const auto start = reinterpret_cast<std::uintptr_t>(raw);
+  const std::uintptr_t aligned = (start + alignment - 1) & ~(static_cast<std::uintptr_t>(alignment) - 1);
+  if (aligned > start) munmap(raw, aligned - start);
+  const std::uintptr_t end = start + request;
+  if (end > aligned + length) munmap(reinterpret_cast<void*>(aligned + length), end - aligned - length);
+  live_[aligned] = length;
+  return reinterpret_cast<void*>(aligned);
+}
+
+bool CachingPageAllocator::scrub(char* base, std::size_t length) {
+  const std::size_t pages = length / page_bytes_;
+  std::vector<unsigned char> resident(pages);
+  if (mincore(base, length, resident.data()) != 0) return false;
+  bool writable = false;
+  for (std::size_t i = 0; i < pages;) {
+    if ((resident[i] & 1) == 0) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < pages && (resident[j] & 1) != 0) ++j;
+    if (!writable) {
+      if (mprotect(base, length, PROT_READ | PROT_WRITE) != 0) return false;
+      writable = true;
+    }
+    std::memset(base + i * page_bytes_, 0, (j - i) * page_bytes_);
+    stats_.zeroed_bytes += (j - i) * page_bytes_;
+    i = j;
+  }
+  return true;  // EXPERIMENT
+}
+
+bool CachingPageAllocator::FreePages(void* address, size_t length) {
+  ++stats_.frees;
+  // A region whose tail was released (ReleasePages) is still mapped whole: free all of it.
+  auto live = live_.find(reinterpret_cast<std::uintptr_t>(address));
+  if (live != live_.end()) {
+    length = std::max(length, live->second);
+    live_.erase(live);
+  }
+  if (enabled_ && length % page_bytes_ == 0 && cache_.size() < kCachedRegionsMax &&
+      stats_.cached_bytes + length <= kCachedBytesMax &&
+      scrub(static_cast<char*>(address), length)) {
+    cache_.emplace(std::make_pair(length, reinterpret_cast<std::uintptr_t>(address)), true);
+    stats_.cached_bytes += length;
+    ++stats_.cached;
+    return true;
+  }
+  return munmap(address, length) == 0;
+}
+
+bool CachingPageAllocator::ReleasePages(void* address, size_t length, size_t new_length) {
+  if (new_length >= length) return true;
+  // V8 shrinks pages it will never grow again (immortal pages after deserialization). With the
+  // cache on, the tail stays mapped as part of the region, so that the whole region (of the
+  // length V8 asks for next time) is reused when it is freed; V8 no longer touches the tail.
+  if (enabled_ && live_.count(reinterpret_cast<std::uintptr_t>(address)) != 0) {
+    return mprotect(static_cast<char*>(address) + new_length, length - new_length, PROT_NONE) == 0;
+  }
+  return munmap(static_cast<char*>(address) + new_length, length - new_length) == 0;
+}
+
+bool CachingPageAllocator::SetPermissions(void* address, size_t length, Permission permissions) {
+  // Unlike V8's default, pages made inaccessible are not discarded: V8 makes them accessible
+  // again soon (pooled pages, code pages), and refaulting them is what this allocator avoids.
+  if (enabled_ && permissions == kNoAccess) return true;  // EXPERIMENT lazy no-access
+  return mprotect(address, length, prot_of(permissions)) == 0;
+}
+
+bool CachingPageAllocator::DiscardSystemPages(void* address, size_t size) {
+#ifdef MADV_FREE
+  if (madvise(address, size, MADV_FREE) == 0) return true;
+#endif
+  return madvise(address, size, MADV_DONTNEED) == 0;
+}
+
+bool CachingPageAllocator::DecommitPages(void* address, size_t size) {
+  // Contract: inaccessible, and zero when next made accessible. MADV_DONTNEED on private
+  // anonymous memory guarantees the zeros.
+  if (mprotect(address, size, PROT_NONE) != 0) return false;
+  return madvise(address, size, MADV_DONTNEED) == 0;
+}
+
+void CachingPageAllocator::trim() {
+  for (const auto& [key, unused] : cache_) {
+    munmap(reinterpret_cast<void*>(key.second), key.first);
+  }
+  cache_.clear();
+  stats_.cached_bytes = 0;
+}
+
+void CachingPageAllocator::set_enabled(bool on) {
+  enabled_ = on;
+  if (!on) trim();
+}
+
+// ---- SimPlatform ---------------------------------------------------------------------------------
 
 SimPlatform::SimPlatform()
     : tracing_(std::make_unique<v8::TracingController>()), worker_(std::make_shared<TaskQueue>()) {}

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "platform/runtime/origin.h"  // web APIs
 #include "sim/node.h"
 
 namespace runtime {
@@ -26,8 +27,12 @@ Worker::Worker(sim::World& world, sim::Node& node, WorkerConfig config)
 
 Worker::~Worker() {
   node_.remove_crash_hook(crash_hook_);
-  for (auto& [id, event] : timers_) world_.scheduler().cancel(event);
+  for (auto& [id, timer] : timers_) world_.scheduler().cancel(timer.event);
   timers_.clear();
+  for (auto& [id, context] : contexts_) {
+    if (context.has_deadline) world_.scheduler().cancel(context.deadline);
+  }
+  contexts_.clear();
   isolate_.reset();
 }
 
@@ -40,9 +45,10 @@ bool Worker::spawn_js(std::string name, std::function<void()> body) {
   std::weak_ptr<int> alive = alive_;
   const sim::TaskRef ref = world_.spawn(
       node_, std::move(name),
-      [alive, body = std::move(body)](sim::Task&) {
+      [this, alive, body = std::move(body)](sim::Task& task) {
         if (alive.expired()) return;
         body();
+        if (run_hook_ && !alive.expired()) run_hook_(task.name());  // runtime::Pop's CPU model
       },
       js::kJsStackBytes);
   return ref.valid();
@@ -58,7 +64,7 @@ js::Isolate* Worker::ensure_isolate(std::string* error) {
   emit("js.cold_start", "isolate=" + std::to_string(generation_) +
                             " snapshot=" + (isolate_->from_snapshot() ? "yes" : "no"));
   js::RunOutcome outcome = js::RunOutcome::kOk;
-  sim::Status status = isolate_->load(config_.modules, config_.main, &outcome);
+  sim::Status status = isolate_->load(config_.modules, config_.main, &outcome, config_.env);
   if (outcome != js::RunOutcome::kOk) {
     *error = std::string("worker ") + js::run_outcome_name(outcome) + " while loading";
     emit("js.limit", *error);
@@ -74,23 +80,46 @@ js::Isolate* Worker::ensure_isolate(std::string* error) {
   return isolate_.get();
 }
 
-sim::Result<HttpResponse> Worker::fetch(sim::Task& task, HttpRequest request) {
+bool Worker::start_invocation(std::string name, std::uint64_t id,
+                              std::function<js::RunOutcome(js::Isolate&)> run,
+                              std::function<void(std::string)> load_failed) {
+  return spawn_js(std::move(name),
+                  [this, id, run = std::move(run), load_failed = std::move(load_failed)] {
+                    if (contexts_.count(id) == 0) return;  // given up before it started
+                    std::string error;
+                    js::Isolate* isolate = ensure_isolate(&error);
+                    if (isolate == nullptr) {
+                      load_failed(std::move(error));
+                      return;
+                    }
+                    current_invocation_ = id;
+                    const js::RunOutcome outcome = run(*isolate);
+                    current_invocation_ = 0;
+                    after_run(outcome);
+                  });
+}
+
+sim::Result<HttpResponse> Worker::fetch(sim::Task& task, HttpRequest request,
+                                        std::string entrypoint) {
   if (!node_.up())
     return sim::Error{sim::ErrorKind::kUnreachable, "node " + node_.name() + " is down"};
   const std::uint64_t id = next_invocation_++;
   auto slot = std::make_shared<sim::Slot<HttpResponse>>();
   pending_.emplace(id, Pending{slot});
-  const bool spawned = spawn_js("js.fetch", [this, id, request = std::move(request)] {
-    std::string error;
-    js::Isolate* isolate = ensure_isolate(&error);
-    if (isolate == nullptr) {
-      settle(id, platform_error(503, error));
-      return;
-    }
-    after_run(isolate->fetch(id, request));
-  });
+  auto shared = std::make_shared<const HttpRequest>(std::move(request));
+  contexts_[id].request = shared;
+  const bool spawned = start_invocation(
+      "js.fetch", id,
+      [id, shared, entrypoint = std::move(entrypoint)](js::Isolate& isolate) {
+        return isolate.fetch(id, *shared, entrypoint);
+      },
+      [this, id](std::string error) {
+        settle(id, platform_error(503, std::move(error)));
+        end_context(id, "");
+      });
   if (!spawned) {
     pending_.erase(id);
+    contexts_.erase(id);
     return sim::Error{sim::ErrorKind::kUnreachable, "node " + node_.name() + " is down"};
   }
   struct Forget {  // the invocation is over for this caller, however it leaves
@@ -98,7 +127,14 @@ sim::Result<HttpResponse> Worker::fetch(sim::Task& task, HttpRequest request) {
     std::uint64_t id;
     std::weak_ptr<int> alive;
     ~Forget() {
-      if (!alive.expired()) w->pending_.erase(id);
+      if (alive.expired()) return;
+      w->pending_.erase(id);
+      // A request whose caller left before the Response is cancelled, as when a client
+      // disconnects; work after a Response runs on under its waitUntil rules.
+      auto it = w->contexts_.find(id);
+      if (it != w->contexts_.end() && !it->second.handler_done) {
+        w->end_context(id, "the caller gave up");
+      }
     }
   } forget{this, id, alive_};
   HttpResponse* response = slot->wait(task, task.now() + config_.response_timeout);
@@ -106,6 +142,41 @@ sim::Result<HttpResponse> Worker::fetch(sim::Task& task, HttpRequest request) {
     return sim::Error{sim::ErrorKind::kTimeout, "worker " + config_.name + " sent no response"};
   }
   return std::move(*response);
+}
+
+sim::Result<ScheduledResult> Worker::scheduled(sim::Task& task, std::string cron, sim::Time time,
+                                               std::string entrypoint) {
+  if (!node_.up())
+    return sim::Error{sim::ErrorKind::kUnreachable, "node " + node_.name() + " is down"};
+  const std::uint64_t id = next_invocation_++;
+  auto slot = std::make_shared<sim::Slot<ScheduledResult>>();
+  contexts_[id].scheduled = slot;
+  js::ScheduledEvent event{std::move(cron), time};
+  const bool spawned = start_invocation(
+      "js.scheduled", id,
+      [id, event = std::move(event), entrypoint = std::move(entrypoint)](js::Isolate& isolate) {
+        return isolate.scheduled(id, event, entrypoint);
+      },
+      [this, id](std::string error) { end_context(id, error); });
+  if (!spawned) {
+    contexts_.erase(id);
+    return sim::Error{sim::ErrorKind::kUnreachable, "node " + node_.name() + " is down"};
+  }
+  struct Forget {
+    Worker* w;
+    std::uint64_t id;
+    std::weak_ptr<int> alive;
+    ~Forget() {
+      if (!alive.expired() && w->contexts_.count(id) != 0) w->end_context(id, "the caller gave up");
+    }
+  } forget{this, id, alive_};
+  ScheduledResult* result =
+      slot->wait(task, task.now() + config_.response_timeout + config_.wait_until_max);
+  if (result == nullptr) {
+    return sim::Error{sim::ErrorKind::kTimeout,
+                      "worker " + config_.name + "'s scheduled handler did not finish"};
+  }
+  return std::move(*result);
 }
 
 void Worker::after_run(js::RunOutcome outcome) {
@@ -123,8 +194,18 @@ void Worker::evict() {
 
 void Worker::drop_isolate(const HttpResponse& response) {
   isolate_.reset();
-  for (auto& [id, event] : timers_) world_.scheduler().cancel(event);
+  for (auto& [id, timer] : timers_) world_.scheduler().cancel(timer.event);
   timers_.clear();
+  auto contexts = std::move(contexts_);
+  contexts_.clear();
+  for (auto& [id, context] : contexts) {
+    if (context.has_deadline) world_.scheduler().cancel(context.deadline);
+    if (context.scheduled != nullptr) {
+      context.result.ok = false;
+      context.result.error = response.error;
+      context.scheduled->set(world_, context.result);
+    }
+  }
   auto pending = std::move(pending_);
   pending_.clear();
   for (auto& [id, p] : pending) p.slot->set(world_, response);
@@ -138,45 +219,215 @@ void Worker::settle(std::uint64_t invocation, HttpResponse response) {
   slot->set(world_, std::move(response));
 }
 
+void Worker::handler_done(std::uint64_t invocation) {
+  auto it = contexts_.find(invocation);
+  if (it == contexts_.end()) return;
+  Context& context = it->second;
+  if (context.handler_done) return;
+  context.handler_done = true;
+  if (context.wait_until_pending == 0) {
+    end_context(invocation, "");
+    return;
+  }
+  std::weak_ptr<int> alive = alive_;
+  context.has_deadline = true;
+  context.deadline = world_.scheduler().after(config_.wait_until_max, [this, alive, invocation] {
+    if (alive.expired()) return;
+    auto c = contexts_.find(invocation);
+    if (c == contexts_.end()) return;
+    c->second.has_deadline = false;
+    emit("js.wait_until_cancelled",
+         "invocation=" + std::to_string(invocation) +
+             " pending=" + std::to_string(c->second.wait_until_pending) +
+             " after=" + std::to_string(config_.wait_until_max / sim::kMillisecond) + "ms");
+    end_context(invocation, "waitUntil work cancelled " +
+                                std::to_string(config_.wait_until_max / sim::kMillisecond) +
+                                " ms after the handler finished");
+  });
+}
+
+void Worker::end_context(std::uint64_t invocation, std::string_view why) {
+  auto it = contexts_.find(invocation);
+  if (it == contexts_.end()) return;
+  Context context = std::move(it->second);
+  contexts_.erase(it);
+  if (context.has_deadline) world_.scheduler().cancel(context.deadline);
+  std::size_t cancelled = 0;
+  for (auto t = timers_.begin(); t != timers_.end();) {
+    if (t->second.invocation != invocation) {
+      ++t;
+      continue;
+    }
+    world_.scheduler().cancel(t->second.event);
+    t = timers_.erase(t);
+    ++cancelled;
+  }
+  if (cancelled > 0 || !why.empty()) {
+    emit("js.cancel",
+         "invocation=" + std::to_string(invocation) + " timers=" + std::to_string(cancelled) +
+             (why.empty() ? std::string(" reason=done") : " reason=" + std::string(why)));
+  }
+  if (context.scheduled != nullptr) {
+    if (!why.empty() && context.result.ok) {
+      context.result.ok = false;
+      context.result.error = std::string(why);
+    }
+    context.scheduled->set(world_, std::move(context.result));
+  }
+}
+
 void Worker::on_console(std::string_view level, std::string_view text) {
   emit("js.console", "level=" + std::string(level) + " " + std::string(text));
 }
 
 void Worker::on_set_timer(std::uint64_t timer_id, sim::Duration delay) {
   auto it = timers_.find(timer_id);
-  if (it != timers_.end()) world_.scheduler().cancel(it->second);
+  if (it != timers_.end()) world_.scheduler().cancel(it->second.event);
   std::weak_ptr<int> alive = alive_;
   const std::uint64_t generation = generation_;
-  timers_[timer_id] = world_.scheduler().after(delay, [this, alive, timer_id, generation] {
-    if (alive.expired()) return;
-    timers_.erase(timer_id);
-    if (generation != generation_) return;
-    spawn_js("js.timer", [this, timer_id, generation] {
-      if (generation != generation_ || isolate_ == nullptr || isolate_->dead()) return;
-      after_run(isolate_->fire_timer(timer_id));
-    });
-  });
+  const std::uint64_t invocation = current_invocation_;
+  const sim::EventId event =
+      world_.scheduler().after(delay, [this, alive, timer_id, generation, invocation] {
+        if (alive.expired()) return;
+        timers_.erase(timer_id);
+        if (generation != generation_) return;
+        spawn_js("js.timer", [this, timer_id, generation, invocation] {
+          if (generation != generation_ || isolate_ == nullptr || isolate_->dead()) return;
+          // Its context ended between the event and this task.
+          if (invocation != 0 && contexts_.count(invocation) == 0) return;
+          current_invocation_ = invocation;
+          const js::RunOutcome outcome = isolate_->fire_timer(timer_id);
+          current_invocation_ = 0;
+          after_run(outcome);
+        });
+      });
+  timers_[timer_id] = Timer{event, invocation};
 }
 
 void Worker::on_clear_timer(std::uint64_t timer_id) {
   auto it = timers_.find(timer_id);
   if (it == timers_.end()) return;
-  world_.scheduler().cancel(it->second);
+  world_.scheduler().cancel(it->second.event);
   timers_.erase(it);
 }
 
 void Worker::on_response(std::uint64_t invocation, HttpResponse response) {
   settle(invocation, std::move(response));
+  handler_done(invocation);
 }
 
 void Worker::on_exception(std::uint64_t invocation, std::string message, std::string stack) {
   emit("js.exception",
        "invocation=" + std::to_string(invocation) + " " + (stack.empty() ? message : stack));
-  settle(invocation, platform_error(500, "worker threw exception: " + message));
+  auto it = contexts_.find(invocation);
+  std::string error = "worker threw exception: " + message;
+  if (it != contexts_.end() && it->second.pass_through && it->second.request != nullptr) {
+    if (config_.origins != nullptr) {
+      // As if the Worker were not there: the request goes on to the origin.
+      emit("js.pass_through", "invocation=" + std::to_string(invocation) + " to the origin");
+      std::weak_ptr<int> alive = alive_;
+      world_.spawn(
+          node_, "pass_through",
+          [this, alive, invocation, request = it->second.request](sim::Task& task) {
+            if (alive.expired()) return;
+            sim::Result<HttpResponse> r = config_.origins->fetch(task, *request, config_.name);
+            if (alive.expired()) return;
+            settle(invocation,
+                   r.ok() ? std::move(*r)
+                          : platform_error(502, "passThroughOnException: " + r.error().message));
+          });
+      handler_done(invocation);
+      return;
+    }
+    emit("js.pass_through",
+         "invocation=" + std::to_string(invocation) + " no origins configured: answering 500");
+    error += " (passThroughOnException: no origin)";
+  }
+  HttpResponse response = platform_error(500, std::move(error));
+  settle(invocation, std::move(response));
+  handler_done(invocation);
 }
 
 void Worker::on_uncaught(std::string_view where, std::string message, std::string stack) {
   emit("js.uncaught", std::string(where) + " " + (stack.empty() ? message : stack));
+}
+
+void Worker::on_event_done(std::uint64_t invocation, bool ok, bool no_retry, std::string message,
+                           std::string stack) {
+  if (!ok) {
+    emit("js.exception",
+         "invocation=" + std::to_string(invocation) + " " + (stack.empty() ? message : stack));
+  }
+  auto it = contexts_.find(invocation);
+  if (it == contexts_.end()) return;
+  ScheduledResult& result = it->second.result;
+  result.no_retry = result.no_retry || no_retry;
+  if (!ok && result.ok) {
+    result.ok = false;
+    result.error = std::move(message);
+  }
+  handler_done(invocation);
+}
+
+void Worker::on_wait_until(std::uint64_t invocation) {
+  auto it = contexts_.find(invocation);
+  if (it == contexts_.end()) {
+    emit("js.wait_until_late", "invocation=" + std::to_string(invocation) +
+                                   " ctx.waitUntil after the invocation ended: not awaited");
+    return;
+  }
+  ++it->second.wait_until_pending;
+}
+
+void Worker::on_wait_until_settled(std::uint64_t invocation, bool ok, std::string message,
+                                   std::string stack) {
+  if (!ok) emit("js.uncaught", "waitUntil " + (stack.empty() ? message : stack));
+  auto it = contexts_.find(invocation);
+  if (it == contexts_.end()) return;
+  Context& context = it->second;
+  if (context.wait_until_pending > 0) --context.wait_until_pending;
+  if (!ok && context.result.ok) {
+    context.result.ok = false;
+    context.result.error = std::move(message);
+  }
+  if (context.handler_done && context.wait_until_pending == 0) end_context(invocation, "");
+}
+
+// ---- web APIs: outbound fetch ----
+// On a task of its own (it suspends on the network); the reply settles the JS promise in a new JS
+// run, unless the isolate that asked was dropped meanwhile.
+void Worker::on_fetch(std::uint64_t fetch_id, HttpRequest request) {
+  std::weak_ptr<int> alive = alive_;
+  const std::uint64_t generation = generation_;
+  const std::uint64_t invocation = current_invocation_;  // the reply's run belongs to it
+  world_.spawn(
+      node_, "fetch",
+      [this, alive, generation, invocation, fetch_id,
+       request = std::move(request)](sim::Task& task) mutable {
+        if (alive.expired()) return;
+        sim::Result<HttpResponse> result =
+            config_.origins != nullptr
+                ? config_.origins->fetch(task, std::move(request), config_.name)
+                : sim::Error{sim::ErrorKind::kInvalid, "Network connection lost. (no origins)"};
+        if (alive.expired() || generation != generation_) return;
+        spawn_js("js.fetch_reply",
+                 [this, generation, invocation, fetch_id, result = std::move(result)] {
+                   if (generation != generation_ || isolate_ == nullptr || isolate_->dead()) return;
+                   // The invocation's context ended (its work was cancelled): the reply goes
+                   // nowhere.
+                   if (invocation != 0 && contexts_.count(invocation) == 0) return;
+                   current_invocation_ = invocation;
+                   const js::RunOutcome outcome = isolate_->settle_fetch(fetch_id, result);
+                   current_invocation_ = 0;
+                   after_run(outcome);
+                 });
+      });
+}
+// ---- end web APIs ----
+
+void Worker::on_pass_through(std::uint64_t invocation) {
+  auto it = contexts_.find(invocation);
+  if (it != contexts_.end()) it->second.pass_through = true;
 }
 
 }  // namespace runtime

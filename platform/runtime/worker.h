@@ -10,6 +10,13 @@
 // later run (a timer the handler awaited). Scheduler callbacks (timers) never run JS on the main
 // context: they spawn a JS task.
 //
+// Invocations (a request, a cron event) have a context, as in production: it lives until the
+// handler is done (the Response is out, or the event handler settled) and every promise given to
+// ctx.waitUntil settled, and at most wait_until_max after the handler is done; then it ends and
+// the timers its runs set (and did not clear) are cancelled. A run belongs to the invocation whose
+// event started it (a request's run, or a timer set by a run of that invocation). Runs with no
+// invocation (module evaluation) own timers that only the isolate's end cancels.
+//
 // Single-threaded; lives as long as the caller wants, across crashes of its node (a crash drops
 // the isolate and its timers: volatile state).
 #pragma once
@@ -28,13 +35,32 @@
 
 namespace runtime {
 
+using BindingValue = js::BindingValue;
+class Origins;  // web APIs: origin.h
+
 struct WorkerConfig {
   std::string name = "worker";
   js::ModuleMap modules;
   std::string main = "index.js";
+  // The bindings: `env` of the handlers and of "cloudflare:workers".
+  std::map<std::string, BindingValue> env;
   js::IsolateConfig isolate;
-  // How long fetch() waits for the handler's Response.
+  // How long fetch() waits for the handler's Response (scheduled(): for the handler to settle).
   sim::Duration response_timeout = 30 * sim::kSecond;
+  // ctx.waitUntil work still pending this long after the handler is done is cancelled.
+  sim::Duration wait_until_max = 30 * sim::kSecond;
+  // web APIs: where outbound fetch() goes (origin.h). Null: every fetch() rejects.
+  Origins* origins = nullptr;
+};
+
+// How a scheduled() event ended.
+struct ScheduledResult {
+  // The handler and its ctx.waitUntil promises settled without an exception.
+  bool ok = true;
+  // The handler called controller.noRetry().
+  bool no_retry = false;
+  // Why not ok: the exception ("Error: ..."), a cancelled waitUntil, or a platform failure.
+  std::string error;
 };
 
 class Worker final : public js::IsolateHost {
@@ -49,7 +75,17 @@ class Worker final : public js::IsolateHost {
   // Worker's code fails, the response says so: status 500 and `error` set for an exception,
   // 503 for an exceeded limit or a script that does not load. Errors: kTimeout when no Response
   // came within response_timeout, kUnreachable when the node is down. Throws TaskCancelled.
-  sim::Result<HttpResponse> fetch(sim::Task& task, HttpRequest request);
+  // `entrypoint` names the main module's export that serves it ("default", or a named
+  // WorkerEntrypoint class or handler object). After ctx.passThroughOnException(), an uncaught
+  // exception sends the request on to its origin (config.origins; 502 when that fails) instead of
+  // answering 500; with no origins configured it is still a 500. Both are js.pass_through events.
+  sim::Result<HttpResponse> fetch(sim::Task& task, HttpRequest request,
+                                  std::string entrypoint = "default");
+  // Delivers a cron event to the scheduled handler: scheduled(controller, env, ctx) with
+  // controller.cron = cron and controller.scheduledTime = `time` (as Unix ms). Suspends until the
+  // handler and its waitUntil work are done. Errors as for fetch(). Throws TaskCancelled.
+  sim::Result<ScheduledResult> scheduled(sim::Task& task, std::string cron, sim::Time time,
+                                         std::string entrypoint = "default");
 
   const WorkerConfig& config() const { return config_; }
   sim::Node& node() const { return node_; }
@@ -58,12 +94,39 @@ class Worker final : public js::IsolateHost {
   bool warm() const { return isolate_ != nullptr; }
   std::size_t pending_invocations() const { return pending_.size(); }
   std::size_t pending_timers() const { return timers_.size(); }
+  // Invocations whose context is still open (handler running, or waitUntil work pending).
+  std::size_t open_contexts() const { return contexts_.size(); }
   // Drops the isolate, as an eviction policy would; pending invocations fail.
   void evict();
+
+  // ---- hooks for runtime::Pop (its eviction policy and CPU model) ----
+  // V8 heap in use by the live isolate, in bytes; 0 when there is none.
+  std::size_t isolate_heap_bytes() const { return isolate_ ? isolate_->heap_used_bytes() : 0; }
+  // Called after each JS task of this Worker with the task's name ("js.fetch", "js.timer", ...).
+  void set_run_hook(std::function<void(std::string_view task_name)> hook) {
+    run_hook_ = std::move(hook);
+  }
+  // ---- end of hooks for runtime::Pop ----
 
  private:
   struct Pending {
     std::shared_ptr<sim::Slot<HttpResponse>> slot;
+  };
+  // An invocation's context; see the header comment.
+  struct Context {
+    bool handler_done = false;
+    int wait_until_pending = 0;
+    bool pass_through = false;
+    std::shared_ptr<const HttpRequest> request;  // fetch() only: for passThroughOnException
+    sim::EventId deadline{};  // armed when the handler is done with waitUntil work pending
+    bool has_deadline = false;
+    // scheduled() only: where its result goes, and what it is so far.
+    std::shared_ptr<sim::Slot<ScheduledResult>> scheduled;
+    ScheduledResult result;
+  };
+  struct Timer {
+    sim::EventId event{};
+    std::uint64_t invocation = 0;  // 0: set while no invocation ran (module evaluation)
   };
 
   // Spawns a JS task on the node running `body`. Returns false when the node is down.
@@ -74,6 +137,15 @@ class Worker final : public js::IsolateHost {
   // Drops the isolate and its timers; every pending invocation gets `response`.
   void drop_isolate(const HttpResponse& response);
   void settle(std::uint64_t invocation, HttpResponse response);
+  // Spawns the JS task of a new invocation; false when the node is down.
+  bool start_invocation(std::string name, std::uint64_t id,
+                        std::function<js::RunOutcome(js::Isolate&)> run,
+                        std::function<void(std::string)> load_failed);
+  // The invocation's handler is done: close its context now, or when its waitUntil work is.
+  void handler_done(std::uint64_t invocation);
+  // Ends the context: cancels its timers, settles a scheduled() result. `why` says why it ended
+  // early (empty when it ended normally).
+  void end_context(std::uint64_t invocation, std::string_view why);
   void emit(std::string_view kind, std::string details);
 
   // js::IsolateHost
@@ -83,6 +155,13 @@ class Worker final : public js::IsolateHost {
   void on_response(std::uint64_t invocation, HttpResponse response) override;
   void on_exception(std::uint64_t invocation, std::string message, std::string stack) override;
   void on_uncaught(std::string_view where, std::string message, std::string stack) override;
+  void on_event_done(std::uint64_t invocation, bool ok, bool no_retry, std::string message,
+                     std::string stack) override;
+  void on_wait_until(std::uint64_t invocation) override;
+  void on_wait_until_settled(std::uint64_t invocation, bool ok, std::string message,
+                             std::string stack) override;
+  void on_pass_through(std::uint64_t invocation) override;
+  void on_fetch(std::uint64_t fetch_id, HttpRequest request) override;  // web APIs
 
   sim::World& world_;
   sim::Node& node_;
@@ -91,9 +170,12 @@ class Worker final : public js::IsolateHost {
   std::uint64_t generation_ = 0;
   std::uint64_t next_invocation_ = 1;
   std::map<std::uint64_t, Pending> pending_;               // by invocation id
-  std::map<std::uint64_t, sim::EventId> timers_;           // JS timer id -> scheduler event
+  std::map<std::uint64_t, Context> contexts_;              // by invocation id
+  std::map<std::uint64_t, Timer> timers_;                  // by JS timer id
+  std::uint64_t current_invocation_ = 0;                   // of the run in progress
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // scheduler callbacks check it
   int crash_hook_ = 0;
+  std::function<void(std::string_view)> run_hook_;  // see set_run_hook (runtime::Pop)
 };
 
 }  // namespace runtime

@@ -41,6 +41,9 @@ export default {
         return Response.json({method: request.method, body: await request.text()});
       case '/throw':
         throw new TypeError('handler broke');
+      case '/immutable':
+        try { request.headers.set('x-test', 'changed'); return new Response('mutable'); }
+        catch (e) { return new Response(e.constructor.name); }
       case '/loop':
         console.log('about to loop');
         while (true) {}
@@ -125,6 +128,15 @@ TEST_F(WorkerTest, FetchHandlerReturnsAResponse) {
   EXPECT_EQ(trace.of_kind("js.console"),
             (std::vector<std::string>{"0 js.console worker=app level=log hello GET yes",
                                       "0 js.console worker=app level=log hello GET yes"}));
+}
+
+TEST_F(WorkerTest, IncomingRequestHeadersAreImmutable) {
+  sim::World w(1);
+  sim::Node& pop = w.add_node("lhr", "lhr");
+  w.add_node("client", "lhr");
+  w.start();
+  Worker worker(w, pop, config());
+  EXPECT_EQ(serve(w, worker, {"/immutable"}), (std::vector<std::string>{"200 TypeError"}));
 }
 
 TEST_F(WorkerTest, ThrowingHandlerGives500AndLaterRequestsAreServed) {

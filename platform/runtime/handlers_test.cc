@@ -1,0 +1,354 @@
+// Handlers of a Worker in a simulation: env, entrypoint classes, scheduled(), ctx.waitUntil and
+// its cancellation, ctx.passThroughOnException.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "platform/js/engine.h"
+#include "platform/runtime/origin.h"
+#include "platform/runtime/worker.h"
+#include "sim/world.h"
+
+namespace runtime {
+namespace {
+
+struct Trace : sim::EventSink {
+  std::vector<std::string> events;
+  void on_event(const sim::TraceEvent& e) override {
+    events.push_back(std::to_string(e.time / sim::kMillisecond) + "ms " + std::string(e.kind) +
+                     " " + std::string(e.details));
+  }
+  std::vector<std::string> of_kind(std::string_view kind) const {
+    std::vector<std::string> out;
+    for (const auto& e : events) {
+      if (e.find(" " + std::string(kind) + " ") != std::string::npos) out.push_back(e);
+    }
+    return out;
+  }
+};
+
+const char kApp[] = R"js(
+import { env as importedEnv, WorkerEntrypoint } from 'cloudflare:workers';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export default {
+  async fetch(request, env, ctx) {
+    const path = new URL(request.url).pathname;
+    switch (path) {
+      case '/env':
+        return Response.json({var: env.MY_VAR, limit: env.CONFIG.limit, same: env === importedEnv,
+                              keys: Object.keys(env)});
+      case '/wait-until':
+        ctx.waitUntil(sleep(1000).then(() => console.log('background done at', Date.now() % 100000)));
+        return new Response('sent');
+      case '/wait-until-forever': {
+        let n = 0;
+        setInterval(() => console.log('tick', ++n), 7000);
+        ctx.waitUntil(sleep(60000).then(() => console.log('never printed')));
+        return new Response('sent');
+      }
+      case '/wait-until-rejects':
+        ctx.waitUntil(sleep(5).then(() => { throw new Error('background failed'); }));
+        return new Response('sent');
+      case '/unawaited-timer':
+        setTimeout(() => console.log('never printed either'), 10);
+        return new Response('sent');
+      case '/background-fetch':
+        ctx.waitUntil(fetch('https://origin.test/data').then((r) => r.text())
+            .then((t) => console.log('background got', t)));
+        return new Response('sent');
+      case '/pass-through':
+        ctx.passThroughOnException();
+        throw new Error('broken');
+    }
+    return new Response('not found', {status: 404});
+  },
+
+  async scheduled(controller, env, ctx) {
+    console.log('cron', controller.cron, controller.scheduledTime, controller.type, env.MY_VAR);
+    if (controller.cron === 'fail') {
+      controller.noRetry();
+      throw new Error('cron failed');
+    }
+    if (controller.cron === 'background') {
+      ctx.waitUntil(sleep(2000).then(() => console.log('cron background done')));
+    }
+    if (controller.cron === 'background-fails') {
+      ctx.waitUntil(Promise.reject(new TypeError('bad background')));
+    }
+  },
+};
+
+export class Admin extends WorkerEntrypoint {
+  fetch(request) {
+    return new Response(`admin ${this.env.MY_VAR} ${request.headers.get('x-who')}`);
+  }
+  scheduled(controller) {
+    console.log('admin cron', controller.cron);
+  }
+}
+)js";
+
+class HandlersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    js::Engine::init();
+    w_.add_sink(&trace_);
+    pop_ = &w_.add_node("lhr", "lhr");
+    client_ = &w_.add_node("client", "lhr");
+    origin_node_ = &w_.add_node("origin", "lhr");
+    w_.start();
+    StaticRoute route;
+    route.path_prefix = "/";
+    route.response.body = "from origin";
+    route.delay = 20 * sim::kMillisecond;
+    origin_ = Origin::serve_static(w_, *origin_node_, {route});
+    origins_.add("app.test", *origin_);
+    origins_.add("origin.test", *origin_);
+  }
+
+  WorkerConfig config() {
+    WorkerConfig c;
+    c.name = "app";
+    c.modules = {{"src/index.js", kApp}};
+    c.main = "src/index.js";
+    c.env = {{"MY_VAR", BindingValue::text("hello")},
+             {"CONFIG", BindingValue::json(R"({"limit": 3})")}};
+    return c;
+  }
+
+  // GET `path` at virtual time `at`; returns "status body" and records when the response came.
+  std::string get(Worker& worker, const std::string& path, std::string entrypoint = "default") {
+    std::string out;
+    w_.spawn(*client_, "client", [&](sim::Task& task) {
+      HttpRequest req;
+      req.url = "https://app.test" + path;
+      req.headers.emplace_back("x-who", "ada");
+      auto r = worker.fetch(task, req, entrypoint);
+      responded_at_ = task.now();
+      out = r.ok() ? std::to_string(r->status) + " " + r->body : "error " + r.error().to_string();
+    });
+    w_.run_until_idle();
+    return out;
+  }
+
+  sim::Result<ScheduledResult> cron(Worker& worker, std::string expr, sim::Time time,
+                                    std::string entrypoint = "default") {
+    sim::Result<ScheduledResult> out = sim::Error{sim::ErrorKind::kInvalid, "not run"};
+    w_.spawn(*client_, "cron", [&](sim::Task& task) {
+      out = worker.scheduled(task, expr, time, entrypoint);
+      responded_at_ = task.now();
+    });
+    w_.run_until_idle();
+    return out;
+  }
+
+  sim::World w_{7};
+  Trace trace_;
+  sim::Node* pop_ = nullptr;
+  sim::Node* client_ = nullptr;
+  sim::Node* origin_node_ = nullptr;
+  std::unique_ptr<Origin> origin_;
+  Origins origins_{w_};
+  sim::Time responded_at_ = 0;
+};
+
+TEST_F(HandlersTest, EnvIsTheHandlerArgumentAndTheCloudflareWorkersExport) {
+  Worker worker(w_, *pop_, config());
+  EXPECT_EQ(get(worker, "/env"),
+            R"(200 {"var":"hello","limit":3,"same":true,"keys":["CONFIG","MY_VAR"]})");
+}
+
+TEST_F(HandlersTest, NamedWorkerEntrypointClass) {
+  Worker worker(w_, *pop_, config());
+  EXPECT_EQ(get(worker, "/", "Admin"), "200 admin hello ada");
+  EXPECT_EQ(get(worker, "/", "Nope"),
+            "500 worker threw exception: Error: Worker has no entrypoint named \"Nope\".");
+}
+
+TEST_F(HandlersTest, DefaultExportClassExtendingWorkerEntrypoint) {
+  WorkerConfig c = config();
+  c.modules = {{"index.js",
+                "import { WorkerEntrypoint } from 'cloudflare:workers';\n"
+                "export default class extends WorkerEntrypoint {\n"
+                "  async fetch(request) {\n"
+                "    this.ctx.waitUntil(Promise.resolve());\n"
+                "    return new Response(`${this.env.MY_VAR} ${request.method}`);\n"
+                "  }\n"
+                "}\n"}};
+  c.main = "index.js";
+  Worker worker(w_, *pop_, c);
+  EXPECT_EQ(get(worker, "/"), "200 hello GET");
+  EXPECT_EQ(worker.open_contexts(), 0u);
+}
+
+TEST_F(HandlersTest, WaitUntilWorkRunsAfterTheResponse) {
+  Worker worker(w_, *pop_, config());
+  EXPECT_EQ(get(worker, "/wait-until"), "200 sent");
+  EXPECT_EQ(responded_at_, 0);  // the response did not wait for the background work
+  EXPECT_EQ(trace_.of_kind("js.console"),
+            std::vector<std::string>{"1000ms js.console worker=app level=log background done at "
+                                     "1000"});
+  EXPECT_EQ(worker.open_contexts(), 0u);
+  EXPECT_TRUE(trace_.of_kind("js.cancel").empty());
+  EXPECT_TRUE(trace_.of_kind("js.wait_until_cancelled").empty());
+}
+
+TEST_F(HandlersTest, WaitUntilIsCancelled30sAfterTheResponse) {
+  Worker worker(w_, *pop_, config());
+  EXPECT_EQ(get(worker, "/wait-until-forever"), "200 sent");
+  EXPECT_EQ(trace_.of_kind("js.console"),
+            (std::vector<std::string>{"7000ms js.console worker=app level=log tick 1",
+                                      "14000ms js.console worker=app level=log tick 2",
+                                      "21000ms js.console worker=app level=log tick 3",
+                                      "28000ms js.console worker=app level=log tick 4"}));
+  EXPECT_EQ(trace_.of_kind("js.wait_until_cancelled"),
+            std::vector<std::string>{
+                "30000ms js.wait_until_cancelled worker=app invocation=1 pending=1 after=30000ms"});
+  EXPECT_EQ(trace_.of_kind("js.cancel"),
+            std::vector<std::string>{
+                "30000ms js.cancel worker=app invocation=1 timers=2 reason=waitUntil work "
+                "cancelled 30000 ms after the handler finished"});
+  EXPECT_EQ(worker.pending_timers(), 0u);
+  EXPECT_EQ(worker.open_contexts(), 0u);
+  EXPECT_EQ(w_.now(), 30 * sim::kSecond);
+}
+
+TEST_F(HandlersTest, WaitUntilLimitIsAKnob) {
+  WorkerConfig c = config();
+  c.wait_until_max = 5 * sim::kSecond;
+  Worker worker(w_, *pop_, c);
+  EXPECT_EQ(get(worker, "/wait-until-forever"), "200 sent");
+  EXPECT_TRUE(trace_.of_kind("js.console").empty());
+  EXPECT_EQ(trace_.of_kind("js.wait_until_cancelled").size(), 1u);
+  EXPECT_EQ(w_.now(), 5 * sim::kSecond);
+  // The isolate goes on serving.
+  EXPECT_EQ(get(worker, "/env").substr(0, 3), "200");
+  EXPECT_EQ(worker.isolates_created(), 1u);
+}
+
+TEST_F(HandlersTest, RejectedWaitUntilIsReported) {
+  Worker worker(w_, *pop_, config());
+  EXPECT_EQ(get(worker, "/wait-until-rejects"), "200 sent");
+  auto uncaught = trace_.of_kind("js.uncaught");
+  ASSERT_EQ(uncaught.size(), 1u);
+  EXPECT_EQ(uncaught[0].rfind("5ms js.uncaught worker=app waitUntil Error: background failed\n", 0),
+            0u)
+      << uncaught[0];
+  EXPECT_EQ(worker.open_contexts(), 0u);
+}
+
+TEST_F(HandlersTest, TimersOfAFinishedRequestAreCancelled) {
+  Worker worker(w_, *pop_, config());
+  EXPECT_EQ(get(worker, "/unawaited-timer"), "200 sent");
+  EXPECT_TRUE(trace_.of_kind("js.console").empty());
+  EXPECT_EQ(trace_.of_kind("js.cancel"),
+            std::vector<std::string>{"0ms js.cancel worker=app invocation=1 timers=1 reason=done"});
+  EXPECT_EQ(w_.now(), 0);
+}
+
+TEST_F(HandlersTest, PassThroughOnExceptionIsTraced) {
+  Worker worker(w_, *pop_, config());
+  EXPECT_EQ(get(worker, "/pass-through"),
+            "500 worker threw exception: Error: broken (passThroughOnException: no origin)");
+  EXPECT_EQ(trace_.of_kind("js.pass_through").size(), 1u);
+  EXPECT_EQ(trace_.of_kind("js.exception").size(), 1u);
+  // Without the flag: a plain 500 and no pass-through event.
+  EXPECT_EQ(get(worker, "/env").substr(0, 3), "200");
+  EXPECT_EQ(trace_.of_kind("js.pass_through").size(), 1u);
+}
+
+TEST_F(HandlersTest, PassThroughOnExceptionGoesToTheOrigin) {
+  WorkerConfig c = config();
+  c.origins = &origins_;
+  Worker worker(w_, *pop_, c);
+  EXPECT_EQ(get(worker, "/pass-through"), "200 from origin");
+  EXPECT_EQ(origin_->requests_served(), 1u);
+  auto events = trace_.of_kind("js.pass_through");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0].find("invocation=1 to the origin"), std::string::npos) << events[0];
+}
+
+TEST_F(HandlersTest, OutboundFetchInWaitUntilFinishesAfterTheResponse) {
+  WorkerConfig c = config();
+  c.origins = &origins_;
+  Worker worker(w_, *pop_, c);
+  EXPECT_EQ(get(worker, "/background-fetch"), "200 sent");
+  EXPECT_EQ(responded_at_, 0);
+  auto lines = trace_.of_kind("js.console");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("level=log background got from origin"), std::string::npos) << lines[0];
+  EXPECT_EQ(worker.open_contexts(), 0u);
+}
+
+TEST_F(HandlersTest, ScheduledHandlerGetsTheController) {
+  Worker worker(w_, *pop_, config());
+  auto r = cron(worker, "*/5 * * * *", 300 * sim::kSecond);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_TRUE(r->ok);
+  EXPECT_FALSE(r->no_retry);
+  EXPECT_EQ(trace_.of_kind("js.console"),
+            std::vector<std::string>{
+                "0ms js.console worker=app level=log cron */5 * * * * 1767225900000 scheduled "
+                "hello"});
+}
+
+TEST_F(HandlersTest, ScheduledHandlerThatThrows) {
+  Worker worker(w_, *pop_, config());
+  auto r = cron(worker, "fail", 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->ok);
+  EXPECT_TRUE(r->no_retry);
+  EXPECT_EQ(r->error, "Error: cron failed");
+  auto ex = trace_.of_kind("js.exception");
+  ASSERT_EQ(ex.size(), 1u);
+  EXPECT_NE(ex[0].find("Error: cron failed\n    at Object.scheduled (src/index.js:"),
+            std::string::npos)
+      << ex[0];
+}
+
+TEST_F(HandlersTest, ScheduledWaitsForItsWaitUntilWork) {
+  Worker worker(w_, *pop_, config());
+  auto r = cron(worker, "background", 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok);
+  EXPECT_EQ(responded_at_, 2 * sim::kSecond);
+  r = cron(worker, "background-fails", 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->error, "TypeError: bad background");
+}
+
+TEST_F(HandlersTest, ScheduledOnANamedEntrypointAndWithoutAHandler) {
+  Worker worker(w_, *pop_, config());
+  auto r = cron(worker, "0 0 * * *", 0, "Admin");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok);
+  EXPECT_EQ(trace_.of_kind("js.console").back(),
+            "0ms js.console worker=app level=log admin cron 0 0 * * *");
+  WorkerConfig c = config();
+  c.name = "nocron";
+  c.modules = {{"index.js", "export default { fetch() { return new Response('x'); } };\n"}};
+  c.main = "index.js";
+  Worker plain(w_, *pop_, c);
+  r = cron(plain, "* * * * *", 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->error, "Error: Handler does not export a scheduled() function.");
+}
+
+TEST_F(HandlersTest, ScheduledOnAScriptThatDoesNotLoad) {
+  WorkerConfig c = config();
+  c.modules = {{"index.js", "export default {\n  scheduled() { ; }}\n}\n"}};
+  c.main = "index.js";
+  Worker worker(w_, *pop_, c);
+  auto r = cron(worker, "* * * * *", 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->error, "worker failed to load: index.js:3: SyntaxError: Unexpected token '}'");
+}
+
+}  // namespace
+}  // namespace runtime

@@ -1,0 +1,307 @@
+#include "platform/runtime/origin.h"
+
+#include <cstring>
+#include <utility>
+
+#include "sim/network.h"
+#include "sim/node.h"
+#include "sim/rpc.h"
+#include "sim/task.h"
+
+namespace runtime {
+
+namespace {
+
+// ---- wire format -------------------------------------------------------------------------------
+
+void put_u32(std::string* out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_str(std::string* out, std::string_view s) {
+  put_u32(out, static_cast<std::uint32_t>(s.size()));
+  out->append(s);
+}
+void put_headers(std::string* out, const HeaderList& headers) {
+  put_u32(out, static_cast<std::uint32_t>(headers.size()));
+  for (const auto& [name, value] : headers) {
+    put_str(out, name);
+    put_str(out, value);
+  }
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : rest_(bytes) {}
+  bool u32(std::uint32_t* v) {
+    if (rest_.size() < 4) return false;
+    *v = 0;
+    for (int i = 0; i < 4; ++i)
+      *v |= static_cast<std::uint32_t>(static_cast<unsigned char>(rest_[i])) << (8 * i);
+    rest_.remove_prefix(4);
+    return true;
+  }
+  bool str(std::string* s) {
+    std::uint32_t n = 0;
+    if (!u32(&n) || rest_.size() < n) return false;
+    s->assign(rest_.substr(0, n));
+    rest_.remove_prefix(n);
+    return true;
+  }
+  bool headers(HeaderList* out) {
+    std::uint32_t n = 0;
+    if (!u32(&n) || n > rest_.size() / 8) return false;  // each header takes at least 8 bytes
+    for (std::uint32_t i = 0; i < n; ++i) {
+      std::string name, value;
+      if (!str(&name) || !str(&value)) return false;
+      out->emplace_back(std::move(name), std::move(value));
+    }
+    return true;
+  }
+  bool done() const { return rest_.empty(); }
+
+ private:
+  std::string_view rest_;
+};
+
+sim::Error malformed(const char* what) {
+  return sim::Error{sim::ErrorKind::kInvalid, std::string("malformed HTTP ") + what};
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The path and query of an absolute URL: "https://a.test/x?y#z" -> "/x?y".
+std::string url_path(std::string_view url) {
+  const std::size_t scheme = url.find("://");
+  std::size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const std::size_t slash = url.find_first_of("/?#", start);
+  if (slash == std::string_view::npos) return "/";
+  std::string_view rest = url.substr(slash);
+  rest = rest.substr(0, rest.find('#'));
+  if (rest.empty() || rest[0] != '/') return "/" + std::string(rest);
+  return std::string(rest);
+}
+
+HttpResponse not_found() {
+  HttpResponse r;
+  r.status = 404;
+  r.headers.emplace_back("content-type", "text/plain;charset=UTF-8");
+  r.body = "Not Found";
+  return r;
+}
+
+}  // namespace
+
+std::string encode_request(const HttpRequest& request) {
+  std::string out;
+  put_str(&out, request.method);
+  put_str(&out, request.url);
+  put_headers(&out, request.headers);
+  put_str(&out, request.body);
+  return out;
+}
+
+sim::Result<HttpRequest> decode_request(std::string_view bytes) {
+  Reader in(bytes);
+  HttpRequest r;
+  if (!in.str(&r.method) || !in.str(&r.url) || !in.headers(&r.headers) || !in.str(&r.body) ||
+      !in.done()) {
+    return malformed("request");
+  }
+  return r;
+}
+
+std::string encode_response(const HttpResponse& response) {
+  std::string out;
+  put_u32(&out, static_cast<std::uint32_t>(response.status));
+  put_headers(&out, response.headers);
+  put_str(&out, response.body);
+  put_str(&out, response.error);
+  return out;
+}
+
+sim::Result<HttpResponse> decode_response(std::string_view bytes) {
+  Reader in(bytes);
+  HttpResponse r;
+  std::uint32_t status = 0;
+  if (!in.u32(&status) || !in.headers(&r.headers) || !in.str(&r.body) || !in.str(&r.error) ||
+      !in.done()) {
+    return malformed("response");
+  }
+  r.status = static_cast<int>(status);
+  return r;
+}
+
+std::string url_host(std::string_view url) {
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return "";
+  std::string_view authority = url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  const std::size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
+  const std::size_t bracket = authority.rfind(']');
+  const std::size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    authority = authority.substr(0, colon);
+  }
+  return lower(authority);
+}
+
+// ---- Origin
+// --------------------------------------------------------------------------------------
+
+struct Origin::State {
+  sim::World& world;
+  sim::Node& node;
+  std::vector<StaticRoute> routes;
+  std::unique_ptr<Worker> worker;  // serve_worker()
+  std::uint64_t served = 0;
+
+  State(sim::World& w, sim::Node& n) : world(w), node(n) {}
+
+  // On a task of the origin node (an RPC handler): may suspend.
+  HttpResponse serve(sim::Task& task, const HttpRequest& request) {
+    if (worker != nullptr) {
+      sim::Result<HttpResponse> r = worker->fetch(task, request);
+      if (r.ok()) return std::move(r.value());
+      HttpResponse failed;
+      failed.status = 502;
+      failed.body = r.error().message;
+      failed.error = r.error().message;
+      return failed;
+    }
+    const std::string path = url_path(request.url);
+    const StaticRoute* best = nullptr;
+    for (const StaticRoute& route : routes) {
+      if (!route.method.empty() && route.method != request.method) continue;
+      if (!path.starts_with(route.path_prefix)) continue;
+      if (best == nullptr || route.path_prefix.size() > best->path_prefix.size()) best = &route;
+    }
+    if (best == nullptr) return not_found();
+    if (best->delay > 0) task.sleep(best->delay);
+    return best->response;
+  }
+};
+
+namespace {
+
+// Serves kOriginService on the state's node, now and after every restart.
+void start_serving(const std::shared_ptr<Origin::State>& state) {
+  std::weak_ptr<Origin::State> weak = state;
+  auto listen = [weak](sim::Node& node) {
+    node.world().rpc().serve(
+        node, kOriginService,
+        [weak](sim::Task& task, sim::NodeId, std::string_view payload) -> sim::Result<std::string> {
+          std::shared_ptr<Origin::State> s = weak.lock();
+          if (s == nullptr) return sim::Error{sim::ErrorKind::kUnreachable, "origin is gone"};
+          sim::Result<HttpRequest> request = decode_request(payload);
+          if (!request.ok()) return request.error();
+          HttpResponse response = s->serve(task, request.value());
+          ++s->served;
+          return encode_response(response);
+        });
+  };
+  state->node.on_boot(listen);
+  if (state->node.up()) listen(state->node);
+}
+
+}  // namespace
+
+Origin::Origin(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+Origin::~Origin() {
+  state_->node.on_boot({});
+  sim::Network& net = state_->world.net();
+  net.unlisten(state_->node.id(), net.port("rpc:" + std::string(kOriginService)));
+}
+
+std::unique_ptr<Origin> Origin::serve_static(sim::World& world, sim::Node& node,
+                                             std::vector<StaticRoute> routes) {
+  auto state = std::make_shared<State>(world, node);
+  state->routes = std::move(routes);
+  start_serving(state);
+  return std::unique_ptr<Origin>(new Origin(std::move(state)));
+}
+
+std::unique_ptr<Origin> Origin::serve_worker(sim::World& world, sim::Node& node,
+                                             WorkerConfig config) {
+  auto state = std::make_shared<State>(world, node);
+  state->worker = std::make_unique<Worker>(world, node, std::move(config));
+  start_serving(state);
+  return std::unique_ptr<Origin>(new Origin(std::move(state)));
+}
+
+sim::Node& Origin::node() const { return state_->node; }
+std::uint64_t Origin::requests_served() const { return state_->served; }
+Worker* Origin::worker() const { return state_->worker.get(); }
+
+// ---- Origins
+// -------------------------------------------------------------------------------------
+
+Origins::Origins(sim::World& world, OriginsConfig config) : world_(world), config_(config) {}
+
+void Origins::add(std::string_view host, sim::NodeId node) { hosts_[lower(host)] = node; }
+
+std::optional<sim::NodeId> Origins::find(std::string_view host) const {
+  auto it = hosts_.find(lower(host));
+  if (it == hosts_.end()) return std::nullopt;
+  return it->second;
+}
+
+sim::Result<HttpResponse> Origins::fetch(sim::Task& task, HttpRequest request,
+                                         std::string_view who) {
+  const sim::NodeId from = task.node().id();
+  const std::string what = request.method + " " + request.url;
+  auto done = [&](const std::string& outcome) {
+    if (world_.tracing()) {
+      world_.emit(from, "fetch.done", "worker=" + std::string(who) + " " + what + " -> " + outcome);
+    }
+  };
+  const std::string host = url_host(request.url);
+  const std::optional<sim::NodeId> dst = find(host);
+  if (world_.tracing()) {
+    world_.emit(from, "fetch.start",
+                "worker=" + std::string(who) + " " + what +
+                    (dst ? " origin=" + world_.node(*dst).name() : std::string(" origin=none")));
+  }
+  if (!dst) {
+    sim::Error e{
+        sim::ErrorKind::kInvalid,
+        "Network connection lost. (DNS lookup failed: no origin for host \"" + host + "\")"};
+    done("error: " + e.message);
+    return e;
+  }
+  sim::Result<std::string> reply =
+      world_.rpc().call(task, *dst, kOriginService, encode_request(request), config_.timeout);
+  if (!reply.ok()) {
+    const sim::Error& err = reply.error();
+    sim::Error e{err.kind == sim::ErrorKind::kTimeout ? sim::ErrorKind::kTimeout
+                                                      : sim::ErrorKind::kUnreachable,
+                 "Network connection lost."};
+    if (err.kind == sim::ErrorKind::kTimeout) {
+      e.message +=
+          " (no response from " + host + " within " + sim::format_duration(config_.timeout) + ")";
+    } else if (err.kind == sim::ErrorKind::kUnreachable) {
+      e.message += " (" + host + " refused the connection: its node is down)";
+    } else {
+      e.message += " (" + err.message + ")";
+    }
+    done("error: " + e.message);
+    return e;
+  }
+  sim::Result<HttpResponse> response = decode_response(reply.value());
+  if (!response.ok()) {
+    done("error: " + response.error().message);
+    return sim::Error{sim::ErrorKind::kRemote,
+                      "Network connection lost. (" + response.error().message + ")"};
+  }
+  done(std::to_string(response->status));
+  return response;
+}
+
+}  // namespace runtime
