@@ -72,11 +72,16 @@ int main(int argc, char** argv) {
   std::string path = "/";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
-    if (k == "--port") port = std::atoi(argv[i + 1]);
-    else if (k == "--connections") connections = std::atoi(argv[i + 1]);
-    else if (k == "--seconds") seconds = std::atof(argv[i + 1]);
-    else if (k == "--requests-max") requests_max = std::atoll(argv[i + 1]);
-    else if (k == "--path") path = argv[i + 1];
+    if (k == "--port")
+      port = std::atoi(argv[i + 1]);
+    else if (k == "--connections")
+      connections = std::atoi(argv[i + 1]);
+    else if (k == "--seconds")
+      seconds = std::atof(argv[i + 1]);
+    else if (k == "--requests-max")
+      requests_max = std::atoll(argv[i + 1]);
+    else if (k == "--path")
+      path = argv[i + 1];
     else {
       std::fprintf(stderr, "http_load: unknown flag %s\n", k.c_str());
       return 2;
@@ -137,7 +142,8 @@ int main(int argc, char** argv) {
         if (c.in.compare(0, 12, "HTTP/1.1 200") != 0) ++errors;
         c.in.erase(0, len);
         ++done;
-        latency_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - c.sent).count());
+        latency_us.push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - c.sent).count());
         send_one(c);
       }
     }

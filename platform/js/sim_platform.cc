@@ -127,7 +127,8 @@ class SimPlatform::TaskQueue final : public v8::TaskRunner {
   std::uint64_t next_seq_ = 0;
 };
 
-// ---- CachingPageAllocator ------------------------------------------------------------------------
+// ---- CachingPageAllocator
+// ------------------------------------------------------------------------
 
 namespace {
 int prot_of(v8::PageAllocator::Permission p) {
@@ -161,8 +162,9 @@ void* CachingPageAllocator::AllocatePages(void* address, size_t length, size_t a
        ++it) {
     if (it->first.second % alignment != 0) continue;
     void* base = reinterpret_cast<void*>(it->first.second);
-    // Cached regions are inaccessible; V8 usually asks for that and commits parts later.
-    if (prot_of(permissions) != PROT_NONE && mprotect(base, length, prot_of(permissions)) != 0) {
+    // Cached regions are read-write; "no access" is advisory (see SetPermissions).
+    if (permissions != kNoAccess && permissions != kReadWrite &&
+        mprotect(base, length, prot_of(permissions)) != 0) {
       continue;
     }
     cache_.erase(it);
@@ -173,44 +175,47 @@ void* CachingPageAllocator::AllocatePages(void* address, size_t length, size_t a
   }
   // As V8's default allocator: over-reserve, then trim to the alignment.
   const std::size_t request = length + alignment - page_bytes_;
-  const int flags = MAP_PRIVATE | MAP_ANONYMOUS |
-                    (permissions == kNoAccess || permissions == kNoAccessWillJitLater
-                         ? MAP_NORESERVE
-                         : 0);
+  const int flags =
+      MAP_PRIVATE | MAP_ANONYMOUS |
+      (permissions == kNoAccess || permissions == kNoAccessWillJitLater ? MAP_NORESERVE : 0);
   void* hint = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(address) &
                                        ~(static_cast<std::uintptr_t>(alignment) - 1));
-  void* raw = mmap(hint, request, prot_of(permissions), flags, -1, 0);
+  // With the cache on, a reservation is mapped read-write at once ("no access" is advisory), so
+  // that committing parts of it later changes no page table.
+  const int prot =
+      enabled_ && permissions == kNoAccess ? PROT_READ | PROT_WRITE : prot_of(permissions);
+  void* raw = mmap(hint, request, prot, flags, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
   const auto start = reinterpret_cast<std::uintptr_t>(raw);
-  const std::uintptr_t aligned = (start + alignment - 1) & ~(static_cast<std::uintptr_t>(alignment) - 1);
+  const std::uintptr_t aligned =
+      (start + alignment - 1) & ~(static_cast<std::uintptr_t>(alignment) - 1);
   if (aligned > start) munmap(raw, aligned - start);
   const std::uintptr_t end = start + request;
-  if (end > aligned + length) munmap(reinterpret_cast<void*>(aligned + length), end - aligned - length);
+  if (end > aligned + length)
+    munmap(reinterpret_cast<void*>(aligned + length), end - aligned - length);
   live_[aligned] = length;
   return reinterpret_cast<void*>(aligned);
 }
 
 bool CachingPageAllocator::scrub(char* base, std::size_t length) {
+  // Cached regions are read-write throughout (parts may be executable, read-only or decommitted
+  // now). Cheap when nothing changes: the kernel skips a mapping whose flags stay the same.
+  if (mprotect(base, length, PROT_READ | PROT_WRITE) != 0) return false;
   const std::size_t pages = length / page_bytes_;
-  std::vector<unsigned char> resident(pages);
-  if (mincore(base, length, resident.data()) != 0) return false;
-  bool writable = false;
+  resident_.resize(pages);
+  if (mincore(base, length, resident_.data()) != 0) return false;
   for (std::size_t i = 0; i < pages;) {
-    if ((resident[i] & 1) == 0) {
+    if ((resident_[i] & 1) == 0) {
       ++i;
       continue;
     }
     std::size_t j = i;
-    while (j < pages && (resident[j] & 1) != 0) ++j;
-    if (!writable) {
-      if (mprotect(base, length, PROT_READ | PROT_WRITE) != 0) return false;
-      writable = true;
-    }
+    while (j < pages && (resident_[j] & 1) != 0) ++j;
     std::memset(base + i * page_bytes_, 0, (j - i) * page_bytes_);
     stats_.zeroed_bytes += (j - i) * page_bytes_;
     i = j;
   }
-  return true;  // EXPERIMENT
+  return true;
 }
 
 bool CachingPageAllocator::FreePages(void* address, size_t length) {
@@ -237,16 +242,16 @@ bool CachingPageAllocator::ReleasePages(void* address, size_t length, size_t new
   // V8 shrinks pages it will never grow again (immortal pages after deserialization). With the
   // cache on, the tail stays mapped as part of the region, so that the whole region (of the
   // length V8 asks for next time) is reused when it is freed; V8 no longer touches the tail.
-  if (enabled_ && live_.count(reinterpret_cast<std::uintptr_t>(address)) != 0) {
-    return mprotect(static_cast<char*>(address) + new_length, length - new_length, PROT_NONE) == 0;
-  }
+  if (enabled_ && live_.count(reinterpret_cast<std::uintptr_t>(address)) != 0) return true;
   return munmap(static_cast<char*>(address) + new_length, length - new_length) == 0;
 }
 
 bool CachingPageAllocator::SetPermissions(void* address, size_t length, Permission permissions) {
   // Unlike V8's default, pages made inaccessible are not discarded: V8 makes them accessible
   // again soon (pooled pages, code pages), and refaulting them is what this allocator avoids.
-  if (enabled_ && permissions == kNoAccess) return true;  // EXPERIMENT lazy no-access
+  // "No access" is advisory while the cache is on (see the header): V8 only ever asks for it
+  // to guard against its own stray accesses, and each such mprotect costs a TLB shootdown.
+  if (enabled_ && permissions == kNoAccess) return true;
   return mprotect(address, length, prot_of(permissions)) == 0;
 }
 
@@ -277,7 +282,8 @@ void CachingPageAllocator::set_enabled(bool on) {
   if (!on) trim();
 }
 
-// ---- SimPlatform ---------------------------------------------------------------------------------
+// ---- SimPlatform
+// ---------------------------------------------------------------------------------
 
 SimPlatform::SimPlatform()
     : tracing_(std::make_unique<v8::TracingController>()), worker_(std::make_shared<TaskQueue>()) {}

@@ -47,12 +47,19 @@ sim::Time current_virtual_time();
 
 // The v8::PageAllocator of SimPlatform: V8's own (plain mmap) plus a cache of freed regions.
 //
-// Why: on this machine most of an isolate's cold start was page faults on fresh heap pages and
-// munmap TLB shootdowns at disposal. Freed regions are kept mapped (bounded by
-// kCachedBytesMax) and handed out again for a request of the same length and alignment, already
-// populated. A reused region reads as zeros, as fresh anonymous memory does (wasm memories and
-// V8's own bookkeeping may rely on it): the pages that were resident are zeroed when the region
-// is freed (disposal, not the cold-start path); pages never touched are zero anyway.
+// Why: on this machine (a VM with 2 vCPUs) most of an isolate's cold start was page faults on
+// fresh heap pages, and most of its disposal was mprotect/munmap TLB shootdowns (inter-processor
+// interrupts: the CPU watchdog thread makes the process span both CPUs). So:
+//  - freed regions stay mapped (bounded by kCachedBytesMax) and are handed out again for a
+//    request of the same length and alignment, already populated. A reused region reads as
+//    zeros, as fresh anonymous memory does (wasm memories rely on it): its resident pages are
+//    zeroed when it is freed (disposal, off the cold-start path); untouched pages are zero anyway.
+//    A tail that V8 releases (ReleasePages) stays part of its region.
+//  - "no access" is advisory: SetPermissions(kNoAccess) changes nothing, reservations are mapped
+//    read-write. V8 asks for it only to catch its own stray accesses (no wasm trap handler is
+//    installed, so no guard region is load-bearing); honouring it cost a TLB shootdown per
+//    semi-space uncommit. Every other permission (read-only, executable) is applied as asked.
+//    DecommitPages still zeroes (its contract). set_enabled(false) restores V8's behaviour.
 //
 // Deterministic-safe: which address a region gets never reaches JS or the trace (V8 runs
 // without pointer compression; JS cannot observe addresses), and the mmap hint is always null
@@ -93,7 +100,8 @@ class CachingPageAllocator final : public v8::PageAllocator {
   bool enabled() const { return enabled_; }
 
  private:
-  // Zeroes the resident pages of a region about to be cached. Returns false when it could not.
+  // Makes a region about to be cached read-write and zeroes its resident pages. Returns false
+  // when it could not (the region is unmapped instead).
   bool scrub(char* base, std::size_t length);
 
   std::size_t page_bytes_;
@@ -103,6 +111,7 @@ class CachingPageAllocator final : public v8::PageAllocator {
   std::map<std::pair<std::size_t, std::uintptr_t>, bool> cache_;
   // Regions handed out, by address: their mapped length (a released tail stays mapped).
   std::map<std::uintptr_t, std::size_t> live_;
+  std::vector<unsigned char> resident_;  // scratch for scrub()
   Stats stats_;
 };
 

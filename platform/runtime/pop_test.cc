@@ -113,7 +113,7 @@ TEST_F(PopTest, GlobalsArePerIsolateAndEvictionLosesThem) {
   EXPECT_EQ(get(w, b, "app"), "1");  // two PoPs never share globals
   EXPECT_EQ(get(w, a, "app"), "3");
   EXPECT_TRUE(a.evict("app"));
-  EXPECT_FALSE(a.evict("app"));  // already cold
+  EXPECT_FALSE(a.evict("app"));      // already cold
   EXPECT_EQ(get(w, a, "app"), "1");  // a new isolate: the globals are gone
   EXPECT_EQ(get(w, b, "app"), "2");
   EXPECT_EQ(a.evictions("explicit"), 1u);
@@ -351,7 +351,8 @@ std::vector<std::string> busy_run(std::uint64_t seed) {
   w.run_until_idle();
   for (auto& e : trace.events) out.push_back(std::move(e));
   out.push_back("evictions " + std::to_string(pop.evictions("memory")) + " " +
-                std::to_string(pop.evictions("idle")) + " " + std::to_string(pop.evictions("fault")));
+                std::to_string(pop.evictions("idle")) + " " +
+                std::to_string(pop.evictions("fault")));
   return out;
 }
 
