@@ -1,4 +1,5 @@
 #include "platform/js/isolate.h"
+#include "platform/js/v8_util.h"
 
 #include <v8-array-buffer.h>
 #include <v8-container.h>
@@ -208,32 +209,8 @@ ModuleKind module_kind(std::string_view path) {
 // Heap room granted past the limit so that a terminated run can unwind.
 constexpr std::size_t kHeapUnwindBytes = 32u << 20;
 
-std::string to_utf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
-  if (value.IsEmpty()) return "";
-  v8::String::Utf8Value text(isolate, value);
-  return *text != nullptr ? std::string(*text, static_cast<std::size_t>(text.length())) : "";
-}
 
-v8::Local<v8::String> str(v8::Isolate* isolate, std::string_view s) {
-  return v8::String::NewFromUtf8(isolate, s.data(), v8::NewStringType::kNormal,
-                                 static_cast<int>(s.size()))
-      .ToLocalChecked();
-}
 
-// The bytes of an ArrayBufferView (or ArrayBuffer).
-std::string_view bytes_of(v8::Local<v8::Value> value) {
-  if (value->IsArrayBufferView()) {
-    auto view = value.As<v8::ArrayBufferView>();
-    const char* base = static_cast<const char*>(view->Buffer()->Data());
-    if (base == nullptr) return {};
-    return {base + view->ByteOffset(), view->ByteLength()};
-  }
-  if (value->IsArrayBuffer()) {
-    auto buf = value.As<v8::ArrayBuffer>();
-    return {static_cast<const char*>(buf->Data()), buf->ByteLength()};
-  }
-  return {};
-}
 
 bool valid_utf8(std::string_view s) {
   std::size_t i = 0;

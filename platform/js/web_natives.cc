@@ -1,4 +1,5 @@
 #include "platform/js/web_natives.h"
+#include "platform/js/v8_util.h"
 
 #include <v8-array-buffer.h>
 #include <v8-container.h>
@@ -184,33 +185,8 @@ std::string sha512(std::string_view data, const std::array<std::uint64_t, 8>& in
 
 // ---- V8 helpers ------------------------------------------------------------------------------
 
-std::string to_utf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
-  if (value.IsEmpty()) return "";
-  v8::String::Utf8Value text(isolate, value);
-  return *text != nullptr ? std::string(*text, static_cast<std::size_t>(text.length())) : "";
-}
 
-v8::Local<v8::String> str(v8::Isolate* isolate, std::string_view s) {
-  return v8::String::NewFromUtf8(isolate, s.data(), v8::NewStringType::kNormal,
-                                 static_cast<int>(s.size()))
-      .ToLocalChecked();
-}
 
-std::string_view view_bytes(v8::Local<v8::Value> value) {
-  if (value->IsArrayBufferView()) {
-    auto view = value.As<v8::ArrayBufferView>();
-    const char* base = static_cast<const char*>(view->Buffer()->Data());
-    if (base == nullptr) return {};
-    return {base + view->ByteOffset(), view->ByteLength()};
-  }
-  if (value->IsArrayBuffer()) {
-    auto buf = value.As<v8::ArrayBuffer>();
-    const char* base = static_cast<const char*>(buf->Data());
-    if (base == nullptr) return {};
-    return {base, buf->ByteLength()};
-  }
-  return {};
-}
 
 v8::Local<v8::ArrayBuffer> new_buffer(v8::Isolate* isolate, std::string_view bytes) {
   v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, bytes.size());
@@ -244,7 +220,7 @@ void WebNatives::install(v8::Local<v8::Context> context, v8::Local<v8::Object> n
 // checks the name first).
 void WebNatives::native_digest(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
-  const std::string digest = sha_digest(to_utf8(isolate, info[0]), view_bytes(info[1]));
+  const std::string digest = sha_digest(to_utf8(isolate, info[0]), bytes_of(info[1]));
   if (digest.empty()) return;
   info.GetReturnValue().Set(new_buffer(isolate, digest));
 }
@@ -265,7 +241,7 @@ void WebNatives::native_fetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
       request.headers.emplace_back(to_utf8(isolate, k), to_utf8(isolate, v));
     }
   }
-  request.body = std::string(view_bytes(info[3]));
+  request.body = std::string(bytes_of(info[3]));
   const std::uint64_t id = self->next_fetch_id_++;
   self->start_fetch_(id, std::move(request));
   info.GetReturnValue().Set(static_cast<double>(id));

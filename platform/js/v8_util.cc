@@ -1,0 +1,33 @@
+#include "platform/js/v8_util.h"
+
+namespace js {
+
+std::string to_utf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
+  if (value.IsEmpty()) return "";
+  v8::String::Utf8Value text(isolate, value);
+  return *text != nullptr ? std::string(*text, static_cast<std::size_t>(text.length())) : "";
+}
+
+v8::Local<v8::String> str(v8::Isolate* isolate, std::string_view s) {
+  return v8::String::NewFromUtf8(isolate, s.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(s.size()))
+      .ToLocalChecked();
+}
+
+std::string_view bytes_of(v8::Local<v8::Value> value) {
+  if (value->IsArrayBufferView()) {
+    auto view = value.As<v8::ArrayBufferView>();
+    const char* base = static_cast<const char*>(view->Buffer()->Data());
+    if (base == nullptr) return {};
+    return {base + view->ByteOffset(), view->ByteLength()};
+  }
+  if (value->IsArrayBuffer()) {
+    auto buf = value.As<v8::ArrayBuffer>();
+    const char* base = static_cast<const char*>(buf->Data());
+    if (base == nullptr) return {};
+    return {base, buf->ByteLength()};
+  }
+  return {};
+}
+
+}  // namespace js
