@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -105,8 +106,11 @@ int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, i
     std::fprintf(stderr, "edgesim sweep: %s\n", plan.error().message.c_str());
     return scenarios::kExitBadInput;
   }
-  if (::mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    std::fprintf(stderr, "edgesim sweep: cannot create --out %s\n", out_dir.c_str());
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "edgesim sweep: cannot create --out %s: %s\n", out_dir.c_str(),
+                 ec.message().c_str());
     return scenarios::kExitBadInput;
   }
   std::vector<Job> todo;
