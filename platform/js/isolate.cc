@@ -378,6 +378,13 @@ class Isolate::Impl {
   void set_stack_limit();
   bool install_natives(v8::Local<v8::Context> context);
   bool install_dispatcher(v8::Local<v8::Context> context, v8::Local<v8::Object> prelude);
+  using NativeList = std::initializer_list<std::pair<const char*, v8::FunctionCallback>>;
+  // An object of native functions bound to this Impl, handed to the prelude or the dispatcher.
+  v8::Local<v8::Object> make_natives(v8::Local<v8::Context> context, NativeList natives);
+  // Stores `from[name]` in `out` when it is a function (or, for a Global<Object>, an object).
+  template <typename T>
+  bool take(v8::Local<v8::Context> context, v8::Local<v8::Object> from, const char* name,
+            v8::Global<T>* out);
 
   // Modules.
   std::string resolve(std::string_view referrer, std::string_view specifier) const;
@@ -518,26 +525,46 @@ bool Isolate::Impl::create() {
   return install_natives(context);
 }
 
-bool Isolate::Impl::install_natives(v8::Local<v8::Context> context) {
+v8::Local<v8::Object> Isolate::Impl::make_natives(v8::Local<v8::Context> context,
+                                                  NativeList list) {
   v8::Local<v8::External> self = v8::External::New(isolate_, this);
   v8::Local<v8::Object> natives = v8::Object::New(isolate_);
-  auto add = [&](const char* name, v8::FunctionCallback cb) {
+  for (const auto& [name, cb] : list) {
     v8::Local<v8::Function> fn =
         v8::Function::New(context, cb, self, 0, v8::ConstructorBehavior::kThrow).ToLocalChecked();
     natives->Set(context, str(isolate_, name), fn).Check();
-  };
-  add("console", &Impl::native_console);
-  add("fillRandom", &Impl::native_fill_random);
-  add("randomBytes", &Impl::native_random_bytes);
-  add("nowMs", &Impl::native_now_ms);
-  add("setTimer", &Impl::native_set_timer);
-  add("clearTimer", &Impl::native_clear_timer);
-  add("respond", &Impl::native_respond);
-  add("exception", &Impl::native_exception);
-  add("reportError", &Impl::native_report_error);
-  add("utf8Encode", &Impl::native_utf8_encode);
-  add("utf8Decode", &Impl::native_utf8_decode);
-  add("clone", &Impl::native_clone);
+  }
+  return natives;
+}
+
+template <typename T>
+bool Isolate::Impl::take(v8::Local<v8::Context> context, v8::Local<v8::Object> from,
+                         const char* name, v8::Global<T>* out) {
+  v8::Local<v8::Value> v;
+  if (!from->Get(context, str(isolate_, name)).ToLocal(&v)) return false;
+  if constexpr (std::is_same_v<T, v8::Function>) {
+    if (!v->IsFunction()) return false;
+  } else {
+    if (!v->IsObject()) return false;
+  }
+  out->Reset(isolate_, v.As<T>());
+  return true;
+}
+
+bool Isolate::Impl::install_natives(v8::Local<v8::Context> context) {
+  v8::Local<v8::Object> natives =
+      make_natives(context, {{"console", &Impl::native_console},
+                             {"fillRandom", &Impl::native_fill_random},
+                             {"randomBytes", &Impl::native_random_bytes},
+                             {"nowMs", &Impl::native_now_ms},
+                             {"setTimer", &Impl::native_set_timer},
+                             {"clearTimer", &Impl::native_clear_timer},
+                             {"respond", &Impl::native_respond},
+                             {"exception", &Impl::native_exception},
+                             {"reportError", &Impl::native_report_error},
+                             {"utf8Encode", &Impl::native_utf8_encode},
+                             {"utf8Decode", &Impl::native_utf8_decode},
+                             {"clone", &Impl::native_clone}});
   // ---- web APIs: outbound fetch is an effect, like a timer ----
   web_ = std::make_unique<WebNatives>([this](std::uint64_t id, runtime::HttpRequest request) {
     Effect& e = effects_.emplace_back();
@@ -561,17 +588,10 @@ bool Isolate::Impl::install_natives(v8::Local<v8::Context> context) {
     create_error_ = "prelude init failed: " + to_utf8(isolate_, tc.Exception());
     return false;
   }
-  auto get_fn = [&](const char* name, v8::Global<v8::Function>* out) {
-    v8::Local<v8::Value> v;
-    if (!result.As<v8::Object>()->Get(context, str(isolate_, name)).ToLocal(&v) ||
-        !v->IsFunction()) {
-      return false;
-    }
-    out->Reset(isolate_, v.As<v8::Function>());
-    return true;
-  };
-  if (!get_fn("fireTimer", &fire_timer_) || !get_fn("settleFetch", &settle_fetch_) /* web APIs */) {
-    create_error_ = "the prelude's init returned no fireTimer";
+  const auto prelude = result.As<v8::Object>();
+  if (!take(context, prelude, "fireTimer", &fire_timer_) ||
+      !take(context, prelude, "settleFetch", &settle_fetch_)) {
+    create_error_ = "the prelude's init returned no fireTimer or settleFetch";
     return false;
   }
   return install_dispatcher(context, result.As<v8::Object>());
@@ -579,19 +599,13 @@ bool Isolate::Impl::install_natives(v8::Local<v8::Context> context) {
 
 bool Isolate::Impl::install_dispatcher(v8::Local<v8::Context> context,
                                        v8::Local<v8::Object> prelude) {
-  v8::Local<v8::External> self = v8::External::New(isolate_, this);
-  v8::Local<v8::Object> natives = v8::Object::New(isolate_);
-  auto add = [&](const char* name, v8::FunctionCallback cb) {
-    v8::Local<v8::Function> fn =
-        v8::Function::New(context, cb, self, 0, v8::ConstructorBehavior::kThrow).ToLocalChecked();
-    natives->Set(context, str(isolate_, name), fn).Check();
-  };
-  add("respond", &Impl::native_respond);
-  add("exception", &Impl::native_exception);
-  add("waitUntil", &Impl::native_wait_until);
-  add("waitUntilSettled", &Impl::native_wait_until_settled);
-  add("passThrough", &Impl::native_pass_through);
-  add("eventDone", &Impl::native_event_done);
+  v8::Local<v8::Object> natives =
+      make_natives(context, {{"respond", &Impl::native_respond},
+                             {"exception", &Impl::native_exception},
+                             {"waitUntil", &Impl::native_wait_until},
+                             {"waitUntilSettled", &Impl::native_wait_until_settled},
+                             {"passThrough", &Impl::native_pass_through},
+                             {"eventDone", &Impl::native_event_done}});
 
   v8::TryCatch tc(isolate_);
   v8::ScriptOrigin origin(isolate_, str(isolate_, "edgesim:dispatch"));
@@ -609,18 +623,7 @@ bool Isolate::Impl::install_dispatcher(v8::Local<v8::Context> context,
     return false;
   }
   auto exports = result.As<v8::Object>();
-  auto get = [&](const char* name, auto* out) {
-    v8::Local<v8::Value> v;
-    if (!exports->Get(context, str(isolate_, name)).ToLocal(&v) || !v->IsObject()) return false;
-    using Target = typename std::remove_pointer_t<decltype(out)>;
-    if constexpr (std::is_same_v<Target, v8::Global<v8::Function>>) {
-      if (!v->IsFunction()) return false;
-      out->Reset(isolate_, v.As<v8::Function>());
-    } else {
-      out->Reset(isolate_, v.As<v8::Object>());
-    }
-    return true;
-  };
+  auto get = [&](const char* name, auto* out) { return take(context, exports, name, out); };
   if (!get("dispatchFetch", &dispatch_fetch_) || !get("dispatchScheduled", &dispatch_scheduled_) ||
       !get("setEnv", &set_env_) || !get("afterEvaluation", &after_evaluation_) ||
       !get("workers", &builtin_workers_) || !get("workflows", &builtin_workflows_)) {
