@@ -18,6 +18,7 @@
 #include "platform/runtime/worker.h"
 #include "sim/network.h"
 #include "sim/world.h"
+#include "platform/runtime/test_trace.h"
 
 namespace js {
 namespace {
@@ -165,13 +166,7 @@ export default {
 };
 )js";
 
-struct Trace : sim::EventSink {
-  std::vector<std::string> events;
-  void on_event(const sim::TraceEvent& e) override {
-    events.push_back(std::to_string(e.time) + " " + std::string(e.kind) + " " +
-                     std::string(e.details));
-  }
-};
+using Trace = runtime::testing::Trace;
 
 struct SuiteRun {
   std::string output;  // the handler's lines, or "error ..."

@@ -9,23 +9,13 @@
 #include "platform/runtime/origin.h"
 #include "platform/runtime/worker.h"
 #include "sim/world.h"
+#include "platform/runtime/test_trace.h"
 
 namespace runtime {
 namespace {
 
-struct Trace : sim::EventSink {
-  std::vector<std::string> events;
-  void on_event(const sim::TraceEvent& e) override {
-    events.push_back(std::to_string(e.time / sim::kMillisecond) + "ms " + std::string(e.kind) +
-                     " " + std::string(e.details));
-  }
-  std::vector<std::string> of_kind(std::string_view kind) const {
-    std::vector<std::string> out;
-    for (const auto& e : events) {
-      if (e.find(" " + std::string(kind) + " ") != std::string::npos) out.push_back(e);
-    }
-    return out;
-  }
+struct Trace : runtime::testing::Trace {
+  Trace() : runtime::testing::Trace(TimeUnit::kMilliseconds) {}
 };
 
 const char kApp[] = R"js(

@@ -10,22 +10,12 @@
 #include "platform/js/engine.h"
 #include "sim/faults.h"
 #include "sim/world.h"
+#include "platform/runtime/test_trace.h"
 
 namespace runtime {
 namespace {
 
-struct Trace : sim::EventSink {
-  std::vector<std::string> events;
-  void on_event(const sim::TraceEvent& e) override {
-    events.push_back(std::to_string(e.time) + " " + std::string(e.kind) + " " +
-                     std::string(e.details));
-  }
-  std::size_t count(std::string_view kind) const {
-    std::size_t n = 0;
-    for (const auto& e : events) n += e.find(" " + std::string(kind) + " ") != std::string::npos;
-    return n;
-  }
-};
+using Trace = runtime::testing::Trace;
 
 // A global counter: which isolate served tells itself apart by it.
 const char kCounter[] = R"js(
