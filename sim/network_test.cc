@@ -185,5 +185,35 @@ TEST(Rpc, CallsSucceedTimeOutAndFailFast) {
   EXPECT_LT(w.now(), seconds(2));  // unreachable came back at once, not after 5 s
 }
 
+// Every request datagram duplicated: a UDP-like service runs each call twice, an at-most-once
+// one (HTTP over a connection) once.
+TEST(Rpc, AtMostOnceServicesIgnoreDuplicatedRequests) {
+  for (auto delivery : {Rpc::Delivery::kEveryDatagram, Rpc::Delivery::kAtMostOnce}) {
+    World w(3);
+    Node& server = w.add_node("server", "iad");
+    Node& client = w.add_node("client", "iad");
+    int runs = 0;
+    server.on_boot([&](Node& n) {
+      w.rpc().serve(
+          n, "count",
+          [&](Task&, NodeId, std::string_view) -> Result<std::string> {
+            ++runs;
+            return std::string("ok");
+          },
+          delivery);
+    });
+    w.net().config().duplicate = 1.0;
+    w.start();
+    int replies = 0;
+    w.spawn(client, "caller", [&](Task& t) {
+      for (int i = 0; i < 10; ++i)
+        replies += w.rpc().call(t, server.id(), "count", "", seconds(1)).ok();
+    });
+    EXPECT_TRUE(w.run_until(kTimeMax));
+    EXPECT_EQ(replies, 10);
+    EXPECT_EQ(runs, delivery == Rpc::Delivery::kAtMostOnce ? 10 : 20);
+  }
+}
+
 }  // namespace
 }  // namespace sim

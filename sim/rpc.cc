@@ -1,6 +1,9 @@
 #include "sim/rpc.h"
 
 #include <cstring>
+#include <deque>
+#include <memory>
+#include <set>
 
 #include "sim/assert.h"
 #include "sim/node.h"
@@ -32,14 +35,30 @@ struct Rpc::Pending {
 
 Rpc::Rpc(World& world) : world_(world), reply_port_(world.net().port("rpc.reply")) {}
 
-void Rpc::serve(Node& node, std::string_view service, Handler handler) {
+void Rpc::serve(Node& node, std::string_view service, Handler handler, Delivery delivery) {
   Network& net = world_.net();
   const Port port = net.port("rpc:" + std::string(service));
   const NodeId self = node.id();
   auto shared = std::make_shared<Handler>(std::move(handler));
   std::string task_name = "rpc:" + std::string(service);
-  net.listen(self, port, [this, self, shared, task_name](Message& m) {
+  // kAtMostOnce: the call ids seen (ids are unique per World), the oldest forgotten first.
+  struct Seen {
+    std::set<std::uint64_t> ids;
+    std::deque<std::uint64_t> order;
+  };
+  auto seen = delivery == Delivery::kAtMostOnce ? std::make_shared<Seen>() : nullptr;
+  net.listen(self, port, [this, self, shared, task_name, seen](Message& m) {
     const NodeId from = m.src;
+    if (seen != nullptr && m.payload.size() >= kIdBytes) {
+      const std::uint64_t id = decode_id(m.payload);
+      if (!seen->ids.insert(id).second) return;  // a duplicate of a call already served
+      seen->order.push_back(id);
+      constexpr std::size_t kSeenMax = 1 << 16;
+      if (seen->order.size() > kSeenMax) {
+        seen->ids.erase(seen->order.front());
+        seen->order.pop_front();
+      }
+    }
     world_.spawn(world_.node(self), task_name,
                  [this, self, from, shared, payload = std::move(m.payload)](Task& t) {
                    if (payload.size() < kIdBytes) return;
@@ -79,8 +98,8 @@ void Rpc::on_reply(Message& m) {
   }
 }
 
-Result<std::string> Rpc::call(Task& task, NodeId dst, std::string_view service,
-                              std::string request, Duration timeout) {
+Result<std::string> Rpc::call(Task& task, NodeId dst, std::string_view service, std::string request,
+                              Duration timeout) {
   Network& net = world_.net();
   const NodeId self = task.node().id();
   SIM_REQUIRE(task.node().up());

@@ -35,8 +35,13 @@ class Rpc {
 
   explicit Rpc(World& world);
 
+  // How a server treats a request datagram the network duplicated: run it again (every datagram,
+  // as a UDP-like service would), or at most once per call (as over a connection: HTTP).
+  enum class Delivery { kEveryDatagram, kAtMostOnce };
+
   // Serves `service` on `node` until the node crashes (call it from the node's boot function).
-  void serve(Node& node, std::string_view service, Handler handler);
+  void serve(Node& node, std::string_view service, Handler handler,
+             Delivery delivery = Delivery::kEveryDatagram);
   // REQUIRES: task runs on an up node. Throws TaskCancelled.
   Result<std::string> call(Task& task, NodeId dst, std::string_view service, std::string request,
                            Duration timeout);

@@ -7,9 +7,25 @@
 
 #include "sim/assert.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace sim {
 
 namespace {
+// A stack handed out again (from the pool, or mapped where an old one was) may still carry the
+// ASan poison of frames that never returned (a fiber dropped while suspended): clear it, or the
+// next task trips over stale redzones.
+void unpoison(void* top, std::size_t size) {
+#if defined(__SANITIZE_ADDRESS__)
+  __asan_unpoison_memory_region(static_cast<char*>(top) - size, size);
+#else
+  (void)top;
+  (void)size;
+#endif
+}
+
 std::size_t page_size() {
   static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   return size;
@@ -37,6 +53,7 @@ boost::context::stack_context StackPool::allocate(std::size_t size) {
     sc.sp = it->second.back();
     it->second.pop_back();
     --pooled_;
+    unpoison(sc.sp, size);
     return sc;
   }
   void* base = ::mmap(nullptr, size + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -46,6 +63,7 @@ boost::context::stack_context StackPool::allocate(std::size_t size) {
   SIM_ASSERT(::mprotect(base, page, PROT_NONE) == 0);
   mapped_ += size + page;
   sc.sp = static_cast<char*>(base) + page + size;
+  unpoison(sc.sp, size);
   return sc;
 }
 
@@ -57,6 +75,7 @@ void StackPool::deallocate(boost::context::stack_context& sc) {
     return;
   }
   char* base = static_cast<char*>(sc.sp) - sc.size - page;
+  unpoison(sc.sp, sc.size);
   ::munmap(base, sc.size + page);
   mapped_ -= sc.size + page;
 }
