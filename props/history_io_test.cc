@@ -1,0 +1,211 @@
+#include "props/history_io.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+#include <unistd.h>
+
+#include "props/linearizability.h"
+#include "props/test_util.h"
+#include "sim/world.h"
+#include "traces/writer.h"
+
+namespace props {
+namespace {
+
+struct Collector : sim::EventSink {
+  std::vector<traces::RecordedEvent> events;
+  void on_event(const sim::TraceEvent& e) override {
+    events.push_back(traces::RecordedEvent::from(e, events.size(), 0));
+  }
+};
+
+// Names without spaces (possibly empty), and free text that tries hard to look like fields.
+std::string word(test::TestRng& rng) {
+  static const char* kWords[] = {"", "c1", "counter-7", "k", "read", "x_y", "a.b", "=="};
+  return kWords[rng.next() % 8];
+}
+std::string text(test::TestRng& rng) {
+  static const char* kParts[] = {"",  " ",       "=",         "kind=", " output=x", " input=",
+                                 "\n", "a b c", "status=ok", "42",    "\x01\xff",  "op=9"};
+  std::string s;
+  int n = static_cast<int>(rng.next() % 4);
+  for (int i = 0; i < n; ++i) s += kParts[rng.next() % 12];
+  return s;
+}
+
+void expect_same(const std::vector<sim::Operation>& got, const std::vector<sim::Operation>& want) {
+  RC_ASSERT(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const sim::Operation& a = got[i];
+    const sim::Operation& b = want[i];
+    RC_ASSERT(a.id == b.id);
+    RC_ASSERT(a.node == b.node);
+    RC_ASSERT(a.client == b.client);
+    RC_ASSERT(a.object == b.object);
+    RC_ASSERT(a.key == b.key);
+    RC_ASSERT(a.kind == b.kind);
+    RC_ASSERT(a.input == b.input);
+    RC_ASSERT(a.output == b.output);
+    RC_ASSERT(a.invoke == b.invoke);
+    RC_ASSERT(a.complete == b.complete);
+    RC_ASSERT(a.status == b.status);
+    RC_ASSERT(a.effect_seq == b.effect_seq);
+  }
+}
+
+// Drives a History from a task: invokes, completions (ok, fail, unknown), effects and sleeps.
+void record(sim::World& w, std::uint64_t seed, int actions) {
+  sim::Node& node = w.add_node("client", "lhr");
+  w.start();
+  sim::History& h = w.history();
+  w.spawn(node, "client", [&h, &node, seed, actions](sim::Task& t) {
+    test::TestRng rng(seed);
+    std::vector<sim::OpId> pending;
+    std::vector<sim::OpId> no_effect;
+    for (int i = 0; i < actions; ++i) {
+      switch (rng.next() % 4) {
+        case 0: {
+          sim::OpId id = h.invoke(node.id(), word(rng), word(rng), word(rng), word(rng), text(rng));
+          pending.push_back(id);
+          no_effect.push_back(id);
+          break;
+        }
+        case 1:
+          if (!pending.empty()) {
+            std::size_t k = rng.next() % pending.size();
+            sim::OpStatus s = rng.chance(0.6)   ? sim::OpStatus::kOk
+                              : rng.chance(0.5) ? sim::OpStatus::kFail
+                                                : sim::OpStatus::kUnknown;
+            h.complete(pending[k], s, text(rng));
+            pending.erase(pending.begin() + static_cast<long>(k));
+          }
+          break;
+        case 2:
+          if (!no_effect.empty()) {
+            std::size_t k = rng.next() % no_effect.size();
+            h.effect(no_effect[k]);
+            no_effect.erase(no_effect.begin() + static_cast<long>(k));
+          }
+          break;
+        default:
+          t.sleep(rng.range(0, sim::millis(5)));
+      }
+    }
+  });
+  RC_ASSERT(w.run_until(sim::kTimeMax));
+}
+
+RC_GTEST_PROP(HistoryIo, RebuildsTheRecordedHistoryFromEvents, ()) {
+  sim::World w(1);
+  Collector sink;
+  w.add_sink(&sink);
+  record(w, *rc::gen::arbitrary<std::uint64_t>(), *rc::gen::inRange(0, 200));
+  auto ops = history_from_events(sink.events);
+  RC_ASSERT(ops.ok());
+  expect_same(*ops, w.history().ops());
+}
+
+TEST(HistoryIo, ChecksATraceFile) {
+  std::string path = ::testing::TempDir() + "props-history-" + std::to_string(::getpid()) +
+                     ".trace";
+  // A correct counter history, recorded through a real History into a real trace file.
+  sim::World w(7);
+  traces::WriterOptions wo;
+  wo.sync = false;
+  auto writer = traces::TraceWriter::open(path, traces::Header(), wo);
+  ASSERT_TRUE(writer.ok()) << writer.error().to_string();
+  w.add_sink(writer->get());
+  sim::Node& node = w.add_node("client", "lhr");
+  w.start();
+  sim::History& h = w.history();
+  int value = 0;
+  for (int c = 0; c < 3; ++c) {
+    w.spawn(node, "c" + std::to_string(c), [&, c](sim::Task& t) {
+      for (int i = 0; i < 5; ++i) {
+        sim::OpId id = h.invoke(node.id(), "c" + std::to_string(c), "ctr", "", "increment", "");
+        t.sleep(sim::millis(1 + c));
+        h.effect(id);
+        std::string out = std::to_string(++value);
+        t.sleep(sim::millis(1));
+        h.complete(id, sim::OpStatus::kOk, out);
+      }
+    });
+  }
+  ASSERT_TRUE(w.run_until(sim::kTimeMax));
+  ASSERT_TRUE((*writer)->finish(traces::Footer()).ok());
+  auto ops = history_from_trace_file(path);
+  ::unlink(path.c_str());
+  ASSERT_TRUE(ops.ok()) << ops.error().to_string();
+  ASSERT_EQ(ops->size(), 15u);
+  CounterModel model;
+  auto r = check_linearizability(*ops, model);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->verdict, Verdict::kOk);
+  EXPECT_EQ(r->partitions[0].method, CheckMethod::kWitness);
+  // A lost increment in the file's history is caught the same way.
+  (*ops)[14].output = (*ops)[13].output;
+  r = check_linearizability(*ops, model);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->verdict, Verdict::kViolated);
+}
+
+TEST(HistoryIo, MissingFileIsAnError) {
+  auto ops = history_from_trace_file("/nonexistent/props.trace");
+  EXPECT_FALSE(ops.ok());
+}
+
+traces::RecordedEvent event(std::uint64_t index, std::string kind, std::string details) {
+  traces::RecordedEvent e;
+  e.index = index;
+  e.time = sim::millis(3);
+  e.kind = std::move(kind);
+  e.details = std::move(details);
+  return e;
+}
+
+TEST(HistoryIo, ErrorsNameTheEvent) {
+  auto check = [](std::vector<traces::RecordedEvent> events, const std::string& want) {
+    auto ops = history_from_events(events);
+    ASSERT_FALSE(ops.ok()) << want;
+    EXPECT_EQ(ops.error().message, want);
+  };
+  auto invoke = event(0, "op.invoke", "op=1 client=a object=o key=k kind=read input=");
+  check({invoke, event(4, "op.complete", "op=2 status=ok output=")},
+        "event #4 (op.complete at 0.003000s): op 2 was never invoked in details \"op=2 "
+        "status=ok output=\"");
+  check({event(7, "op.invoke", "op=1 client=a object=o kind=read input=")},
+        "event #7 (op.invoke at 0.003000s): missing \"key=\" in details \"op=1 client=a "
+        "object=o kind=read input=\"");
+  check({invoke, event(1, "op.complete", "op=1 status=maybe output=")},
+        "event #1 (op.complete at 0.003000s): unknown status \"maybe\" (ok, fail or unknown) in "
+        "details \"op=1 status=maybe output=\"");
+  check({invoke, invoke}, "event #0 (op.invoke at 0.003000s): op 1 was already invoked in "
+                          "details \"op=1 client=a object=o key=k kind=read input=\"");
+  check({invoke, event(2, "op.effect", "op=1 seq=x")},
+        "event #2 (op.effect at 0.003000s): seq is not a positive number in details \"op=1 "
+        "seq=x\"");
+  check({event(3, "op.effect", "seq=1")},
+        "event #3 (op.effect at 0.003000s): missing \"op=\" in details \"seq=1\"");
+}
+
+TEST(HistoryIo, ValuesWithSpacesAndEmptyFields) {
+  std::vector<traces::RecordedEvent> events = {
+      event(0, "net.send", "to=x"),
+      event(1, "op.invoke", "op=1 client= object=o key= kind=put input=a b=c kind=d"),
+      event(2, "op.complete", "op=1 status=unknown output= output=\n"),
+  };
+  auto ops = history_from_events(events);
+  ASSERT_TRUE(ops.ok()) << ops.error().to_string();
+  ASSERT_EQ(ops->size(), 1u);
+  const sim::Operation& op = (*ops)[0];
+  EXPECT_EQ(op.client, "");
+  EXPECT_EQ(op.key, "");
+  EXPECT_EQ(op.kind, "put");
+  EXPECT_EQ(op.input, "a b=c kind=d");
+  EXPECT_EQ(op.output, " output=\n");
+  EXPECT_EQ(op.status, sim::OpStatus::kUnknown);
+  EXPECT_EQ(op.complete, sim::kTimeMax);
+}
+
+}  // namespace
+}  // namespace props
