@@ -33,7 +33,8 @@
 #include "platform/js/engine.h"
 #include "platform/js/sim_platform.h"
 #include "platform/js/watchdog.h"
-#include "platform/js/web_natives.h"  // web APIs
+#include "platform/js/binding_natives.h"  // bindings
+#include "platform/js/web_natives.h"      // web APIs
 #include "sim/assert.h"
 #include "sim/world.h"
 
@@ -63,7 +64,7 @@ const char kDispatcherSource[] = R"js(
 (function (host, util) {
   'use strict';
   const {Request, Response, Headers, Promise, Error, TypeError, JSON, Object} = globalThis;
-  const {errorMessage, errorStack, setHeadersGuard} = util;
+  const {errorMessage, errorStack, setHeadersGuard, bindings} = util;
 
   // cloudflare:workers. As in workerd, the constructors take (ctx, env) and keep them.
   class WorkerEntrypoint {
@@ -86,13 +87,14 @@ const char kDispatcherSource[] = R"js(
   function setEnv(names, kinds, values) {
     for (let i = 0; i < names.length; i++) {
       let value = values[i];
-      if (kinds[i] === 'json') {
+      if (kinds[i] === 'json' || kinds[i] === 'service') {
         try {
           value = JSON.parse(value);
         } catch (e) {
           throw new TypeError(`env.${names[i]}: invalid JSON (${e.message})`);
         }
       }
+      if (kinds[i] === 'service') value = bindings.make(names[i], value);
       Object.defineProperty(env, names[i], {value, writable: true, enumerable: true, configurable: true});
     }
   }
@@ -177,10 +179,138 @@ const char kDispatcherSource[] = R"js(
     }
   }
 
+  // Queues: a MessageBatch whose decisions are reported before the event is done.
+  class QueueMessageImpl {
+    #m; #decide;
+    constructor(m, decide) { this.#m = m; this.#decide = decide; }
+    get id() { return this.#m.id; }
+    get timestamp() { return new Date(this.#m.timestamp); }
+    get body() { return this.#m.body; }
+    get attempts() { return this.#m.attempts; }
+    ack() { this.#decide(this.#m.id, 'ack', undefined); }
+    retry(options = undefined) { this.#decide(this.#m.id, 'retry', options?.delaySeconds); }
+    get [Symbol.toStringTag]() { return 'Message'; }
+  }
+  class MessageBatchImpl {
+    #queue; #messages; #all;
+    constructor(queue, messages, all) {
+      this.#queue = queue; this.#messages = Object.freeze(messages); this.#all = all;
+    }
+    get queue() { return this.#queue; }
+    get messages() { return this.#messages; }
+    ackAll() { this.#all('ack', undefined); }
+    retryAll(options = undefined) { this.#all('retry', options?.delaySeconds); }
+    get [Symbol.toStringTag]() { return 'MessageBatch'; }
+  }
+  async function dispatchQueue(id, ns, name, queue, raw) {
+    const explicit = new Map();  // message id -> [action, delay]
+    let batchWide = null;
+    const messages = raw.map((m) => new QueueMessageImpl(m, (mid, action, delay) => {
+      if (!explicit.has(mid)) explicit.set(mid, [action, delay]);
+    }));
+    let ok = true;
+    let failure = null;
+    try {
+      await handlerFor(ns, name, 'queue', new ExecutionContext(id))(
+          new MessageBatchImpl(queue, messages, (action, delay) => {
+            if (batchWide === null) batchWide = [action, delay];
+          }));
+    } catch (e) {
+      ok = false;
+      failure = e;
+    }
+    const outcomes = raw.map((m) => {
+      const [action, delay] = explicit.get(m.id) ?? batchWide ?? [ok ? 'ack' : 'retry', undefined];
+      return {id: m.id, ack: action === 'ack', delaySeconds: delay === undefined ? -1 : Number(delay)};
+    });
+    host.queueOutcomes(id, JSON.stringify(outcomes));
+    if (ok) host.eventDone(id, true, false, '', '');
+    else host.eventDone(id, false, false, errorMessage(failure), errorStack(failure));
+  }
+
   function dispatchScheduled(id, ns, name, cron, time) {
     return dispatchEvent(id, ns, name, 'scheduled',
         (noRetry) => new ScheduledController(cron, time, noRetry));
   }
+
+  // Durable Object instances living in this isolate, by id: constructed on their first event.
+  const actors = new Map();  // id -> {actor, state}
+  function actorFor(ns, className, idHex, name) {
+    let entry = actors.get(idHex);
+    if (entry !== undefined) return entry.actor;
+    const cls = ns[className];
+    if (typeof cls !== 'function') {
+      throw new Error(`Durable Object class "${className}" is not exported by the main module.`);
+    }
+    const state = bindings.makeState(idHex, name);
+    entry = {actor: new cls(state, env), state};
+    actors.set(idHex, entry);
+    return entry.actor;
+  }
+  // An event waits for a blockConcurrencyWhile() its object's constructor started.
+  function unblocked(idHex) {
+    const entry = actors.get(idHex);
+    return entry === undefined ? null : bindings.blocked(entry.state);
+  }
+  async function dispatchActor(id, ns, className, idHex, name, kind, method, url, flat, body,
+      rpcMethod, args, retryCount) {
+    if (kind === 'rpc') {
+      try {
+        const actor = actorFor(ns, className, idHex, name);
+        const blocked = unblocked(idHex);
+        if (blocked !== null) await blocked;
+        const fn = actor[rpcMethod];
+        if (typeof fn !== 'function' || rpcMethod === 'constructor' ||
+            Object.prototype.hasOwnProperty.call(Object.prototype, rpcMethod)) {
+          throw new TypeError(`The RPC receiver does not implement the method "${rpcMethod}".`);
+        }
+        const result = await fn.apply(actor, bindings.deserialize(args));
+        host.actorReply(id, true, bindings.serialize(result), '');
+      } catch (e) {
+        let bytes;
+        try {
+          bytes = bindings.serialize(e);
+        } catch {
+          bytes = bindings.serialize(new Error(errorMessage(e)));
+        }
+        host.actorReply(id, false, bytes, errorMessage(e));
+      }
+      return;
+    }
+    if (kind === 'alarm') {
+      let actor;
+      try {
+        actor = actorFor(ns, className, idHex, name);
+      } catch (e) {
+        host.eventDone(id, false, false, errorMessage(e), errorStack(e));
+        return;
+      }
+      return dispatchEvent(id, {alarm: actor}, 'alarm', 'alarm',
+          () => ({retryCount, isRetry: retryCount > 0}));
+    }
+    try {
+      const headers = new Headers();
+      for (let i = 0; i + 1 < flat.length; i += 2) headers.append(flat[i], flat[i + 1]);
+      const hasBody = body !== null && method !== 'GET' && method !== 'HEAD';
+      const request = new Request(url, {method, headers, body: hasBody ? body : null});
+      const actor = actorFor(ns, className, idHex, name);
+      const blocked = unblocked(idHex);
+      if (blocked !== null) await blocked;
+      if (typeof actor.fetch !== 'function') {
+        throw new TypeError('Handler does not export a fetch() function.');
+      }
+      const response = await actor.fetch(request);
+      if (!(response instanceof Response)) {
+        throw new TypeError(`Incorrect type for Promise: the Promise did not resolve to 'Response'.`);
+      }
+      const out = [];
+      for (const [k, v] of response.headers) out.push(k, v);
+      host.respond(id, response.status, out, await response._readAll());
+    } catch (e) {
+      host.exception(id, errorMessage(e), errorStack(e));
+    }
+  }
+  function resetActors() { actors.clear(); }
 
   // A dynamic import(): the namespace once the module's evaluation settles.
   function afterEvaluation(evaluation, namespace) {
@@ -188,7 +318,8 @@ const char kDispatcherSource[] = R"js(
   }
 
   return {
-    dispatchFetch, dispatchScheduled, setEnv, afterEvaluation,
+    dispatchFetch, dispatchScheduled, dispatchQueue, setEnv, afterEvaluation, dispatchActor,
+    resetActors,
     workers: {DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget, env},
     workflows: {NonRetryableError},
   };
@@ -297,7 +428,10 @@ struct Effect {
     kWaitUntilSettled,
     kPassThrough,
     kEventDone,
-    kFetch,  // web APIs
+    kFetch,       // web APIs
+    kCall,        // bindings
+    kActorReply,  // bindings
+    kQueueOutcomes,
   };
   Kind kind = Kind::kConsole;
   bool ok = true;         // kWaitUntilSettled, kEventDone
@@ -309,6 +443,9 @@ struct Effect {
   std::string c;  // stack
   runtime::HttpResponse response;
   runtime::HttpRequest request;  // kFetch (web APIs)
+  CallRequest call;              // kCall (bindings)
+  CallReply reply;               // kActorReply (bindings)
+  std::vector<QueueOutcome> outcomes;  // kQueueOutcomes
 };
 
 Effect make_effect(Effect::Kind kind, std::uint64_t id, sim::Duration delay, std::string a,
@@ -339,13 +476,21 @@ class Isolate::Impl {
   RunOutcome scheduled(std::uint64_t invocation, const ScheduledEvent& event,
                        std::string_view entrypoint);
   RunOutcome fire_timer(std::uint64_t timer_id);
+  RunOutcome queue(std::uint64_t invocation, const QueueBatch& batch, std::string_view entrypoint);
   RunOutcome settle_fetch(std::uint64_t fetch_id,
                           const sim::Result<runtime::HttpResponse>& result) {  // web APIs
     return run([&](v8::Local<v8::Context> context) {
       WebNatives::settle(context, settle_fetch_.Get(isolate_), fetch_id, result);
     });
   }
+  RunOutcome settle_call(std::uint64_t call_id, const CallReply& reply) {  // bindings
+    return run([&](v8::Local<v8::Context> context) { bindings_->settle(context, call_id, reply); });
+  }
+  RunOutcome actor_event(std::uint64_t invocation, const ActorEvent& event);
+  RunOutcome reset_actors();
   sim::Result<std::string> eval(std::string_view source, RunOutcome* outcome);
+  sim::Result<std::string> call_export(std::string_view name, const std::vector<std::string>& args,
+                                       RunOutcome* outcome);
 
   bool dead() const { return dead_; }
   bool from_snapshot() const { return from_snapshot_; }
@@ -430,6 +575,8 @@ class Isolate::Impl {
   static void native_wait_until_settled(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void native_pass_through(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void native_event_done(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_actor_reply(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void native_queue_outcomes(const v8::FunctionCallbackInfo<v8::Value>& info);
 
   void flush_effects();
 
@@ -442,6 +589,7 @@ class Isolate::Impl {
   v8::Global<v8::Context> context_;
   v8::Global<v8::Function> dispatch_fetch_;
   v8::Global<v8::Function> dispatch_scheduled_;
+  v8::Global<v8::Function> dispatch_queue_;
   v8::Global<v8::Function> set_env_;
   v8::Global<v8::Function> after_evaluation_;
   v8::Global<v8::Object> builtin_workers_;    // exports of cloudflare:workers
@@ -450,6 +598,10 @@ class Isolate::Impl {
   // ---- web APIs: natives for prelude.js (fetch, digest) and the prelude's settleFetch ----
   std::unique_ptr<WebNatives> web_;
   v8::Global<v8::Function> settle_fetch_;
+  // ---- bindings: natives for the prelude's binding classes; the dispatcher's actor entry ----
+  std::unique_ptr<BindingNatives> bindings_;
+  v8::Global<v8::Function> dispatch_actor_;
+  v8::Global<v8::Function> reset_actors_;
   v8::Global<v8::Object> main_namespace_;
   std::vector<ModuleRecord> modules_;  // in compile order
   ModuleMap sources_;                  // from load(), kept for dynamic import()
@@ -471,12 +623,16 @@ Isolate::Impl::~Impl() {
   main_namespace_.Reset();
   dispatch_fetch_.Reset();
   dispatch_scheduled_.Reset();
+  dispatch_queue_.Reset();
   set_env_.Reset();
   after_evaluation_.Reset();
   builtin_workers_.Reset();
   builtin_workflows_.Reset();
   fire_timer_.Reset();
   settle_fetch_.Reset();  // web APIs
+  if (bindings_ != nullptr) bindings_->clear();
+  dispatch_actor_.Reset();
+  reset_actors_.Reset();
   context_.Reset();
   Engine::get().platform().forget(isolate_);
   isolate_->Dispose();
@@ -573,6 +729,14 @@ bool Isolate::Impl::install_natives(v8::Local<v8::Context> context) {
     e.request = std::move(request);
   });
   web_->install(context, natives);
+  // ---- bindings: a call to a service is an effect too ----
+  bindings_ = std::make_unique<BindingNatives>(host_, [this](std::uint64_t id, CallRequest call) {
+    Effect& e = effects_.emplace_back();
+    e.kind = Effect::Kind::kCall;
+    e.id = id;
+    e.call = std::move(call);
+  });
+  bindings_->install(context, natives);
 
   v8::TryCatch tc(isolate_);
   v8::Local<v8::Value> init_fn;
@@ -605,7 +769,9 @@ bool Isolate::Impl::install_dispatcher(v8::Local<v8::Context> context,
                              {"waitUntil", &Impl::native_wait_until},
                              {"waitUntilSettled", &Impl::native_wait_until_settled},
                              {"passThrough", &Impl::native_pass_through},
-                             {"eventDone", &Impl::native_event_done}});
+                             {"eventDone", &Impl::native_event_done},
+                             {"actorReply", &Impl::native_actor_reply},
+                             {"queueOutcomes", &Impl::native_queue_outcomes}});
 
   v8::TryCatch tc(isolate_);
   v8::ScriptOrigin origin(isolate_, str(isolate_, "edgesim:dispatch"));
@@ -626,7 +792,9 @@ bool Isolate::Impl::install_dispatcher(v8::Local<v8::Context> context,
   auto get = [&](const char* name, auto* out) { return take(context, exports, name, out); };
   if (!get("dispatchFetch", &dispatch_fetch_) || !get("dispatchScheduled", &dispatch_scheduled_) ||
       !get("setEnv", &set_env_) || !get("afterEvaluation", &after_evaluation_) ||
-      !get("workers", &builtin_workers_) || !get("workflows", &builtin_workflows_)) {
+      !get("workers", &builtin_workers_) || !get("workflows", &builtin_workflows_) ||
+      !get("dispatchActor", &dispatch_actor_) || !get("resetActors", &reset_actors_) ||
+      !get("dispatchQueue", &dispatch_queue_)) {
     create_error_ = "the dispatcher returned an incomplete object";
     return false;
   }
@@ -718,6 +886,15 @@ void Isolate::Impl::flush_effects() {
         break;
       case Effect::Kind::kFetch:  // web APIs
         host_->on_fetch(e.id, std::move(e.request));
+        break;
+      case Effect::Kind::kCall:  // bindings
+        host_->on_call(e.id, std::move(e.call));
+        break;
+      case Effect::Kind::kActorReply:  // bindings
+        host_->on_actor_reply(e.id, std::move(e.reply));
+        break;
+      case Effect::Kind::kQueueOutcomes:
+        host_->on_queue_outcomes(e.id, std::move(e.outcomes));
         break;
     }
   }
@@ -891,6 +1068,50 @@ void Isolate::Impl::native_event_done(const v8::FunctionCallbackInfo<v8::Value>&
   e.ok = info[1]->IsTrue();
   e.no_retry = info[2]->IsTrue();
   from(info)->effects_.push_back(std::move(e));
+}
+
+// (invocation, ok, bytes, message): bytes is the structured clone of the result, or of the error
+void Isolate::Impl::native_actor_reply(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  Effect& e = from(info)->effects_.emplace_back();
+  e.kind = Effect::Kind::kActorReply;
+  e.id = invocation_arg(info);
+  e.reply.ok = info[1]->IsTrue();
+  if (e.reply.ok) {
+    e.reply.bytes = std::string(bytes_of(info[2]));
+    e.reply.has_bytes = true;
+  } else {
+    e.reply.error_clone = std::string(bytes_of(info[2]));
+    e.reply.error_message = to_utf8(isolate, info[3]);
+  }
+}
+
+// (invocation, JSON [{id, ack, delaySeconds}])
+void Isolate::Impl::native_queue_outcomes(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  Effect& e = from(info)->effects_.emplace_back();
+  e.kind = Effect::Kind::kQueueOutcomes;
+  e.id = invocation_arg(info);
+  v8::Local<v8::Value> parsed;
+  if (!info[1]->IsString() || !v8::JSON::Parse(context, info[1].As<v8::String>()).ToLocal(&parsed) ||
+      !parsed->IsArray()) {
+    return;
+  }
+  auto list = parsed.As<v8::Array>();
+  for (std::uint32_t i = 0; i < list->Length(); ++i) {
+    v8::Local<v8::Value> item;
+    if (!list->Get(context, i).ToLocal(&item) || !item->IsObject()) continue;
+    auto o = item.As<v8::Object>();
+    QueueOutcome out;
+    v8::Local<v8::Value> v;
+    if (o->Get(context, str(isolate, "id")).ToLocal(&v)) out.id = to_utf8(isolate, v);
+    if (o->Get(context, str(isolate, "ack")).ToLocal(&v)) out.ack = v->IsTrue();
+    if (o->Get(context, str(isolate, "delaySeconds")).ToLocal(&v)) {
+      out.delay_seconds = v->NumberValue(context).FromMaybe(-1);
+    }
+    e.outcomes.push_back(std::move(out));
+  }
 }
 
 void Isolate::Impl::native_utf8_encode(const v8::FunctionCallbackInfo<v8::Value>& info) {
@@ -1171,7 +1392,9 @@ sim::Status Isolate::Impl::set_env(v8::Local<v8::Context> context, const Env& en
     names->Set(context, i, str(isolate_, name)).Check();
     kinds
         ->Set(context, i,
-              str(isolate_, binding.kind == BindingValue::Kind::kJson ? "json" : "text"))
+              str(isolate_, binding.kind == BindingValue::Kind::kJson      ? "json"
+                            : binding.kind == BindingValue::Kind::kService ? "service"
+                                                                           : "text"))
         .Check();
     values->Set(context, i, str(isolate_, binding.value)).Check();
     ++i;
@@ -1314,6 +1537,45 @@ RunOutcome Isolate::Impl::scheduled(std::uint64_t invocation, const ScheduledEve
   });
 }
 
+RunOutcome Isolate::Impl::queue(std::uint64_t invocation, const QueueBatch& batch,
+                                std::string_view entrypoint) {
+  SIM_REQUIRE(!main_namespace_.IsEmpty());
+  return run([&](v8::Local<v8::Context> context) {
+    v8::TryCatch tc(isolate_);
+    v8::Local<v8::Array> messages =
+        v8::Array::New(isolate_, static_cast<int>(batch.messages.size()));
+    for (std::uint32_t i = 0; i < batch.messages.size(); ++i) {
+      const QueueMessage& m = batch.messages[i];
+      v8::Local<v8::Value> body;
+      if (!m.body_clone.empty()) {
+        if (!BindingNatives::deserialize(context, m.body_clone).ToLocal(&body)) return;
+      } else if (!v8::JSON::Parse(context, str(isolate_, m.body_json.empty() ? "null" : m.body_json))
+                      .ToLocal(&body)) {
+        return;
+      }
+      v8::Local<v8::Object> o = v8::Object::New(isolate_);
+      o->Set(context, str(isolate_, "id"), str(isolate_, m.id)).Check();
+      o->Set(context, str(isolate_, "timestamp"),
+             v8::Number::New(isolate_, kEpochUnixMs + static_cast<double>(m.timestamp / sim::kMillisecond)))
+          .Check();
+      o->Set(context, str(isolate_, "body"), body).Check();
+      o->Set(context, str(isolate_, "attempts"), v8::Number::New(isolate_, m.attempts)).Check();
+      messages->Set(context, i, o).Check();
+    }
+    v8::Local<v8::Value> argv[] = {
+        v8::Number::New(isolate_, static_cast<double>(invocation)),
+        main_namespace_.Get(isolate_),
+        str(isolate_, entrypoint),
+        str(isolate_, batch.queue),
+        messages,
+    };
+    // dispatchQueue catches everything it can; what escapes is a termination.
+    v8::MaybeLocal<v8::Value> ignored =
+        dispatch_queue_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 5, argv);
+    (void)ignored;
+  });
+}
+
 RunOutcome Isolate::Impl::fire_timer(std::uint64_t timer_id) {
   return run([&](v8::Local<v8::Context> context) {
     v8::Local<v8::Value> argv[] = {v8::Number::New(isolate_, static_cast<double>(timer_id))};
@@ -1322,6 +1584,106 @@ RunOutcome Isolate::Impl::fire_timer(std::uint64_t timer_id) {
         fire_timer_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 1, argv);
     (void)ignored;
   });
+}
+
+RunOutcome Isolate::Impl::actor_event(std::uint64_t invocation, const ActorEvent& event) {
+  SIM_REQUIRE(!main_namespace_.IsEmpty());
+  return run([&](v8::Local<v8::Context> context) {
+    const runtime::HttpRequest& request = event.request;
+    v8::Local<v8::Array> flat =
+        v8::Array::New(isolate_, static_cast<int>(2 * request.headers.size()));
+    std::uint32_t i = 0;
+    for (const auto& [name, value] : request.headers) {
+      flat->Set(context, i++, str(isolate_, name)).Check();
+      flat->Set(context, i++, str(isolate_, value)).Check();
+    }
+    v8::Local<v8::Value> body = v8::Null(isolate_);
+    if (!request.body.empty()) body = new_buffer(isolate_, request.body);
+    const char* kind = event.kind == ActorEvent::Kind::kFetch ? "fetch"
+                       : event.kind == ActorEvent::Kind::kRpc ? "rpc"
+                                                              : "alarm";
+    v8::Local<v8::Value> argv[] = {
+        v8::Number::New(isolate_, static_cast<double>(invocation)),
+        main_namespace_.Get(isolate_),
+        str(isolate_, event.class_name),
+        str(isolate_, event.id_hex),
+        str(isolate_, event.name),
+        str(isolate_, kind),
+        str(isolate_, request.method),
+        str(isolate_, request.url),
+        flat,
+        body,
+        str(isolate_, event.method),
+        new_buffer(isolate_, event.args),
+        v8::Number::New(isolate_, event.retry_count),
+    };
+    v8::TryCatch tc(isolate_);
+    // dispatchActor catches everything it can; what escapes is a termination.
+    v8::MaybeLocal<v8::Value> ignored = dispatch_actor_.Get(isolate_)->Call(
+        context, v8::Undefined(isolate_), static_cast<int>(std::size(argv)), argv);
+    (void)ignored;
+  });
+}
+
+RunOutcome Isolate::Impl::reset_actors() {
+  return run([&](v8::Local<v8::Context> context) {
+    v8::TryCatch tc(isolate_);
+    v8::MaybeLocal<v8::Value> ignored =
+        reset_actors_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 0, nullptr);
+    (void)ignored;
+  });
+}
+
+sim::Result<std::string> Isolate::Impl::call_export(std::string_view name,
+                                                    const std::vector<std::string>& args,
+                                                    RunOutcome* outcome) {
+  SIM_REQUIRE(!main_namespace_.IsEmpty());
+  sim::Result<std::string> result = std::string();
+  const RunOutcome o = run([&](v8::Local<v8::Context> context) {
+    v8::TryCatch tc(isolate_);
+    auto fail = [&](std::string message) {
+      result = sim::Error{sim::ErrorKind::kRemote, std::move(message)};
+    };
+    v8::Local<v8::Value> fn;
+    if (!main_namespace_.Get(isolate_)->Get(context, str(isolate_, name)).ToLocal(&fn) ||
+        !fn->IsFunction()) {
+      fail("the module exports no function " + std::string(name));
+      return;
+    }
+    std::vector<v8::Local<v8::Value>> argv;
+    for (const std::string& a : args) {
+      v8::Local<v8::Value> v;
+      if (!v8::JSON::Parse(context, str(isolate_, a)).ToLocal(&v)) {
+        fail(tc.HasTerminated() ? "terminated" : to_utf8(isolate_, tc.Exception()));
+        return;
+      }
+      argv.push_back(v);
+    }
+    v8::Local<v8::Value> out;
+    if (!fn.As<v8::Function>()
+             ->Call(context, v8::Undefined(isolate_), static_cast<int>(argv.size()), argv.data())
+             .ToLocal(&out)) {
+      fail(tc.HasTerminated() ? "terminated" : to_utf8(isolate_, tc.Exception()));
+      return;
+    }
+    if (out->IsPromise()) {
+      fail(std::string(name) + " returned a Promise: it must be synchronous");
+      return;
+    }
+    if (out->IsUndefined()) {
+      result = std::string("undefined");
+      return;
+    }
+    v8::Local<v8::String> text;
+    if (!v8::JSON::Stringify(context, out).ToLocal(&text)) {
+      fail(tc.HasTerminated() ? "terminated" : to_utf8(isolate_, tc.Exception()));
+      return;
+    }
+    result = to_utf8(isolate_, text);
+  });
+  if (outcome != nullptr) *outcome = o;
+  if (o != RunOutcome::kOk) return sim::Error{sim::ErrorKind::kOverloaded, run_outcome_name(o)};
+  return result;
 }
 
 sim::Result<std::string> Isolate::Impl::eval(std::string_view source, RunOutcome* outcome) {
@@ -1375,12 +1737,28 @@ RunOutcome Isolate::scheduled(std::uint64_t invocation, const ScheduledEvent& ev
   return impl_->scheduled(invocation, event, entrypoint);
 }
 RunOutcome Isolate::fire_timer(std::uint64_t timer_id) { return impl_->fire_timer(timer_id); }
+RunOutcome Isolate::queue(std::uint64_t invocation, const QueueBatch& batch,
+                          std::string_view entrypoint) {
+  return impl_->queue(invocation, batch, entrypoint);
+}
 RunOutcome Isolate::settle_fetch(std::uint64_t fetch_id,
                                  const sim::Result<runtime::HttpResponse>& result) {  // web APIs
   return impl_->settle_fetch(fetch_id, result);
 }
+RunOutcome Isolate::settle_call(std::uint64_t call_id, const CallReply& reply) {  // bindings
+  return impl_->settle_call(call_id, reply);
+}
+RunOutcome Isolate::actor_event(std::uint64_t invocation, const ActorEvent& event) {
+  return impl_->actor_event(invocation, event);
+}
+RunOutcome Isolate::reset_actors() { return impl_->reset_actors(); }
 sim::Result<std::string> Isolate::eval(std::string_view source, RunOutcome* outcome) {
   return impl_->eval(source, outcome);
+}
+sim::Result<std::string> Isolate::call_export(std::string_view name,
+                                              const std::vector<std::string>& args,
+                                              RunOutcome* outcome) {
+  return impl_->call_export(name, args, outcome);
 }
 bool Isolate::dead() const { return impl_->dead(); }
 bool Isolate::from_snapshot() const { return impl_->from_snapshot(); }

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "platform/runtime/http.h"
 #include "sim/result.h"
@@ -42,18 +43,95 @@ namespace js {
 // (default export: an ArrayBuffer); `.json` a JSON module (default export: the parsed value).
 using ModuleMap = std::map<std::string, std::string>;
 
-// One value of `env`, the Worker's bindings: a plain-text var, or a JSON var (parsed in JS).
-// Services and storage bindings come later.
+// One value of `env`, the Worker's bindings: a plain-text var, a JSON var (parsed in JS), or a
+// service binding described by a JSON object whose "type" picks the JS class (bindings.js in the
+// prelude): {"type":"durable_object_namespace","class_name":"Counter"} or
+// {"type":"kv_namespace","id":"..."}. A service binding's calls reach the IsolateHost as
+// on_call(target = "<type-prefix>:<binding name>", ...).
 struct BindingValue {
-  enum class Kind { kText, kJson };
+  enum class Kind { kText, kJson, kService };
   Kind kind = Kind::kText;
   std::string value;
   static BindingValue text(std::string v) { return {Kind::kText, std::move(v)}; }
   static BindingValue json(std::string v) { return {Kind::kJson, std::move(v)}; }
+  static BindingValue service(std::string descriptor_json) {
+    return {Kind::kService, std::move(descriptor_json)};
+  }
+};
+
+// A call from JS to a service of the platform (a binding's method, Durable Object storage). What
+// C++ must read travels as JSON; values C++ only stores or forwards travel as bytes (raw bytes,
+// or V8 structured-clone serializations made by JS with the prelude's serialize()).
+struct CallRequest {
+  std::string target;  // "do:COUNTER", "kv:FLAGS", "storage", "actor"
+  std::string method;  // "fetch", "rpc", "get", ...
+  std::string json = "null";
+  std::string bytes;
+  bool has_bytes = false;
+};
+// The answer. JS sees [JSON.parse(json), ArrayBuffer or null] or, on error, an Error (name,
+// message) with the flags as properties (retryable, overloaded, remote) or, when `error_clone`
+// is set, the deserialized error thrown remotely (a Durable Object's exception).
+struct CallReply {
+  bool ok = true;
+  std::string json = "null";
+  std::string bytes;
+  bool has_bytes = false;
+  std::string error_name = "Error";
+  std::string error_message;
+  bool retryable = false;
+  bool overloaded = false;
+  bool remote = false;
+  std::string error_clone;
+  static CallReply failure(std::string name, std::string message) {
+    CallReply r;
+    r.ok = false;
+    r.error_name = std::move(name);
+    r.error_message = std::move(message);
+    return r;
+  }
+};
+
+// An event for a Durable Object instance living in this isolate (created on first event with
+// `new <class_name>(state, env)` from the main module's exports).
+struct ActorEvent {
+  enum class Kind { kFetch, kRpc, kAlarm };
+  Kind kind = Kind::kFetch;
+  std::string class_name;
+  std::string id_hex;
+  std::string name;              // the name of an idFromName() id, else ""
+  runtime::HttpRequest request;  // kFetch
+  std::string method;            // kRpc
+  std::string args;              // kRpc: structured clone of the argument array
+  int retry_count = 0;           // kAlarm
 };
 // Binding name -> value. The same object is the handlers' `env` argument, `this.env` of entrypoint
 // classes and the `env` export of "cloudflare:workers".
 using Env = std::map<std::string, BindingValue>;
+
+// A batch of queue messages as queue(batch, env, ctx) sees it.
+struct QueueMessage {
+  std::string id;
+  sim::Time timestamp{};   // message.timestamp (a Date)
+  std::string body_json;   // message.body, as JSON text (used when body_clone is empty)
+  std::string body_clone;  // or a structured clone made by the producer's isolate
+  int attempts = 1;
+};
+struct QueueBatch {
+  std::string queue;
+  std::vector<QueueMessage> messages;
+};
+// What the handler decided for one message: "ack" or "retry" (with delay_seconds, -1: the
+// queue's default). Explicit per-message calls win over ackAll()/retryAll(); the first call
+// wins; without calls a message is acked when the handler succeeds and retried when it throws.
+struct QueueOutcome {
+  std::string id;
+  bool ack = true;
+  double delay_seconds = -1;
+};
+
+// JS time (Date.now(), Unix ms) at virtual time 0; sim_platform.h's kEpochUnixMs.
+inline constexpr double kUnixMsAtTimeZero = 1767225600000.0;
 
 // A cron trigger as scheduled(controller, env, ctx) sees it.
 struct ScheduledEvent {
@@ -94,6 +172,22 @@ class IsolateHost {
   // later run. The default never answers (the JS promise stays pending).
   virtual void on_fetch(std::uint64_t fetch_id, runtime::HttpRequest request) {}
   // ---- end web APIs ----
+
+  // ---- bindings ----
+  // JS called a binding (CallRequest): answer with Isolate::settle_call(call_id, ...) in a later
+  // run. The default answers nothing (the promise stays pending).
+  virtual void on_call(std::uint64_t call_id, CallRequest request) {}
+  // JS called a service that answers at once (Durable Object storage). Runs during the run: it
+  // must not suspend and must not re-enter the isolate.
+  virtual CallReply on_call_sync(const CallRequest& request) {
+    return CallReply::failure("Error", "no such service: " + request.target);
+  }
+  // A queue() invocation decided the fate of its messages (before on_event_done).
+  virtual void on_queue_outcomes(std::uint64_t invocation, std::vector<QueueOutcome> outcomes) {}
+  // An actor RPC (ActorEvent::kRpc) settled: ok with the structured clone of the result in
+  // `reply.bytes`, or failed with the thrown error in reply.error_clone (and its message).
+  virtual void on_actor_reply(std::uint64_t invocation, CallReply reply) {}
+  // ---- end bindings ----
 };
 
 struct IsolateConfig {
@@ -139,12 +233,31 @@ class Isolate {
   // scheduled(controller). The result arrives through on_event_done. REQUIRES: load() succeeded.
   RunOutcome scheduled(std::uint64_t invocation, const ScheduledEvent& event,
                        std::string_view entrypoint = "default");
+  // Calls the queue handler: queue(batch, env, ctx) or queue(batch). The outcomes arrive through
+  // on_queue_outcomes, then on_event_done. REQUIRES: load() succeeded.
+  RunOutcome queue(std::uint64_t invocation, const QueueBatch& batch,
+                   std::string_view entrypoint = "default");
   // Runs the callback of a timer the host was asked to set. Unknown ids are ignored.
   RunOutcome fire_timer(std::uint64_t timer_id);
   // Settles the promise of an outbound fetch the host was asked for (on_fetch): with the
   // origin's response, or with an error (the promise rejects with a TypeError saying its message).
   // Unknown ids are ignored (the fetch was aborted).
   RunOutcome settle_fetch(std::uint64_t fetch_id, const sim::Result<runtime::HttpResponse>& result);
+  // Settles the promise of a binding call the host was asked for (on_call). Unknown ids are
+  // ignored.
+  RunOutcome settle_call(std::uint64_t call_id, const CallReply& reply);
+  // Delivers an event to a Durable Object instance of this isolate. Results arrive through
+  // on_response/on_exception (kFetch), on_actor_reply (kRpc), on_event_done (kAlarm).
+  // REQUIRES: load() succeeded.
+  RunOutcome actor_event(std::uint64_t invocation, const ActorEvent& event);
+  // Forgets the Durable Object instances of this isolate (their next event constructs anew).
+  RunOutcome reset_actors();
+  // Calls the main module's export `name` with arguments parsed from JSON texts, synchronously,
+  // and returns JSON.stringify of its result ("undefined" for none). Errors: no such function,
+  // an exception ("Name: message"), a result that is a Promise. A run. REQUIRES: load()
+  // succeeded. (Models written in JS for the checkers.)
+  sim::Result<std::string> call_export(std::string_view name, const std::vector<std::string>& args,
+                                       RunOutcome* outcome = nullptr);
   // Evaluates a classic script and returns its completion value as a string (tests, REPL).
   // Exceptions come back as an error "Name: message".
   sim::Result<std::string> eval(std::string_view source, RunOutcome* outcome = nullptr);

@@ -2211,6 +2211,452 @@
   const subtle = new SubtleCrypto(SUBTLE_KEY);
   Object.defineProperty(crypto, 'subtle', {get: () => subtle, configurable: true, enumerable: true});
 
+  // ---- bindings: Durable Objects and KV ------------------------------------------------------
+  // The env objects of service bindings (the embedder's set_env makes them with bindings.make),
+  // and the state and storage of Durable Object instances. They talk to the platform through
+  // host.call(target, method, json, bytes) -> Promise<[json, ArrayBuffer|null]> and
+  // host.callSync(...) (DO storage answers at once). Values that cross isolates or go to storage
+  // are structured clones (host.serialize / host.deserialize).
+  const BINDING_KEY = Symbol('binding');
+  const BLOCKED = Symbol('blocked');
+  const HEX_ID = /^[0-9a-f]{64}$/;
+  const utf8 = (s) => new TextEncoder().encode(String(s));
+  function toHex(buffer) {
+    const bytes = new Uint8Array(buffer);
+    let out = '';
+    for (let i = 0; i < bytes.length; i++) out += bytes[i].toString(16).padStart(2, '0');
+    return out;
+  }
+  // Concatenates byte arrays: the bytes of a call carrying several values.
+  function concatBytes(parts) {
+    let n = 0;
+    for (const p of parts) n += p.byteLength;
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const p of parts) {
+      out.set(new Uint8Array(p), at);
+      at += p.byteLength;
+    }
+    return out;
+  }
+  // [[key, offset, length], ...] over `bytes` -> Map of key -> deserialized value
+  function valuesMap(list, bytes) {
+    const out = new Map();
+    for (const [key, offset, length] of list) {
+      out.set(key, host.deserialize(new Uint8Array(bytes, offset, length)));
+    }
+    return out;
+  }
+  function bytesOfValue(value) {
+    if (typeof value === 'string') return utf8(value);
+    const copy = copyBufferSource(value);
+    if (copy !== null) return copy;
+    throw new TypeError('KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.');
+  }
+
+  class DurableObjectId {
+    #hex; #name;
+    constructor(key, hex, name) {
+      if (key !== BINDING_KEY) throw new TypeError('Illegal constructor');
+      this.#hex = hex;
+      this.#name = name;
+    }
+    toString() { return this.#hex; }
+    equals(other) { return other instanceof DurableObjectId && other.#hex === this.#hex; }
+    get name() { return this.#name; }
+    get [Symbol.toStringTag]() { return 'DurableObjectId'; }
+  }
+
+  async function stubFetch(target, id, request) {
+    const bytes = await request._readAll();
+    const flat = [];
+    for (const [k, v] of request.headers) flat.push(k, v);
+    const [meta, body] = await host.call(target, 'fetch',
+        JSON.stringify({id: id.toString(), name: id.name ?? '', method: request.method,
+          url: request.url, headers: flat}), bytes);
+    const headers = new Headers();
+    for (let i = 0; i + 1 < meta.headers.length; i += 2) headers.append(meta.headers[i], meta.headers[i + 1]);
+    const nullBody = request.method === 'HEAD' || NULL_BODY_STATUS.includes(meta.status);
+    return new Response(nullBody ? null : body, {status: meta.status, headers});
+  }
+  function makeStub(target, id) {
+    const base = {
+      get id() { return id; },
+      get name() { return id.name; },
+      fetch(input, init = undefined) {
+        try {
+          return stubFetch(target, id, new Request(input, init));
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      },
+    };
+    return new Proxy(base, {
+      get(t, prop) {
+        if (prop in t) return t[prop];
+        // Not thenable: `await stub` must give the stub.
+        if (typeof prop === 'symbol' || prop === 'then') return undefined;
+        return (...args) => {
+          try {
+            const bytes = host.serialize(args);
+            return host.call(target, 'rpc',
+                JSON.stringify({id: id.toString(), name: id.name ?? '', method: prop}), bytes)
+                .then(([, result]) => host.deserialize(result));
+          } catch (e) {
+            return Promise.reject(e);
+          }
+        };
+      },
+    });
+  }
+
+  class DurableObjectNamespace {
+    #target; #className;
+    constructor(key, name, className) {
+      if (key !== BINDING_KEY) throw new TypeError('Illegal constructor');
+      this.#target = `do:${name}`;
+      this.#className = className;
+    }
+    idFromName(name) {
+      if (arguments.length === 0) throw new TypeError('idFromName requires 1 argument');
+      name = String(name);
+      const digest = host.digest('SHA-256', utf8(`${this.#className}\u0000${name}`));
+      return new DurableObjectId(BINDING_KEY, toHex(digest), name);
+    }
+    newUniqueId(options = undefined) {
+      const bytes = new Uint8Array(32);
+      crypto.getRandomValues(bytes);
+      return new DurableObjectId(BINDING_KEY, toHex(bytes), undefined);
+    }
+    idFromString(hex) {
+      hex = String(hex);
+      if (!HEX_ID.test(hex)) throw new TypeError('Invalid Durable Object ID: must be 64 hex digits');
+      return new DurableObjectId(BINDING_KEY, hex, undefined);
+    }
+    get(id, options = undefined) {
+      if (!(id instanceof DurableObjectId)) throw new TypeError('get() takes a DurableObjectId');
+      return makeStub(this.#target, id);
+    }
+    getByName(name, options = undefined) { return this.get(this.idFromName(name), options); }
+    jurisdiction(name) { return this; }
+    get [Symbol.toStringTag]() { return 'DurableObjectNamespace'; }
+  }
+
+  // ---- Durable Object storage (KV and SQL APIs) over SQLite on the object's host ----
+  const KEY_BYTES_MAX = 2048;
+  const VALUE_BYTES_MAX = 128 * 1024;
+  const BATCH_KEYS_MAX = 128;
+  function storageKey(key) {
+    if (typeof key !== 'string') key = String(key);
+    if (utf8(key).byteLength > KEY_BYTES_MAX) throw new RangeError(`Keys cannot be larger than ${KEY_BYTES_MAX} bytes.`);
+    return key;
+  }
+  function keyList(keys) {
+    if (keys.length > BATCH_KEYS_MAX) throw new RangeError(`Maximum number of keys is ${BATCH_KEYS_MAX}.`);
+    return keys.map(storageKey);
+  }
+  const store = (method, args, bytes = undefined) =>
+      host.callSync('storage', method, JSON.stringify(args ?? null), bytes);
+  const settled = (fn) => {
+    try {
+      return Promise.resolve(fn());
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+
+  class SqlCursor {
+    #columns; #rows; #at = 0; #read; #written;
+    constructor(key, result) {
+      if (key !== BINDING_KEY) throw new TypeError('Illegal constructor');
+      this.#columns = result.columns;
+      this.#rows = result.rows.map((row) => row.map((v) =>
+          v !== null && typeof v === 'object' && '$blob' in v ? Uint8Array.from(atob(v.$blob), (c) => c.charCodeAt(0)).buffer : v));
+      this.#read = result.rowsRead;
+      this.#written = result.rowsWritten;
+    }
+    #object(row) {
+      const o = {};
+      for (let i = 0; i < this.#columns.length; i++) o[this.#columns[i]] = row[i];
+      return o;
+    }
+    next() {
+      if (this.#at >= this.#rows.length) return {done: true, value: undefined};
+      return {done: false, value: this.#object(this.#rows[this.#at++])};
+    }
+    [Symbol.iterator]() { return this; }
+    toArray() {
+      const out = [];
+      for (const row of this) out.push(row);
+      return out;
+    }
+    one() {
+      const rest = this.#rows.length - this.#at;
+      if (rest === 0) throw new Error('Expected exactly one result from SQL query, but got no results.');
+      if (rest > 1) throw new Error('Expected exactly one result from SQL query, but got multiple results.');
+      return this.next().value;
+    }
+    raw() {
+      const rows = this.#rows;
+      const self = this;
+      return {
+        next() {
+          if (self.#at >= rows.length) return {done: true, value: undefined};
+          return {done: false, value: rows[self.#at++].slice()};
+        },
+        toArray() {
+          const out = [];
+          for (const r of this) out.push(r);
+          return out;
+        },
+        [Symbol.iterator]() { return this; },
+      };
+    }
+    get columnNames() { return this.#columns.slice(); }
+    get rowsRead() { return this.#read; }
+    get rowsWritten() { return this.#written; }
+  }
+  class SqlStorage {
+    constructor(key) { if (key !== BINDING_KEY) throw new TypeError('Illegal constructor'); }
+    exec(query, ...bindings) {
+      const encoded = bindings.map((b) => {
+        if (b === undefined) throw new TypeError('SQL bindings cannot be undefined');
+        if (typeof b === 'boolean') return b ? 1 : 0;
+        if (typeof b === 'bigint') return Number(b);
+        const bytes = copyBufferSource(b);
+        if (bytes !== null) {
+          let s = '';
+          for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+          return {$blob: btoa(s)};
+        }
+        return b;
+      });
+      const [result] = store('sql', {query: String(query), bindings: encoded});
+      return new SqlCursor(BINDING_KEY, result);
+    }
+    get databaseSize() { return store('dbsize')[0].size; }
+  }
+
+  class DurableObjectStorage {
+    #sql = new SqlStorage(BINDING_KEY);
+    #inTxn;
+    constructor(key, inTxn = false) {
+      if (key !== BINDING_KEY) throw new TypeError('Illegal constructor');
+      this.#inTxn = inTxn;
+    }
+    get(keys, options = undefined) {
+      return settled(() => {
+        if (Array.isArray(keys)) {
+          const [r, bytes] = store('get', {keys: keyList(keys)});
+          return valuesMap(r.values, bytes);
+        }
+        const key = storageKey(keys);
+        const [r, bytes] = store('get', {keys: [key]});
+        return r.values.length === 0 ? undefined : valuesMap(r.values, bytes).get(key);
+      });
+    }
+    put(keyOrEntries, value = undefined, options = undefined) {
+      return settled(() => {
+        const entries = typeof keyOrEntries === 'object' && keyOrEntries !== null
+            ? Object.entries(keyOrEntries) : [[keyOrEntries, value]];
+        if (entries.length > BATCH_KEYS_MAX) throw new RangeError(`Maximum number of pairs is ${BATCH_KEYS_MAX}.`);
+        const index = [];
+        const parts = [];
+        for (const [k, v] of entries) {
+          if (v === undefined) throw new TypeError('put() requires a value');
+          const bytes = host.serialize(v);
+          if (bytes.byteLength > VALUE_BYTES_MAX) {
+            throw new RangeError(`Values cannot be larger than ${VALUE_BYTES_MAX} bytes.`);
+          }
+          index.push([storageKey(k), bytes.byteLength]);
+          parts.push(bytes);
+        }
+        store('put', {entries: index}, concatBytes(parts));
+      });
+    }
+    delete(keys, options = undefined) {
+      return settled(() => {
+        if (Array.isArray(keys)) return store('delete', {keys: keyList(keys)})[0].deleted;
+        return store('delete', {keys: [storageKey(keys)]})[0].deleted > 0;
+      });
+    }
+    list(options = {}) {
+      return settled(() => {
+        const o = options ?? {};
+        const args = {};
+        for (const k of ['start', 'startAfter', 'end', 'prefix']) {
+          if (o[k] !== undefined) args[k] = String(o[k]);
+        }
+        if (o.reverse) args.reverse = true;
+        if (o.limit !== undefined) {
+          const limit = Number(o.limit);
+          if (!(limit > 0)) throw new TypeError('List limit must be positive.');
+          args.limit = Math.floor(limit);
+        }
+        const [r, bytes] = store('list', args);
+        return valuesMap(r.values, bytes);
+      });
+    }
+    deleteAll(options = undefined) { return settled(() => { store('deleteAll'); }); }
+    async transaction(closure) {
+      if (this.#inTxn) return closure(this);
+      store('begin');
+      const txn = new DurableObjectStorage(BINDING_KEY, true);
+      let rolledBack = false;
+      txn.rollback = () => {
+        if (!rolledBack) store('rollback');
+        rolledBack = true;
+      };
+      try {
+        const result = await closure(txn);
+        if (!rolledBack) store('release');
+        return result;
+      } catch (e) {
+        if (!rolledBack) store('rollback');
+        throw e;
+      }
+    }
+    transactionSync(closure) {
+      store('begin');
+      try {
+        const result = closure();
+        store('release');
+        return result;
+      } catch (e) {
+        store('rollback');
+        throw e;
+      }
+    }
+    sync() { return host.call('storage', 'sync', 'null').then(() => undefined); }
+    getAlarm(options = undefined) { return settled(() => store('getAlarm')[0].time); }
+    setAlarm(time, options = undefined) {
+      return settled(() => {
+        const ms = time instanceof Date ? time.getTime() : Number(time);
+        if (!Number.isFinite(ms)) throw new TypeError('setAlarm() requires a Date or a number of milliseconds');
+        store('setAlarm', {time: ms});
+      });
+    }
+    deleteAlarm(options = undefined) { return settled(() => { store('deleteAlarm'); }); }
+    get sql() { return this.#sql; }
+    get [Symbol.toStringTag]() { return 'DurableObjectStorage'; }
+  }
+
+  class DurableObjectState {
+    #id; #storage = new DurableObjectStorage(BINDING_KEY);
+    constructor(key, id) {
+      if (key !== BINDING_KEY) throw new TypeError('Illegal constructor');
+      this.#id = id;
+    }
+    get id() { return this.#id; }
+    get storage() { return this.#storage; }
+    waitUntil(promise) { Promise.resolve(promise).catch(() => {}); }
+    // The input gate stays closed until fn settles; if fn throws, the object is reset.
+    blockConcurrencyWhile(fn) {
+      host.callSync('actor', 'block', 'null');
+      const done = settled(fn).then((v) => {
+        host.callSync('actor', 'unblock', 'null');
+        return v;
+      }, (e) => {
+        host.callSync('actor', 'reset', JSON.stringify({message: errorMessage(e)}));
+        throw e;
+      });
+      // An event already delivered (the one whose constructor called this) waits too.
+      const blocked = done.then(() => {}, () => {});
+      this[BLOCKED] = blocked;
+      blocked.then(() => { if (this[BLOCKED] === blocked) this[BLOCKED] = null; });
+      return done;
+    }
+    acceptWebSocket(ws, tags = undefined) {
+      throw new Error('edgesim: hibernatable WebSockets are not supported yet');
+    }
+    getWebSockets(tag = undefined) { return []; }
+    abort(reason = undefined) {
+      host.callSync('actor', 'reset', JSON.stringify({message: String(reason ?? 'aborted')}));
+    }
+    get [Symbol.toStringTag]() { return 'DurableObjectState'; }
+  }
+
+  // ---- KV ----
+  class KVNamespace {
+    #target;
+    constructor(key, name) {
+      if (key !== BINDING_KEY) throw new TypeError('Illegal constructor');
+      this.#target = `kv:${name}`;
+    }
+    async #get(key, options, withMetadata) {
+      const o = typeof options === 'string' ? {type: options} : (options ?? {});
+      const type = o.type ?? 'text';
+      if (!['text', 'json', 'arrayBuffer', 'stream'].includes(type)) {
+        throw new TypeError(`Unknown response type. Possible types are "text", "arrayBuffer", "json", and "stream".`);
+      }
+      const args = {key: String(key)};
+      if (o.cacheTtl !== undefined) args.cacheTtl = Number(o.cacheTtl);
+      const [r, bytes] = await host.call(this.#target, 'get', JSON.stringify(args));
+      let value = null;
+      if (r.found) {
+        if (type === 'arrayBuffer') value = bytes;
+        else if (type === 'stream') value = new Response(bytes).body;
+        else {
+          const text = new TextDecoder().decode(bytes);
+          value = type === 'json' ? JSON.parse(text) : text;
+        }
+      }
+      return withMetadata ? {value, metadata: r.found ? (r.metadata ?? null) : null, cacheStatus: null} : value;
+    }
+    get(key, options = undefined) { return this.#get(key, options, false); }
+    getWithMetadata(key, options = undefined) { return this.#get(key, options, true); }
+    async put(key, value, options = undefined) {
+      const o = options ?? {};
+      if (value instanceof ReadableStream) value = await new Response(value).arrayBuffer();
+      const bytes = bytesOfValue(value);
+      const args = {key: String(key)};
+      if (o.expiration !== undefined) args.expiration = Number(o.expiration);
+      if (o.expirationTtl !== undefined) args.expirationTtl = Number(o.expirationTtl);
+      if (o.metadata !== undefined) args.metadata = o.metadata;
+      await host.call(this.#target, 'put', JSON.stringify(args), bytes);
+    }
+    async delete(key) { await host.call(this.#target, 'delete', JSON.stringify({key: String(key)})); }
+    async list(options = undefined) {
+      const o = options ?? {};
+      const args = {};
+      if (o.prefix !== undefined && o.prefix !== null) args.prefix = String(o.prefix);
+      if (o.limit !== undefined) args.limit = Number(o.limit);
+      if (o.cursor !== undefined && o.cursor !== null) args.cursor = String(o.cursor);
+      const [r] = await host.call(this.#target, 'list', JSON.stringify(args));
+      return r;
+    }
+    get [Symbol.toStringTag]() { return 'KVNamespace'; }
+  }
+
+  const bindings = {
+    make(name, descriptor) {
+      switch (descriptor?.type) {
+        case 'durable_object_namespace':
+          return new DurableObjectNamespace(BINDING_KEY, name, String(descriptor.class_name));
+        case 'kv_namespace':
+          return new KVNamespace(BINDING_KEY, name);
+        case 'client':  // a client script's history recorder (scenarios/folder.cc)
+          return Object.freeze({
+            invoke: (kind, object, key, input) => host.callSync(`client:${name}`, 'invoke',
+                JSON.stringify({kind, object, key, input}))[0].id,
+            complete: (id, status, output) => {
+              host.callSync(`client:${name}`, 'complete', JSON.stringify({id, status, output}));
+            },
+          });
+        default:
+          throw new TypeError(`env.${name}: unknown binding type "${descriptor?.type}"`);
+      }
+    },
+    makeState(idHex, name) {
+      return new DurableObjectState(BINDING_KEY,
+          new DurableObjectId(BINDING_KEY, idHex, name === '' ? undefined : name));
+    },
+    serialize: (v) => host.serialize(v),
+    deserialize: (bytes) => host.deserialize(bytes),
+    // The blockConcurrencyWhile() in progress on this state, or null.
+    blocked: (state) => state[BLOCKED] ?? null,
+  };
+
   // ---- for the embedder (its handler dispatcher lives in isolate.cc) ---------------------------
   function errorMessage(e) {
     if (e instanceof Error) return `${e.name}: ${e.message}`;
@@ -2225,6 +2671,6 @@
   define(g, '__edgesim_init', function (natives) {
     host = natives;
     delete g.__edgesim_init;
-    return {fireTimer, settleFetch, errorMessage, errorStack, setHeadersGuard};
+    return {fireTimer, settleFetch, errorMessage, errorStack, setHeadersGuard, bindings};
   });
 })();

@@ -1,5 +1,7 @@
 #include "platform/js/sim_platform.h"
 
+#include "platform/js/isolate.h"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -337,3 +339,5 @@ double SimPlatform::CurrentClockTimeMillis() {
 }
 
 }  // namespace js
+
+static_assert(js::kEpochUnixMs == js::kUnixMsAtTimeZero);

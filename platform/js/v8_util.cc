@@ -1,5 +1,7 @@
 #include "platform/js/v8_util.h"
 
+#include <cstring>
+
 namespace js {
 
 std::string to_utf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
@@ -28,6 +30,12 @@ std::string_view bytes_of(v8::Local<v8::Value> value) {
     return {base, buf->ByteLength()};
   }
   return {};
+}
+
+v8::Local<v8::ArrayBuffer> new_buffer(v8::Isolate* isolate, std::string_view bytes) {
+  v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, bytes.size());
+  if (!bytes.empty()) std::memcpy(buffer->Data(), bytes.data(), bytes.size());
+  return buffer;
 }
 
 }  // namespace js

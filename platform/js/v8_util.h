@@ -15,5 +15,7 @@ v8::Local<v8::String> str(v8::Isolate* isolate, std::string_view s);
 // The bytes of an ArrayBufferView or ArrayBuffer (empty for anything else, or a detached buffer).
 // Valid until JS runs again.
 std::string_view bytes_of(v8::Local<v8::Value> value);
+// A new ArrayBuffer holding a copy of `bytes`.
+v8::Local<v8::ArrayBuffer> new_buffer(v8::Isolate* isolate, std::string_view bytes);
 
 }  // namespace js

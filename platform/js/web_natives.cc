@@ -183,17 +183,6 @@ std::string sha512(std::string_view data, const std::array<std::uint64_t, 8>& in
   return out;
 }
 
-// ---- V8 helpers ------------------------------------------------------------------------------
-
-
-
-
-v8::Local<v8::ArrayBuffer> new_buffer(v8::Isolate* isolate, std::string_view bytes) {
-  v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, bytes.size());
-  if (!bytes.empty()) std::memcpy(buffer->Data(), bytes.data(), bytes.size());
-  return buffer;
-}
-
 }  // namespace
 
 std::string sha_digest(std::string_view algorithm, std::string_view data) {

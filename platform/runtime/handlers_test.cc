@@ -7,9 +7,9 @@
 
 #include "platform/js/engine.h"
 #include "platform/runtime/origin.h"
+#include "platform/runtime/test_trace.h"
 #include "platform/runtime/worker.h"
 #include "sim/world.h"
-#include "platform/runtime/test_trace.h"
 
 namespace runtime {
 namespace {
@@ -338,6 +338,77 @@ TEST_F(HandlersTest, ScheduledOnAScriptThatDoesNotLoad) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->ok);
   EXPECT_EQ(r->error, "worker failed to load: index.js:3: SyntaxError: Unexpected token '}'");
+}
+
+}  // namespace
+}  // namespace runtime
+
+namespace runtime {
+namespace {
+
+const char kQueueApp[] = R"js(
+export default {
+  async queue(batch, env, ctx) {
+    const seen = batch.messages.map((m) => `${m.id}:${JSON.stringify(m.body)}:${m.attempts}:${m.timestamp.getTime() % 100000}`);
+    console.log(batch.queue, seen.join(' '));
+    for (const m of batch.messages) {
+      if (m.body.action === 'ack') m.ack();
+      if (m.body.action === 'retry') m.retry({delaySeconds: 30});
+      if (m.body.action === 'twice') { m.retry(); m.ack(); }  // the first call wins
+    }
+    if (batch.messages.some((m) => m.body.all === 'retry')) batch.retryAll({delaySeconds: 5});
+    if (batch.messages.some((m) => m.body.throw)) throw new Error('consumer broke');
+  },
+};
+)js";
+
+js::QueueBatch make_batch(std::vector<std::string> bodies) {
+  js::QueueBatch b;
+  b.queue = "jobs";
+  int i = 0;
+  for (auto& body : bodies) {
+    js::QueueMessage m;
+    m.id = "m" + std::to_string(++i);
+    m.timestamp = 2 * sim::kSecond;
+    m.body_json = std::move(body);
+    m.attempts = i;
+    b.messages.push_back(std::move(m));
+  }
+  return b;
+}
+
+std::string outcomes(const ScheduledResult& r) {
+  std::string out = r.ok ? "ok" : "failed(" + r.error + ")";
+  for (const auto& o : r.outcomes) {
+    out += " " + o.id + "=" + (o.ack ? "ack" : "retry");
+    if (o.delay_seconds >= 0) out += "/" + std::to_string(static_cast<int>(o.delay_seconds));
+  }
+  return out;
+}
+
+TEST_F(HandlersTest, QueueHandlerAcksByDefaultAndHonoursExplicitCalls) {
+  WorkerConfig c = config();
+  c.modules = {{"q.js", kQueueApp}};
+  c.main = "q.js";
+  Worker worker(w_, *pop_, c);
+  auto run = [&](std::vector<std::string> bodies) {
+    sim::Result<ScheduledResult> out = sim::Error{sim::ErrorKind::kInvalid, "not run"};
+    w_.spawn(*client_, "consumer",
+             [&](sim::Task& task) { out = worker.queue(task, make_batch(std::move(bodies))); });
+    w_.run_until_idle();
+    EXPECT_TRUE(out.ok());
+    return out.ok() ? outcomes(*out) : out.error().to_string();
+  };
+  EXPECT_EQ(run({R"({"n":1})", R"({"action":"retry"})", R"({"action":"twice"})"}),
+            "ok m1=ack m2=retry/30 m3=retry");
+  // Per-message calls win over batch-wide ones.
+  EXPECT_EQ(run({R"({"action":"ack"})", R"({"all":"retry"})"}), "ok m1=ack m2=retry/5");
+  // A throwing handler retries every message not explicitly acked.
+  EXPECT_EQ(run({R"({"action":"ack"})", R"({"throw":true})"}),
+            "failed(Error: consumer broke) m1=ack m2=retry");
+  EXPECT_EQ(trace_.of_kind("js.console").front(),
+            "0ms js.console worker=app level=log jobs m1:{\"n\":1}:1:2000 "
+            "m2:{\"action\":\"retry\"}:2:2000 m3:{\"action\":\"twice\"}:3:2000");
 }
 
 }  // namespace

@@ -101,18 +101,35 @@ bool Worker::start_invocation(std::string name, std::uint64_t id,
 
 sim::Result<HttpResponse> Worker::fetch(sim::Task& task, HttpRequest request,
                                         std::string entrypoint) {
+  auto shared = std::make_shared<const HttpRequest>(std::move(request));
+  return serve_http(
+      task, shared, "js.fetch",
+      [shared, entrypoint = std::move(entrypoint)](js::Isolate& isolate, std::uint64_t id) {
+        return isolate.fetch(id, *shared, entrypoint);
+      });
+}
+
+sim::Result<HttpResponse> Worker::actor_fetch(sim::Task& task, js::ActorEvent event) {
+  auto shared = std::make_shared<const js::ActorEvent>(std::move(event));
+  auto request = std::shared_ptr<const HttpRequest>(shared, &shared->request);
+  return serve_http(task, request, "js.actor_fetch",
+                    [shared](js::Isolate& isolate, std::uint64_t id) {
+                      return isolate.actor_event(id, *shared);
+                    });
+}
+
+sim::Result<HttpResponse> Worker::serve_http(sim::Task& task,
+                                             std::shared_ptr<const HttpRequest> request,
+                                             std::string task_name, RunFn run) {
   if (!node_.up())
     return sim::Error{sim::ErrorKind::kUnreachable, "node " + node_.name() + " is down"};
   const std::uint64_t id = next_invocation_++;
   auto slot = std::make_shared<sim::Slot<HttpResponse>>();
   pending_.emplace(id, Pending{slot});
-  auto shared = std::make_shared<const HttpRequest>(std::move(request));
-  contexts_[id].request = shared;
+  contexts_[id].request = request;
   const bool spawned = start_invocation(
-      "js.fetch", id,
-      [id, shared, entrypoint = std::move(entrypoint)](js::Isolate& isolate) {
-        return isolate.fetch(id, *shared, entrypoint);
-      },
+      std::move(task_name), id,
+      [id, run = std::move(run)](js::Isolate& isolate) { return run(isolate, id); },
       [this, id](std::string error) {
         settle(id, platform_error(503, std::move(error)));
         end_context(id, "");
@@ -144,19 +161,94 @@ sim::Result<HttpResponse> Worker::fetch(sim::Task& task, HttpRequest request,
   return std::move(*response);
 }
 
+sim::Result<js::CallReply> Worker::actor_rpc(sim::Task& task, js::ActorEvent event) {
+  if (!node_.up())
+    return sim::Error{sim::ErrorKind::kUnreachable, "node " + node_.name() + " is down"};
+  const std::uint64_t id = next_invocation_++;
+  auto slot = std::make_shared<sim::Slot<js::CallReply>>();
+  rpc_pending_.emplace(id, slot);
+  contexts_[id];
+  auto shared = std::make_shared<const js::ActorEvent>(std::move(event));
+  const bool spawned = start_invocation(
+      "js.actor_rpc", id,
+      [id, shared](js::Isolate& isolate) { return isolate.actor_event(id, *shared); },
+      [this, id](std::string error) {
+        auto it = rpc_pending_.find(id);
+        if (it != rpc_pending_.end()) {
+          auto s = it->second;
+          rpc_pending_.erase(it);
+          s->set(world_, js::CallReply::failure("Error", std::move(error)));
+        }
+        end_context(id, "");
+      });
+  if (!spawned) {
+    rpc_pending_.erase(id);
+    contexts_.erase(id);
+    return sim::Error{sim::ErrorKind::kUnreachable, "node " + node_.name() + " is down"};
+  }
+  struct Forget {
+    Worker* w;
+    std::uint64_t id;
+    std::weak_ptr<int> alive;
+    ~Forget() {
+      if (alive.expired()) return;
+      w->rpc_pending_.erase(id);
+      auto it = w->contexts_.find(id);
+      if (it != w->contexts_.end() && !it->second.handler_done) {
+        w->end_context(id, "the caller gave up");
+      }
+    }
+  } forget{this, id, alive_};
+  js::CallReply* reply = slot->wait(task, task.now() + config_.response_timeout);
+  if (reply == nullptr) {
+    return sim::Error{sim::ErrorKind::kTimeout, "worker " + config_.name + " sent no RPC reply"};
+  }
+  return std::move(*reply);
+}
+
 sim::Result<ScheduledResult> Worker::scheduled(sim::Task& task, std::string cron, sim::Time time,
                                                std::string entrypoint) {
+  auto event =
+      std::make_shared<const js::ScheduledEvent>(js::ScheduledEvent{std::move(cron), time});
+  return serve_event(
+      task, "js.scheduled",
+      [event, entrypoint = std::move(entrypoint)](js::Isolate& isolate, std::uint64_t id) {
+        return isolate.scheduled(id, *event, entrypoint);
+      });
+}
+
+sim::Result<ScheduledResult> Worker::queue(sim::Task& task, js::QueueBatch batch,
+                                           std::string entrypoint) {
+  auto shared = std::make_shared<const js::QueueBatch>(std::move(batch));
+  return serve_event(
+      task, "js.queue",
+      [shared, entrypoint = std::move(entrypoint)](js::Isolate& isolate, std::uint64_t id) {
+        return isolate.queue(id, *shared, entrypoint);
+      });
+}
+
+void Worker::on_queue_outcomes(std::uint64_t invocation, std::vector<js::QueueOutcome> outcomes) {
+  auto it = contexts_.find(invocation);
+  if (it != contexts_.end()) it->second.result.outcomes = std::move(outcomes);
+}
+
+sim::Result<ScheduledResult> Worker::actor_alarm(sim::Task& task, js::ActorEvent event) {
+  auto shared = std::make_shared<const js::ActorEvent>(std::move(event));
+  return serve_event(task, "js.alarm", [shared](js::Isolate& isolate, std::uint64_t id) {
+    return isolate.actor_event(id, *shared);
+  });
+}
+
+sim::Result<ScheduledResult> Worker::serve_event(sim::Task& task, std::string task_name,
+                                                 RunFn run) {
   if (!node_.up())
     return sim::Error{sim::ErrorKind::kUnreachable, "node " + node_.name() + " is down"};
   const std::uint64_t id = next_invocation_++;
   auto slot = std::make_shared<sim::Slot<ScheduledResult>>();
   contexts_[id].scheduled = slot;
-  js::ScheduledEvent event{std::move(cron), time};
   const bool spawned = start_invocation(
-      "js.scheduled", id,
-      [id, event = std::move(event), entrypoint = std::move(entrypoint)](js::Isolate& isolate) {
-        return isolate.scheduled(id, event, entrypoint);
-      },
+      std::move(task_name), id,
+      [id, run = std::move(run)](js::Isolate& isolate) { return run(isolate, id); },
       [this, id](std::string error) { end_context(id, error); });
   if (!spawned) {
     contexts_.erase(id);
@@ -174,7 +266,7 @@ sim::Result<ScheduledResult> Worker::scheduled(sim::Task& task, std::string cron
       slot->wait(task, task.now() + config_.response_timeout + config_.wait_until_max);
   if (result == nullptr) {
     return sim::Error{sim::ErrorKind::kTimeout,
-                      "worker " + config_.name + "'s scheduled handler did not finish"};
+                      "worker " + config_.name + "'s event handler did not finish"};
   }
   return std::move(*result);
 }
@@ -209,6 +301,17 @@ void Worker::drop_isolate(const HttpResponse& response) {
   auto pending = std::move(pending_);
   pending_.clear();
   for (auto& [id, p] : pending) p.slot->set(world_, response);
+  auto rpcs = std::move(rpc_pending_);
+  rpc_pending_.clear();
+  for (auto& [id, slot] : rpcs) slot->set(world_, js::CallReply::failure("Error", response.error));
+}
+
+void Worker::leave(GatedMessage message) {
+  if (output_gate_) {
+    output_gate_(std::move(message));
+  } else {
+    message(true);
+  }
 }
 
 void Worker::settle(std::uint64_t invocation, HttpResponse response) {
@@ -216,7 +319,15 @@ void Worker::settle(std::uint64_t invocation, HttpResponse response) {
   if (it == pending_.end()) return;  // the caller gave up
   auto slot = it->second.slot;
   pending_.erase(it);
-  slot->set(world_, std::move(response));
+  if (!response.error.empty() || !output_gate_) {  // platform errors carry no writes
+    slot->set(world_, std::move(response));
+    return;
+  }
+  auto shared = std::make_shared<HttpResponse>(std::move(response));
+  leave([this, slot, shared](bool send) {
+    slot->set(world_, send ? std::move(*shared)
+                           : platform_error(503, "Durable Object reset: its storage write failed"));
+  });
 }
 
 void Worker::handler_done(std::uint64_t invocation) {
@@ -400,30 +511,100 @@ void Worker::on_fetch(std::uint64_t fetch_id, HttpRequest request) {
   std::weak_ptr<int> alive = alive_;
   const std::uint64_t generation = generation_;
   const std::uint64_t invocation = current_invocation_;  // the reply's run belongs to it
-  world_.spawn(
-      node_, "fetch",
-      [this, alive, generation, invocation, fetch_id,
-       request = std::move(request)](sim::Task& task) mutable {
-        if (alive.expired()) return;
-        sim::Result<HttpResponse> result =
-            config_.origins != nullptr
-                ? config_.origins->fetch(task, std::move(request), config_.name)
-                : sim::Error{sim::ErrorKind::kInvalid, "Network connection lost. (no origins)"};
-        if (alive.expired() || generation != generation_) return;
-        spawn_js("js.fetch_reply",
-                 [this, generation, invocation, fetch_id, result = std::move(result)] {
-                   if (generation != generation_ || isolate_ == nullptr || isolate_->dead()) return;
-                   // The invocation's context ended (its work was cancelled): the reply goes
-                   // nowhere.
-                   if (invocation != 0 && contexts_.count(invocation) == 0) return;
-                   current_invocation_ = invocation;
-                   const js::RunOutcome outcome = isolate_->settle_fetch(fetch_id, result);
-                   current_invocation_ = 0;
-                   after_run(outcome);
-                 });
-      });
+  auto shared = std::make_shared<HttpRequest>(std::move(request));
+  leave([this, alive, generation, invocation, fetch_id, shared](bool send) {
+    if (!send || alive.expired() || generation != generation_) return;
+    HttpRequest request = std::move(*shared);
+    world_.spawn(
+        node_, "fetch",
+        [this, alive, generation, invocation, fetch_id,
+         request = std::move(request)](sim::Task& task) mutable {
+          if (alive.expired()) return;
+          sim::Result<HttpResponse> result =
+              config_.origins != nullptr
+                  ? config_.origins->fetch(task, std::move(request), config_.name)
+                  : sim::Error{sim::ErrorKind::kInvalid, "Network connection lost. (no origins)"};
+          if (alive.expired() || generation != generation_) return;
+          spawn_js("js.fetch_reply",
+                   [this, generation, invocation, fetch_id, result = std::move(result)] {
+                     if (generation != generation_ || isolate_ == nullptr || isolate_->dead())
+                       return;
+                     // The invocation's context ended (its work was cancelled): the reply goes
+                     // nowhere.
+                     if (invocation != 0 && contexts_.count(invocation) == 0) return;
+                     current_invocation_ = invocation;
+                     const js::RunOutcome outcome = isolate_->settle_fetch(fetch_id, result);
+                     current_invocation_ = 0;
+                     after_run(outcome);
+                   });
+        });
+  });
 }
 // ---- end web APIs ----
+
+// ---- bindings: like outbound fetch, on a task of its own, through the output gate ----
+void Worker::on_call(std::uint64_t call_id, js::CallRequest request) {
+  std::weak_ptr<int> alive = alive_;
+  const std::uint64_t generation = generation_;
+  const std::uint64_t invocation = current_invocation_;
+  auto shared = std::make_shared<js::CallRequest>(std::move(request));
+  auto start = [this, alive, generation, invocation, call_id, shared](bool send) {
+    if (!send || alive.expired() || generation != generation_) return;
+    world_.spawn(
+        node_, "call", [this, alive, generation, invocation, call_id, shared](sim::Task& task) {
+          if (alive.expired()) return;
+          js::CallReply reply =
+              config_.services != nullptr
+                  ? config_.services->call(task, *shared)
+                  : js::CallReply::failure("Error", "no services for binding " + shared->target);
+          if (alive.expired() || generation != generation_) return;
+          spawn_js("js.call_reply",
+                   [this, generation, invocation, call_id, reply = std::move(reply)] {
+                     if (generation != generation_ || isolate_ == nullptr || isolate_->dead())
+                       return;
+                     if (invocation != 0 && contexts_.count(invocation) == 0) return;
+                     current_invocation_ = invocation;
+                     const js::RunOutcome outcome = isolate_->settle_call(call_id, reply);
+                     current_invocation_ = 0;
+                     after_run(outcome);
+                   });
+        });
+  };
+  // Storage sync() is no message: it waits for durability, it does not leave.
+  if (shared->target == "storage") {
+    start(true);
+  } else {
+    leave(std::move(start));
+  }
+}
+
+js::CallReply Worker::on_call_sync(const js::CallRequest& request) {
+  if (config_.services == nullptr) {
+    return js::CallReply::failure("Error", "no services for binding " + request.target);
+  }
+  return config_.services->call_sync(request);
+}
+
+void Worker::on_actor_reply(std::uint64_t invocation, js::CallReply reply) {
+  auto it = rpc_pending_.find(invocation);
+  if (it != rpc_pending_.end()) {
+    auto slot = it->second;
+    rpc_pending_.erase(it);
+    auto shared = std::make_shared<js::CallReply>(std::move(reply));
+    leave([this, slot, shared](bool send) {
+      if (send) {
+        slot->set(world_, std::move(*shared));
+        return;
+      }
+      js::CallReply failed =
+          js::CallReply::failure("Error", "Durable Object reset: its storage write failed");
+      failed.retryable = true;
+      slot->set(world_, std::move(failed));
+    });
+  }
+  handler_done(invocation);
+}
+// ---- end bindings ----
 
 void Worker::on_pass_through(std::uint64_t invocation) {
   auto it = contexts_.find(invocation);

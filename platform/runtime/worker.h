@@ -38,6 +38,21 @@ namespace runtime {
 using BindingValue = js::BindingValue;
 class Origins;  // web APIs: origin.h
 
+// What a Worker's service bindings reach (Durable Objects, KV, DO storage): the platform's
+// services as seen from the Worker's node. Implemented by the platform wiring (bindings.h).
+class Services {
+ public:
+  virtual ~Services() = default;
+  // A binding call (js::IsolateHost::on_call). Runs on a task of the Worker's node, outside JS;
+  // may suspend. Throws TaskCancelled.
+  virtual js::CallReply call(sim::Task& task, const js::CallRequest& request) = 0;
+  // A call that answers at once (Durable Object storage). Called during a JS run: must not
+  // suspend or re-enter the Worker.
+  virtual js::CallReply call_sync(const js::CallRequest& request) {
+    return js::CallReply::failure("Error", "no such service: " + request.target);
+  }
+};
+
 struct WorkerConfig {
   std::string name = "worker";
   js::ModuleMap modules;
@@ -51,6 +66,8 @@ struct WorkerConfig {
   sim::Duration wait_until_max = 30 * sim::kSecond;
   // web APIs: where outbound fetch() goes (origin.h). Null: every fetch() rejects.
   Origins* origins = nullptr;
+  // bindings: where service bindings' calls go. Null: they fail.
+  Services* services = nullptr;
 };
 
 // How a scheduled() event ended.
@@ -61,6 +78,9 @@ struct ScheduledResult {
   bool no_retry = false;
   // Why not ok: the exception ("Error: ..."), a cancelled waitUntil, or a platform failure.
   std::string error;
+  // queue() only: the fate of each message of the batch, in batch order (empty when the handler
+  // never ran: then every message is retried).
+  std::vector<js::QueueOutcome> outcomes;
 };
 
 class Worker final : public js::IsolateHost {
@@ -87,6 +107,28 @@ class Worker final : public js::IsolateHost {
   sim::Result<ScheduledResult> scheduled(sim::Task& task, std::string cron, sim::Time time,
                                          std::string entrypoint = "default");
 
+  // ---- Durable Object instances (runtime::ObjectHost) ----
+  // Delivers an event to the Durable Object instance the event names, in this Worker's isolate
+  // (constructing the instance on its first event). Suspends until the result: the Response
+  // (kFetch; errors as fetch()), the RPC reply (kRpc: a failed reply carries the thrown error),
+  // or how alarm() ended (kAlarm). Throws TaskCancelled.
+  sim::Result<HttpResponse> actor_fetch(sim::Task& task, js::ActorEvent event);
+  sim::Result<js::CallReply> actor_rpc(sim::Task& task, js::ActorEvent event);
+  sim::Result<ScheduledResult> actor_alarm(sim::Task& task, js::ActorEvent event);
+  // The output gate: when set, every message leaving the Worker (responses, RPC replies, and
+  // the start of subrequests and binding calls) is handed to `gate` as a function that the gate
+  // calls with true when the message may go (at once, or when earlier writes are durable), or
+  // with false when it is dropped (a failed write: a response then becomes an error).
+  using GatedMessage = std::function<void(bool send)>;
+  void set_output_gate(std::function<void(GatedMessage)> gate) { output_gate_ = std::move(gate); }
+  // ---- end Durable Object instances ----
+
+  // Delivers a batch to the queue handler: queue(batch, env, ctx). Suspends until the handler
+  // and its waitUntil work are done; the result says what to do with each message. Errors as
+  // for scheduled(). Throws TaskCancelled.
+  sim::Result<ScheduledResult> queue(sim::Task& task, js::QueueBatch batch,
+                                     std::string entrypoint = "default");
+
   const WorkerConfig& config() const { return config_; }
   sim::Node& node() const { return node_; }
   // Isolates created so far (cold starts).
@@ -112,6 +154,14 @@ class Worker final : public js::IsolateHost {
   struct Pending {
     std::shared_ptr<sim::Slot<HttpResponse>> slot;
   };
+  using RunFn = std::function<js::RunOutcome(js::Isolate&, std::uint64_t invocation)>;
+  // Starts an invocation answered with a Response (fetch, actor fetch) and waits for it.
+  sim::Result<HttpResponse> serve_http(sim::Task& task, std::shared_ptr<const HttpRequest> request,
+                                       std::string task_name, RunFn run);
+  // Starts an invocation answered by on_event_done (scheduled, alarm) and waits for it.
+  sim::Result<ScheduledResult> serve_event(sim::Task& task, std::string task_name, RunFn run);
+  // Sends `message` through the output gate (at once when there is none).
+  void leave(GatedMessage message);
   // An invocation's context; see the header comment.
   struct Context {
     bool handler_done = false;
@@ -161,7 +211,11 @@ class Worker final : public js::IsolateHost {
   void on_wait_until_settled(std::uint64_t invocation, bool ok, std::string message,
                              std::string stack) override;
   void on_pass_through(std::uint64_t invocation) override;
-  void on_fetch(std::uint64_t fetch_id, HttpRequest request) override;  // web APIs
+  void on_fetch(std::uint64_t fetch_id, HttpRequest request) override;    // web APIs
+  void on_call(std::uint64_t call_id, js::CallRequest request) override;  // bindings
+  js::CallReply on_call_sync(const js::CallRequest& request) override;
+  void on_actor_reply(std::uint64_t invocation, js::CallReply reply) override;
+  void on_queue_outcomes(std::uint64_t invocation, std::vector<js::QueueOutcome> outcomes) override;
 
   sim::World& world_;
   sim::Node& node_;
@@ -169,13 +223,15 @@ class Worker final : public js::IsolateHost {
   std::unique_ptr<js::Isolate> isolate_;
   std::uint64_t generation_ = 0;
   std::uint64_t next_invocation_ = 1;
-  std::map<std::uint64_t, Pending> pending_;               // by invocation id
+  std::map<std::uint64_t, Pending> pending_;  // by invocation id
+  std::map<std::uint64_t, std::shared_ptr<sim::Slot<js::CallReply>>> rpc_pending_;
   std::map<std::uint64_t, Context> contexts_;              // by invocation id
   std::map<std::uint64_t, Timer> timers_;                  // by JS timer id
   std::uint64_t current_invocation_ = 0;                   // of the run in progress
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // scheduler callbacks check it
   int crash_hook_ = 0;
   std::function<void(std::string_view)> run_hook_;  // see set_run_hook (runtime::Pop)
+  std::function<void(GatedMessage)> output_gate_;
 };
 
 }  // namespace runtime
