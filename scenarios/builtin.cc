@@ -25,6 +25,7 @@ const std::vector<ScenarioInfo>& builtin_scenarios() {
     pp.name = "pingpong";
     pp.summary = "5 PoPs ping each other over RPC; each ping is logged in SQLite before its ack";
     pp.expected = "pass";
+    pp.default_faults = "swarm";  // the kernel demo: the seed draws the faults
     pp.make = [q = pp.quiet_after] { return make_pingpong(true, q); };
     v.push_back(pp);
     ScenarioInfo bad = pp;

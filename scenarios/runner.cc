@@ -1,16 +1,22 @@
 #include "scenarios/runner.h"
 
-#include <nlohmann/json.hpp>
-
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "scenarios/spec/loader.h"
 #include "sim/faults.h"
 #include "sim/network.h"
 #include "traces/hash_sink.h"
 #include "traces/reader.h"
 #include "traces/replay.h"
 #include "traces/writer.h"
+
+#ifdef EDGESIM_HAS_PLATFORM
+#include "scenarios/folder.h"
+#endif
 
 #ifndef EDGESIM_VERSION
 #define EDGESIM_VERSION "0.0.0"
@@ -49,26 +55,131 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
+// A scenario ready to run: a built-in, or a folder (whose files go into the trace header, so the
+// trace alone reproduces the run).
+struct Resolved {
+  ScenarioInfo info;
+  std::map<std::string, std::string> files;  // folder scenarios only
+  std::string variant;
+  std::string source;
+  std::string default_faults = "none";  // the scenario's own plan, as --faults would spell it
+  std::string default_faults_source;
+};
+
+sim::Result<Resolved> resolve(const RunConfig& config) {
+  Resolved r;
+  if (const ScenarioInfo* info = find_builtin(config.scenario); info != nullptr) {
+    r.info = *info;
+    r.default_faults = info->default_faults;
+    return r;
+  }
+#ifdef EDGESIM_HAS_PLATFORM
+  sim::Result<spec::LoadedScenario> loaded =
+      config.files.empty()
+          ? spec::load_scenario(config.scenario)
+          : spec::load_scenario_files(config.files, config.variant, config.scenario);
+  if (!loaded.ok()) return loaded.error();
+  auto shared = std::make_shared<const spec::LoadedScenario>(std::move(loaded.value()));
+  sim::Result<ScenarioInfo> info = folder_scenario(shared);
+  if (!info.ok()) return info.error();
+  r.info = std::move(info.value());
+  r.files = shared->files;
+  r.variant = shared->variant;
+  r.source = shared->source;
+  const sim::FaultPlan plan = shared->faults.to_plan();
+  r.default_faults = plan.text();
+  r.default_faults_source = shared->faults.source;
+  return r;
+#else
+  std::string names;
+  for (const auto& s : builtin_scenarios()) names += (names.empty() ? "" : ", ") + s.name;
+  return sim::Error{sim::ErrorKind::kInvalid,
+                    "unknown scenario '" + config.scenario + "' (built in: " + names +
+                        "; scenario folders need a build with the platform)"};
+#endif
+}
+
 }  // namespace
 
 std::string repro_command(const RunConfig& c) {
   std::string cmd = "edgesim run " + shell_quote(c.scenario) + " --seed " + std::to_string(c.seed);
-  if (c.faults != "none") cmd += " --faults " + shell_quote(c.faults);
+  if (!c.faults.empty()) cmd += " --faults " + shell_quote(c.faults);
   return cmd;
+}
+
+sim::Result<ScenarioInfo> describe_scenario(const std::string& name) {
+  RunConfig c;
+  c.scenario = name;
+  sim::Result<Resolved> r = resolve(c);
+  if (!r.ok()) return r.error();
+  return r->info;
+}
+
+sim::Result<std::vector<std::string>> expand_scenarios(const std::string& name) {
+  std::vector<std::string> out;
+  if (name == "all") {
+    for (const auto& s : builtin_scenarios()) out.push_back(s.name);
+#ifdef EDGESIM_HAS_PLATFORM
+    std::string suite = "scenarios/suite";
+    if (!std::filesystem::is_directory(suite)) suite = EDGESIM_SUITE_DIR;
+    if (std::filesystem::is_directory(suite)) {
+      sim::Result<std::vector<std::string>> more = expand_scenarios(suite);
+      if (!more.ok()) return more.error();
+      out.insert(out.end(), more->begin(), more->end());
+    }
+#endif
+    return out;
+  }
+  if (find_builtin(name) != nullptr) return std::vector<std::string>{name};
+#ifdef EDGESIM_HAS_PLATFORM
+  std::error_code ec;
+  const std::filesystem::path dir(spec::split_variant(name).first);
+  if (std::filesystem::is_directory(dir, ec) && !std::filesystem::exists(dir / spec::kSpecFile)) {
+    // A suite: every sub-folder that is a scenario, in name order.
+    std::vector<std::string> subs;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      if (entry.is_directory() && std::filesystem::exists(entry.path() / spec::kSpecFile)) {
+        subs.push_back(entry.path().string());
+      }
+    }
+    std::sort(subs.begin(), subs.end());
+    if (subs.empty()) {
+      return sim::Error{sim::ErrorKind::kInvalid, name + ": no scenario folders in it"};
+    }
+    for (const auto& sub : subs) {
+      sim::Result<std::vector<std::string>> more = expand_scenarios(sub);
+      if (!more.ok()) return more.error();
+      out.insert(out.end(), more->begin(), more->end());
+    }
+    return out;
+  }
+  sim::Result<spec::LoadedScenario> loaded = spec::load_scenario(name);
+  if (!loaded.ok()) return loaded.error();
+  out.push_back(name);
+  if (spec::split_variant(name).second.empty()) {
+    for (const auto& v : loaded->variants) out.push_back(name + "@" + v.name);
+  }
+  return out;
+#else
+  return sim::Error{sim::ErrorKind::kInvalid, "unknown scenario '" + name + "'"};
+#endif
 }
 
 RunOutcome run_scenario(const RunConfig& config, const std::vector<sim::EventSink*>& sinks) {
   RunOutcome out;
-  const ScenarioInfo* info = find_builtin(config.scenario);
-  if (info == nullptr) {
+  sim::Result<Resolved> resolved = resolve(config);
+  if (!resolved.ok()) {
     out.exit_code = kExitBadInput;
     out.verdict = "error";
-    std::string names;
-    for (const auto& s : builtin_scenarios()) names += (names.empty() ? "" : ", ") + s.name;
-    out.error = "unknown scenario '" + config.scenario + "' (built in: " + names + ")";
+    out.error = resolved.error().message;
     return out;
   }
-  auto plan = sim::FaultPlan::from_arg(config.faults);
+  const ScenarioInfo* info = &resolved->info;
+  const std::string faults = config.faults.empty() ? resolved->default_faults : config.faults;
+  auto plan = faults == resolved->default_faults && !resolved->default_faults_source.empty()
+                  ? sim::FaultPlan::parse(faults, resolved->default_faults_source)
+                  : sim::FaultPlan::from_arg(faults);
+  if (faults == "none" || faults == "swarm") plan = sim::FaultPlan::from_arg(faults);
   if (!plan.ok()) {
     out.exit_code = kExitBadInput;
     out.verdict = "error";
@@ -90,7 +201,13 @@ RunOutcome run_scenario(const RunConfig& config, const std::vector<sim::EventSin
     header.set_edgesim_version(EDGESIM_VERSION);
     header.set_build_id(EDGESIM_BUILD_ID);
     header.set_seed(config.seed);
-    (*header.mutable_options())["faults"] = config.faults;
+    (*header.mutable_options())["faults"] = faults;
+    if (!resolved->files.empty()) {
+      (*header.mutable_options())["variant"] = resolved->variant;
+      for (const auto& [path, bytes] : resolved->files) {
+        (*header.mutable_scenario_files())[path] = bytes;
+      }
+    }
     header.set_scenario_name(config.scenario);
     header.set_fault_plan(plan.value().text());
     for (const auto& n : world.nodes()) {
@@ -185,6 +302,11 @@ ReplayOutcome replay_trace(const std::string& trace_path) {
   config.seed = t.header.seed();
   auto it = t.header.options().find("faults");
   config.faults = it == t.header.options().end() ? "none" : it->second;
+  // A folder scenario runs from the files the trace holds, not from the disk.
+  for (const auto& [path, bytes] : t.header.scenario_files()) config.files[path] = bytes;
+  if (auto v = t.header.options().find("variant"); v != t.header.options().end()) {
+    config.variant = v->second;
+  }
   const traces::NodeNames names = traces::node_names(t.header);
 
   traces::ReplayComparer comparer(t.events);
@@ -214,9 +336,9 @@ ReplayOutcome replay_trace(const std::string& trace_path) {
     out.report = r.str();
     return out;
   }
-  r << "replayed " << out.run.events << " events of " << config.scenario << " seed "
-    << config.seed << ": identical; final hash " << hex(out.run.final_hash) << ", verdict "
-    << out.run.verdict << "\n";
+  r << "replayed " << out.run.events << " events of " << config.scenario << " seed " << config.seed
+    << ": identical; final hash " << hex(out.run.final_hash) << ", verdict " << out.run.verdict
+    << "\n";
   out.report = r.str();
   out.exit_code = out.run.exit_code;
   return out;
@@ -254,7 +376,7 @@ DeterminismOutcome check_determinism(const RunConfig& config) {
   out.report = "NONDETERMINISM: two runs of the same seed differ.\n" +
                (detailed ? detailed->describe() : diff->describe()) +
                "Reproduce: edgesim check-determinism " + c.scenario + " --seed " +
-               std::to_string(c.seed) + (c.faults != "none" ? " --faults " + c.faults : "") + "\n";
+               std::to_string(c.seed) + (!c.faults.empty() ? " --faults " + c.faults : "") + "\n";
   return out;
 }
 
@@ -272,8 +394,8 @@ std::string outcome_json(const RunConfig& config, const RunOutcome& o) {
   j["sim_time_s"] = static_cast<double>(o.sim_time) / sim::kSecond;
   nlohmann::json props = nlohmann::json::array();
   for (const auto& p : o.properties) {
-    props.push_back({{"name", p.name}, {"verdict", verdict_name(p.verdict)},
-                     {"explanation", p.explanation}});
+    props.push_back(
+        {{"name", p.name}, {"verdict", verdict_name(p.verdict)}, {"explanation", p.explanation}});
   }
   j["properties"] = props;
   j["stats"] = o.stats;

@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scenarios/scenario.h"
 #include "sim/event.h"
+#include "sim/result.h"
 
 namespace scenarios {
 
@@ -22,10 +24,25 @@ inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitInternal = 3;
 
 struct RunConfig {
+  RunConfig() = default;
+  RunConfig(std::string scenario_, std::uint64_t seed_, std::string faults_ = "",
+            std::string trace_path_ = "")
+      : scenario(std::move(scenario_)),
+        seed(seed_),
+        faults(std::move(faults_)),
+        trace_path(std::move(trace_path_)) {}
+
+  // A built-in scenario's name, or a scenario folder ("scenarios/suite/do-counter", with
+  // "@variant" to pick a variant).
   std::string scenario;
   std::uint64_t seed = 1;
-  std::string faults = "none";  // none | swarm | plan file | plan text
-  std::string trace_path;       // empty: no trace file
+  // none | swarm | plan file | plan text; empty: the scenario's own (none for built-ins).
+  std::string faults;
+  std::string trace_path;  // empty: no trace file
+  // Replay: the folder scenario's files (and variant) as a trace recorded them; empty: load
+  // `scenario` from the disk.
+  std::map<std::string, std::string> files;
+  std::string variant;
 };
 
 struct RunOutcome {
@@ -34,13 +51,21 @@ struct RunOutcome {
   std::string error;    // for exit codes 2 and 3
   std::vector<PropertyResult> properties;
   std::map<std::string, std::uint64_t> stats;
-  std::string faults;   // what the fault plan was, in words (the swarm draw, or the plan)
+  std::string faults;  // what the fault plan was, in words (the swarm draw, or the plan)
   std::uint64_t events = 0;
   std::uint64_t final_hash = 0;
   sim::Time sim_time = 0;
   std::uint64_t scheduler_events = 0;
   std::string trace_path;  // set when a trace was written
 };
+
+// What a scenario name stands for (a built-in, or a folder, optionally "@variant"): its
+// description (name, summary, expected verdict). Errors: unknown or malformed scenarios.
+sim::Result<ScenarioInfo> describe_scenario(const std::string& name);
+// The scenarios a sweep runs for `name`: a built-in or a scenario folder stands for itself and its
+// variants ("dir@variant"); a folder of scenario folders (a suite) for each of them; "all" for
+// the built-ins and the shipped suite (scenarios/suite).
+sim::Result<std::vector<std::string>> expand_scenarios(const std::string& name);
 
 // The one command that reproduces a run.
 std::string repro_command(const RunConfig& config);

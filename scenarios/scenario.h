@@ -44,6 +44,8 @@ struct ScenarioInfo {
   std::string expected;        // "pass", or the property a buggy variant must violate
   sim::Duration duration = 60 * sim::kSecond;
   sim::Duration quiet_after = 45 * sim::kSecond;  // faults stop here; the rest shows recovery
+  // The fault plan a run uses when none is given (--faults): none, swarm, or a plan's text.
+  std::string default_faults = "none";
   std::function<std::unique_ptr<ScenarioRun>()> make;
 };
 

@@ -8,14 +8,13 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -32,7 +31,9 @@ using scenarios::RunOutcome;
 
 void print_outcome(const RunConfig& c, const RunOutcome& o) {
   std::printf("%s seed %llu: %s\n", c.scenario.c_str(), static_cast<unsigned long long>(c.seed),
-              o.verdict == "pass" ? "PASS" : o.verdict == "fail" ? "FAIL" : "ERROR");
+              o.verdict == "pass"   ? "PASS"
+              : o.verdict == "fail" ? "FAIL"
+                                    : "ERROR");
   std::printf("  faults: %s\n", o.faults.empty() ? c.faults.c_str() : o.faults.c_str());
   for (const auto& p : o.properties) {
     std::printf("  %-9s %-30s %s\n", scenarios::verdict_name(p.verdict), p.name.c_str(),
@@ -46,7 +47,8 @@ void print_outcome(const RunConfig& c, const RunOutcome& o) {
   if (o.exit_code != scenarios::kExitOk) {
     std::printf("  reproduce: %s%s\n", scenarios::repro_command(c).c_str(),
                 o.trace_path.empty() ? " --trace run.trace" : "");
-    if (!o.trace_path.empty()) std::printf("  replay:    edgesim replay %s\n", o.trace_path.c_str());
+    if (!o.trace_path.empty())
+      std::printf("  replay:    edgesim replay %s\n", o.trace_path.c_str());
   }
 }
 
@@ -78,13 +80,39 @@ struct SweepRow {
   std::map<std::string, int> violated;  // property -> seeds
 };
 
+// A file name for a scenario: a folder's last component, with its "@variant".
+std::string file_stem(const std::string& scenario) {
+  const std::size_t at = scenario.find('@');
+  std::string folder = scenario.substr(0, at);
+  while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
+  std::string stem = std::filesystem::path(folder).filename().string();
+  if (at != std::string::npos) stem += scenario.substr(at);
+  for (char& c : stem) {
+    if (c == '/' || c == ' ') c = '_';
+  }
+  return stem;
+}
+
 double wall_seconds() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
+// "I/N" (1 <= I <= N): this process runs the I-th of N shards of the seed range.
+bool parse_shard(const std::string& text, std::uint64_t* index, std::uint64_t* count) {
+  const std::size_t slash = text.find('/');
+  if (slash == std::string::npos) return false;
+  char* end = nullptr;
+  *index = std::strtoull(text.c_str(), &end, 10);
+  if (end != text.c_str() + slash) return false;
+  *count = std::strtoull(text.c_str() + slash + 1, &end, 10);
+  if (*end != '\0' || slash + 1 == text.size()) return false;
+  return *count >= 1 && *index >= 1 && *index <= *count;
+}
+
 int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, int jobs,
-              const std::string& out_dir, const std::string& faults, bool json) {
+              const std::string& out_dir, const std::string& faults, bool json,
+              const std::string& shard) {
   std::uint64_t a, b;
   if (!parse_seed_range(seeds, &a, &b)) {
     std::fprintf(stderr, "edgesim sweep: --seeds wants A..B (for example 1..100), got '%s'\n",
@@ -93,16 +121,14 @@ int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, i
   }
   std::vector<std::string> list;
   for (const auto& n : names) {
-    if (n == "all") {
-      for (const auto& s : scenarios::builtin_scenarios()) list.push_back(s.name);
-    } else if (scenarios::find_builtin(n) == nullptr) {
-      std::fprintf(stderr, "edgesim sweep: unknown scenario '%s'\n", n.c_str());
+    sim::Result<std::vector<std::string>> expanded = scenarios::expand_scenarios(n);
+    if (!expanded.ok()) {
+      std::fprintf(stderr, "edgesim sweep: %s\n", expanded.error().message.c_str());
       return scenarios::kExitBadInput;
-    } else {
-      list.push_back(n);
     }
+    list.insert(list.end(), expanded->begin(), expanded->end());
   }
-  if (auto plan = sim::FaultPlan::from_arg(faults); !plan.ok()) {
+  if (auto plan = sim::FaultPlan::from_arg(faults.empty() ? "none" : faults); !plan.ok()) {
     std::fprintf(stderr, "edgesim sweep: %s\n", plan.error().message.c_str());
     return scenarios::kExitBadInput;
   }
@@ -113,12 +139,29 @@ int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, i
                  ec.message().c_str());
     return scenarios::kExitBadInput;
   }
+  // Shards split the seed range round-robin, so each gets a fair share of every scenario; the
+  // shards' JSON lines (--json) concatenate into the whole sweep's.
+  std::uint64_t shard_index = 1, shard_count = 1;
+  if (!shard.empty() && !parse_shard(shard, &shard_index, &shard_count)) {
+    std::fprintf(stderr, "edgesim sweep: --shard wants I/N with 1 <= I <= N (e.g. 2/8), got '%s'\n",
+                 shard.c_str());
+    return scenarios::kExitBadInput;
+  }
   std::vector<Job> todo;
   for (const auto& n : list) {
-    for (std::uint64_t s = a; s <= b; ++s) todo.push_back({n, s});
+    for (std::uint64_t s = a; s <= b; ++s) {
+      if ((s - a) % shard_count == shard_index - 1) todo.push_back({n, s});
+    }
   }
   std::map<std::string, SweepRow> rows;
-  for (const auto& n : list) rows[n].expected = scenarios::find_builtin(n)->expected;
+  for (const auto& n : list) {
+    sim::Result<scenarios::ScenarioInfo> info = scenarios::describe_scenario(n);
+    if (!info.ok()) {
+      std::fprintf(stderr, "edgesim sweep: %s\n", info.error().message.c_str());
+      return scenarios::kExitBadInput;
+    }
+    rows[n].expected = info->expected;
+  }
 
   struct Child {
     pid_t pid;
@@ -135,7 +178,8 @@ int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, i
     if (!tty && done != todo.size() && done < last_shown + todo.size() / 10 + 1) return;
     last_shown = done;
     const double el = wall_seconds() - start;
-    const double eta = done ? el / static_cast<double>(done) * static_cast<double>(todo.size() - done) : 0;
+    const double eta =
+        done ? el / static_cast<double>(done) * static_cast<double>(todo.size() - done) : 0;
     int failing = 0;
     for (auto& [n, r] : rows) failing += r.failed + r.errors;
     const int width = 30;
@@ -155,11 +199,15 @@ int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, i
     if (pid < 0) return false;
     if (pid == 0) {
       ::close(fds[0]);
-      RunConfig c{job.scenario, job.seed, faults, ""};
+      RunConfig c;
+      c.scenario = job.scenario;
+      c.seed = job.seed;
+      c.faults = faults;
       RunOutcome o = scenarios::run_scenario(c);
       if (o.exit_code == scenarios::kExitViolated || o.exit_code == scenarios::kExitInternal) {
         // Rerun the failing seed with a trace: runs are deterministic, so it fails the same way.
-        c.trace_path = out_dir + "/" + job.scenario + "-seed" + std::to_string(job.seed) + ".trace";
+        c.trace_path =
+            out_dir + "/" + file_stem(job.scenario) + "-seed" + std::to_string(job.seed) + ".trace";
         o = scenarios::run_scenario(c);
       }
       std::string line = scenarios::outcome_json(c, o) + "\n";
@@ -246,8 +294,14 @@ int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, i
 
   // The verdict table.
   int exit_code = scenarios::kExitOk;
-  std::printf("\n%-20s %-22s %6s %6s %6s  %s\n", "scenario", "expected", "seeds", "pass", "fail",
-              "verdict");
+  int name_w = 20;
+  int expected_w = 22;
+  for (const auto& [name, r] : rows) {
+    name_w = std::max(name_w, static_cast<int>(name.size()));
+    expected_w = std::max(expected_w, static_cast<int>(r.expected.size()));
+  }
+  std::printf("\n%-*s %-*s %6s %6s %6s  %s\n", name_w, "scenario", expected_w, "expected", "seeds",
+              "pass", "fail", "verdict");
   for (const auto& [name, r] : rows) {
     std::string verdict;
     if (r.errors > 0) {
@@ -263,16 +317,29 @@ int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, i
       verdict = "UNEXPECTED: bug not caught";
       exit_code = std::max(exit_code, scenarios::kExitViolated);
     }
-    std::printf("%-20s %-22s %6d %6d %6d  %s\n", name.c_str(), r.expected.c_str(), r.runs,
-                r.passed, r.failed + r.errors, verdict.c_str());
+    std::printf("%-*s %-*s %6d %6d %6d  %s\n", name_w, name.c_str(), expected_w, r.expected.c_str(),
+                r.runs, r.passed, r.failed + r.errors, verdict.c_str());
   }
   for (const auto& [name, r] : rows) {
     if (!r.first_fail) continue;
+    // The summary keeps the first lines of the explanation; the trace and `show` have the rest.
+    std::string expl;
+    int lines = 0;
+    for (std::size_t at = 0; at < r.first_expl.size() && lines < 6; ++lines) {
+      const std::size_t nl = r.first_expl.find('\n', at);
+      expl += r.first_expl.substr(at, nl == std::string::npos ? std::string::npos : nl - at + 1);
+      at = nl == std::string::npos ? r.first_expl.size() : nl + 1;
+    }
+    if (expl.size() < r.first_expl.size()) expl += "  ...\n";
     std::printf("\n%s, first failing seed %llu: %s\n", name.c_str(),
-                static_cast<unsigned long long>(r.first_fail), r.first_expl.c_str());
-    RunConfig c{name, r.first_fail, faults, ""};
+                static_cast<unsigned long long>(r.first_fail), expl.c_str());
+    RunConfig c;
+    c.scenario = name;
+    c.seed = r.first_fail;
+    c.faults = faults;
     std::printf("  reproduce: %s --trace run.trace\n", scenarios::repro_command(c).c_str());
-    if (!r.first_trace.empty()) std::printf("  replay:    edgesim replay %s\n", r.first_trace.c_str());
+    if (!r.first_trace.empty())
+      std::printf("  replay:    edgesim replay %s\n", r.first_trace.c_str());
   }
   std::printf("\n%zu runs in %.1fs on %d processes (%.1f runs/s)\n", todo.size(), elapsed, jobs,
               static_cast<double>(todo.size()) / std::max(elapsed, 1e-9));
@@ -316,20 +383,25 @@ int main(int argc, char** argv) {
   run->add_option("scenario", run_cfg.scenario, "scenario name")->required();
   run->add_option("--seed", run_cfg.seed, "seed (default 1)");
   run->add_option("--trace", run_cfg.trace_path, "write the trace to FILE");
-  run->add_option("--faults", run_cfg.faults, "none | swarm | PLAN (a file or 'at 2s crash x; ...')");
+  run->add_option("--faults", run_cfg.faults,
+                  "none | swarm | PLAN (a file or 'at 2s crash x; ...'); default: the scenario's");
   run->add_flag("--json", run_json, "print one JSON object");
 
   std::vector<std::string> sweep_names;
-  std::string sweep_seeds = "1..20", sweep_out = "edgesim-out", sweep_faults = "swarm";
+  std::string sweep_seeds = "1..20", sweep_out = "edgesim-out", sweep_faults;
   int sweep_jobs = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
   bool sweep_json = false;
+  std::string sweep_shard;
   auto* sweep = app.add_subcommand("sweep", "run many seeds in parallel processes");
   sweep->add_option("scenario", sweep_names, "scenario names, or 'all'")->required();
   sweep->add_option("--seeds", sweep_seeds, "seed range A..B (default 1..20)");
   sweep->add_option("-j,--jobs", sweep_jobs, "parallel processes (default: cores)");
   sweep->add_option("--out", sweep_out, "where traces of failing seeds go (default edgesim-out)");
-  sweep->add_option("--faults", sweep_faults, "none | swarm | PLAN (default swarm)");
+  sweep->add_option("--faults", sweep_faults,
+                    "none | swarm | PLAN (default: each scenario's own plan)");
   sweep->add_flag("--json", sweep_json, "print one JSON object per run");
+  sweep->add_option("--shard", sweep_shard,
+                    "I/N: run only the I-th of N round-robin shards of the seeds (batch systems)");
 
   std::string replay_path, replay_code;
   auto* replay = app.add_subcommand("replay", "re-run a trace and prove the same event stream");
@@ -365,7 +437,8 @@ int main(int argc, char** argv) {
   }
   if (sweep->parsed()) {
     if (sweep_jobs < 1) sweep_jobs = 1;
-    return cmd_sweep(sweep_names, sweep_seeds, sweep_jobs, sweep_out, sweep_faults, sweep_json);
+    return cmd_sweep(sweep_names, sweep_seeds, sweep_jobs, sweep_out, sweep_faults, sweep_json,
+                     sweep_shard);
   }
   if (replay->parsed()) {
     if (!replay_code.empty()) {

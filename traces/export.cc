@@ -43,8 +43,17 @@ void write_footer_lines(const Footer& f, std::ostream& out) {
       << " events, final hash " << format_hash(f.final_hash()) << "\n";
   for (const PropertyResult& p : f.properties()) {
     out << "# property " << p.name() << ": " << p.verdict();
-    if (!p.explanation().empty()) out << ": " << escape_text(p.explanation());
-    out << "\n";
+    // A multi-line explanation (evidence, a timeline) keeps its lines, each marked as a comment.
+    std::string_view rest = p.explanation();
+    bool first = true;
+    while (!rest.empty()) {
+      const std::size_t nl = rest.find('\n');
+      const std::string_view line = rest.substr(0, nl);
+      out << (first ? ": " : "#   ") << escape_text(std::string(line)) << "\n";
+      first = false;
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    }
+    if (first) out << "\n";
   }
 }
 

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The command line on the shipped suite and on bad input (ctest: cli_suite). Usage:
+#   cli_suite_test.sh EDGESIM_BINARY SOURCE_DIR
+# Checks: a failing seed's trace replays to the same verdict and final hash; a corrupted trace,
+# a malformed scenario and a Worker with a syntax error each give exit code 2 and an error that
+# names the file (and line).
+set -u
+edgesim=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+expect() {  # expect CODE PATTERN -- command...
+  local code=$1 pattern=$2
+  shift 3
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [[ $rc -ne $code ]]; then
+    echo "FAIL: '$*' exited $rc, expected $code"; echo "$out" | tail -5; fail=1; return
+  fi
+  if ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL: '$*' output lacks /$pattern/"; echo "$out" | tail -5; fail=1; return
+  fi
+  echo "ok: $* -> $rc"
+}
+
+# A caught bug: exit 1, a trace, and a replay that reproduces it.
+expect 1 "FAIL" -- "$edgesim" run "$src/scenarios/suite/do-quota@in-memory" --seed 2 --trace "$work/q.trace"
+expect 1 "identical; final hash .* verdict fail" -- "$edgesim" replay "$work/q.trace"
+# The trace alone reproduces the run: the folder is not read again.
+cp -r "$src/scenarios/suite/do-quota" "$work/quota"
+expect 1 "FAIL" -- "$edgesim" run "$work/quota@in-memory" --seed 2 --trace "$work/moved.trace"
+rm -rf "$work/quota"
+expect 1 "identical" -- "$edgesim" replay "$work/moved.trace"
+
+# A corrupted trace.
+head -c 300 "$work/q.trace" > "$work/cut.trace"
+expect 2 "cut.trace" -- "$edgesim" replay "$work/cut.trace"
+printf 'not a trace' > "$work/junk.trace"
+expect 2 "junk.trace: bad magic" -- "$edgesim" replay "$work/junk.trace"
+
+# A malformed scenario: a misspelt field, named with file:line:column.
+cp -r "$src/scenarios/suite/do-quota" "$work/typo"
+sed -i 's/think_time/thinktime/' "$work/typo/scenario.textproto"
+expect 2 "typo/scenario.textproto:[0-9]+:[0-9]+: unknown field \"thinktime\"" -- "$edgesim" run "$work/typo"
+
+# A Worker with a syntax error, named with file:line.
+cp -r "$src/scenarios/suite/do-quota" "$work/syntax"
+printf 'export default {\n  fetch( {\n' > "$work/syntax/src/index.js"
+expect 2 "syntax/src/index.js:[0-9]+: SyntaxError" -- "$edgesim" run "$work/syntax"
+
+# A malformed wrangler.jsonc.
+cp -r "$src/scenarios/suite/do-quota" "$work/wrangler"
+sed -i 's/"class_name"/"clas_name"/' "$work/wrangler/wrangler.jsonc"
+expect 2 "wrangler.jsonc:[0-9]+" -- "$edgesim" run "$work/wrangler"
+
+# Shards: the JSON lines of 3 shards are exactly those of the whole sweep (same runs, same hashes).
+key() { grep -o '"final_hash":"[^"]*"\|"scenario":"[^"]*"\|"seed":[0-9]*' | paste -sd' ' ; }
+"$edgesim" sweep pingpong --seeds 1..9 --json --out "$work/all" 2>/dev/null | grep '"seed"' \
+  | while read -r line; do key <<<"$line"; done | sort > "$work/all.txt"
+for i in 1 2 3; do
+  "$edgesim" sweep pingpong --seeds 1..9 --shard "$i/3" --json --out "$work/s$i" 2>/dev/null
+done | grep '"seed"' | while read -r line; do key <<<"$line"; done | sort > "$work/shards.txt"
+if [[ $(wc -l < "$work/all.txt") -eq 9 ]] && cmp -s "$work/all.txt" "$work/shards.txt"; then
+  echo "ok: 3 shards merge into the whole sweep"
+else
+  echo "FAIL: shards differ from the whole sweep"; diff "$work/all.txt" "$work/shards.txt" | head; fail=1
+fi
+expect 2 "--shard wants I/N" -- "$edgesim" sweep pingpong --seeds 1..4 --shard 4/3 --out "$work/x"
+
+exit $fail
