@@ -18,6 +18,7 @@
 #include "platform/runtime/pop.h"
 #include "platform/services/do_cluster.h"
 #include "platform/services/kv.h"
+#include "props/broadcast.h"
 #include "props/do_single_instance.h"
 #include "props/kv_convergence.h"
 #include "props/linearizability.h"
@@ -125,12 +126,46 @@ export default {
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       fetch: (url, init) => fetch(new URL(String(url), env.BASE_URL).href, init),
       fail(value) { throw {[FAIL]: true, value}; },
+      // An instant operation (something observed, e.g. a message received).
+      event(kind, input, options = {}) {
+        const id = rec.invoke(String(kind), String(options.object ?? env.SCRIPT),
+            String(options.key ?? ""), String(input ?? ""));
+        rec.complete(id, "ok", String(options.output ?? ""));
+      },
+      // A WebSocket to the Worker at `path` (through its PoP; see runtime/websockets.h).
+      async websocket(path, init = {}) {
+        const headers = new Headers(init.headers);
+        headers.set("upgrade", "websocket");
+        const r = await fetch(new URL(String(path), env.BASE_URL).href, {headers});
+        const sid = r.headers.get("sec-edgesim-websocket");
+        if (r.status !== 101 || sid === null) {
+          throw new Error(`WebSocket upgrade refused: ${r.status} ${await r.text()}`);
+        }
+        const [opened] = await rec.ws("wsOpen", {socket: sid});
+        const id = opened.id;
+        return {
+          id,
+          async send(data) {
+            const text = typeof data === "string";
+            await rec.ws("wsSend", {id, text}, text ? new TextEncoder().encode(data) : data);
+          },
+          async receive(timeoutMs = 0) {
+            const [m, bytes] = await rec.ws("wsReceive", {id, timeoutMs});
+            if (m.type !== "message") return m;
+            return {type: "message", data: m.text ? new TextDecoder().decode(bytes) : bytes};
+          },
+          close(code = 1000, reason = "") { return rec.ws("wsClose", {id, code, reason}); },
+        };
+      },
       async op(kind, input, fn, options = {}) {
         const id = rec.invoke(String(kind), String(options.object ?? env.SCRIPT),
             String(options.key ?? ""), String(input ?? ""));
         try {
           const out = await fn();
-          rec.complete(id, "ok", out === undefined ? "" : String(out));
+          // Objects (a WebSocket, say) record no output.
+          const opaque = out === undefined || typeof out === "function" ||
+              (typeof out === "object" && out !== null);
+          rec.complete(id, "ok", opaque ? "" : String(out));
           return out;
         } catch (e) {
           if (e !== null && typeof e === "object" && e[FAIL]) {
@@ -152,9 +187,49 @@ constexpr char kClientWrapperPath[] = "__edgesim_client__.js";
 // What a client script's `ctx.op` records into the World's history.
 class ClientRecorder final : public runtime::Services {
  public:
-  ClientRecorder(sim::World& world, sim::Node& node) : world_(world), node_(node) {}
-  js::CallReply call(sim::Task&, const js::CallRequest& r) override {
-    return js::CallReply::failure("Error", "no such binding: " + r.target);
+  ClientRecorder(sim::World& world, sim::Node& node)
+      : world_(world), node_(node), sockets_(world, node) {}
+  runtime::ClientSockets& sockets() { return sockets_; }
+  // WebSockets (ctx.websocket).
+  js::CallReply call(sim::Task& task, const js::CallRequest& r) override {
+    const nlohmann::json a = nlohmann::json::parse(r.json, nullptr, false);
+    if (a.is_discarded() || !a.is_object()) return js::CallReply::failure("TypeError", "bad call");
+    js::CallReply reply;
+    if (r.method == "wsOpen") {
+      sim::Result<std::string> id = sockets_.open(task, a.value("socket", ""));
+      if (!id.ok()) return js::CallReply::failure("Error", "WebSocket: " + id.error().message);
+      reply.json = nlohmann::json{{"id", id.value()}}.dump();
+      return reply;
+    }
+    const std::string id = a.value("id", "");
+    if (r.method == "wsSend") {
+      sim::Status s = sockets_.send(task, id, a.value("text", true), r.bytes);
+      if (!s.ok()) return js::CallReply::failure("Error", s.error().message);
+      return reply;
+    }
+    if (r.method == "wsReceive") {
+      const double ms = a.value("timeoutMs", 0.0);
+      runtime::ClientSockets::Received m =
+          sockets_.receive(task, id, static_cast<sim::Duration>(ms * sim::kMillisecond));
+      using K = runtime::ClientSockets::Received::Kind;
+      nlohmann::json j;
+      if (m.kind == K::kMessage) {
+        j = {{"type", "message"}, {"text", m.text}};
+        reply.bytes = std::move(m.data);
+        reply.has_bytes = true;
+      } else if (m.kind == K::kClose) {
+        j = {{"type", "close"}, {"code", m.code}, {"reason", m.reason}, {"wasClean", m.clean}};
+      } else {
+        j = {{"type", "timeout"}};
+      }
+      reply.json = j.dump();
+      return reply;
+    }
+    if (r.method == "wsClose") {
+      sockets_.close(task, id, a.value("code", 1000), a.value("reason", ""));
+      return reply;
+    }
+    return js::CallReply::failure("Error", "no such binding method: " + r.method);
   }
   js::CallReply call_sync(const js::CallRequest& r) override {
     const nlohmann::json a = nlohmann::json::parse(r.json, nullptr, false);
@@ -188,6 +263,7 @@ class ClientRecorder final : public runtime::Services {
  private:
   sim::World& world_;
   sim::Node& node_;
+  runtime::ClientSockets sockets_;
 };
 
 class FolderRun final : public ScenarioRun {
@@ -423,9 +499,11 @@ void FolderRun::start_client_script(sim::World& world, const spec::ClientScriptS
     wc.isolate.cpu_max = sim::kSecond;
     sc.worker = std::make_unique<runtime::Worker>(world, node, std::move(wc));
     runtime::Worker* worker = sc.worker.get();
+    runtime::ClientSockets* sockets = &sc.recorder->sockets();
     const sim::Time start = p.start;
-    node.on_boot([&world, worker, start](sim::Node& n) {
+    node.on_boot([&world, worker, sockets, start](sim::Node& n) {
       if (n.incarnation() > 1) return;
+      sockets->boot();
       world.spawn(n, n.name(), [worker, start](sim::Task& task) {
         if (start > task.now()) task.sleep_until(start);
         (void)worker->scheduled(task, "client", task.now());
@@ -690,6 +768,21 @@ PropertyResult FolderRun::check_property(sim::World& world, const spec::Property
                         " responses were 5xx (allowed: " + std::to_string(allowed) + ")";
       return out;
     }
+    case spec::Checker::kBroadcast: {
+      props::BroadcastOptions options;
+      if (auto it = p.params.find("grace"); it != p.params.end()) {
+        sim::Duration d = 0;
+        if (sim::parse_duration(it->second, &d)) options.grace = d;
+      }
+      std::vector<sim::Operation> ops;
+      for (const sim::Operation& op : world.history().ops()) {
+        if (object_matches(p.object, op.object)) ops.push_back(op);
+      }
+      props::BroadcastResult r = props::check_broadcast(ops, options);
+      out.verdict = verdict_of(r.verdict);
+      out.explanation = r.report();
+      return out;
+    }
     case spec::Checker::kQueueDelivery:
     case spec::Checker::kWorkflowReplay:
       break;
@@ -715,6 +808,9 @@ std::map<std::string, std::uint64_t> FolderRun::stats(sim::World& world) {
   if (cluster_ != nullptr) {
     s["do_activations"] = cluster_->stats().activations;
     s["do_commits"] = cluster_->stats().commits;
+    std::uint64_t hibernations = 0;
+    for (const auto& h : do_hosts_) hibernations += h->hibernations();
+    if (hibernations > 0) s["do_hibernations"] = hibernations;
   }
   return s;
 }

@@ -253,7 +253,30 @@ const char kDispatcherSource[] = R"js(
     return entry === undefined ? null : bindings.blocked(entry.state);
   }
   async function dispatchActor(id, ns, className, idHex, name, kind, method, url, flat, body,
-      rpcMethod, args, retryCount) {
+      rpcMethod, args, retryCount, socket, socketText, closeCode, closeReason, closeClean) {
+    if (kind === 'wsmessage' || kind === 'wsclose') {
+      // The hibernation API: webSocketMessage(ws, message), webSocketClose(ws, code, reason,
+      // wasClean). A missing handler ignores the event.
+      try {
+        const actor = actorFor(ns, className, idHex, name);
+        const blocked = unblocked(idHex);
+        if (blocked !== null) await blocked;
+        const ws = bindings.socketFor(actors.get(idHex).state, socket);
+        if (kind === 'wsmessage') {
+          const message = socketText ? new TextDecoder().decode(args) : args;
+          if (typeof actor.webSocketMessage === 'function') await actor.webSocketMessage(ws, message);
+        } else {
+          bindings.socketClosed(ws);
+          if (typeof actor.webSocketClose === 'function') {
+            await actor.webSocketClose(ws, closeCode, closeReason, closeClean);
+          }
+        }
+        host.eventDone(id, true, false, '', '');
+      } catch (e) {
+        host.eventDone(id, false, false, errorMessage(e), errorStack(e));
+      }
+      return;
+    }
     if (kind === 'rpc') {
       try {
         const actor = actorFor(ns, className, idHex, name);
@@ -1599,9 +1622,23 @@ RunOutcome Isolate::Impl::actor_event(std::uint64_t invocation, const ActorEvent
     }
     v8::Local<v8::Value> body = v8::Null(isolate_);
     if (!request.body.empty()) body = new_buffer(isolate_, request.body);
-    const char* kind = event.kind == ActorEvent::Kind::kFetch ? "fetch"
-                       : event.kind == ActorEvent::Kind::kRpc ? "rpc"
-                                                              : "alarm";
+    const char* kind = "alarm";
+    switch (event.kind) {
+      case ActorEvent::Kind::kFetch:
+        kind = "fetch";
+        break;
+      case ActorEvent::Kind::kRpc:
+        kind = "rpc";
+        break;
+      case ActorEvent::Kind::kAlarm:
+        break;
+      case ActorEvent::Kind::kSocketMessage:
+        kind = "wsmessage";
+        break;
+      case ActorEvent::Kind::kSocketClose:
+        kind = "wsclose";
+        break;
+    }
     v8::Local<v8::Value> argv[] = {
         v8::Number::New(isolate_, static_cast<double>(invocation)),
         main_namespace_.Get(isolate_),
@@ -1616,6 +1653,11 @@ RunOutcome Isolate::Impl::actor_event(std::uint64_t invocation, const ActorEvent
         str(isolate_, event.method),
         new_buffer(isolate_, event.args),
         v8::Number::New(isolate_, event.retry_count),
+        str(isolate_, event.socket),
+        v8::Boolean::New(isolate_, event.socket_text),
+        v8::Number::New(isolate_, event.close_code),
+        str(isolate_, event.close_reason),
+        v8::Boolean::New(isolate_, event.close_clean),
     };
     v8::TryCatch tc(isolate_);
     // dispatchActor catches everything it can; what escapes is a termination.

@@ -95,7 +95,7 @@ struct CallReply {
 // An event for a Durable Object instance living in this isolate (created on first event with
 // `new <class_name>(state, env)` from the main module's exports).
 struct ActorEvent {
-  enum class Kind { kFetch, kRpc, kAlarm };
+  enum class Kind { kFetch, kRpc, kAlarm, kSocketMessage, kSocketClose };
   Kind kind = Kind::kFetch;
   std::string class_name;
   std::string id_hex;
@@ -104,6 +104,11 @@ struct ActorEvent {
   std::string method;            // kRpc
   std::string args;              // kRpc: structured clone of the argument array
   int retry_count = 0;           // kAlarm
+  std::string socket;            // kSocket*: the WebSocket's id (its payload is in `args`)
+  bool socket_text = true;       // kSocketMessage: a text frame
+  int close_code = 1005;         // kSocketClose
+  std::string close_reason;      // kSocketClose
+  bool close_clean = true;       // kSocketClose
 };
 // Binding name -> value. The same object is the handlers' `env` argument, `this.env` of entrypoint
 // classes and the `env` export of "cloudflare:workers".

@@ -1996,6 +1996,7 @@
     #type = 'default';
     #url = '';
     #redirected = false;
+    #webSocket = null;
     constructor(body = null, init = undefined) {
       super();
       if (body === INTERNAL) return;  // made by fetch() or clone(), which fill it in
@@ -2004,7 +2005,14 @@
       }
       init = init || {};
       const status = init.status === undefined ? 200 : Number(init.status);
-      if (!Number.isInteger(status) || status < 200 || status > 599) {
+      const webSocket = init.webSocket ?? null;
+      if (webSocket !== null && !(webSocket instanceof WebSocket)) {
+        throw new TypeError('Failed to construct \'Response\': init.webSocket must be a WebSocket.');
+      }
+      if (status === 101 && webSocket === null) {
+        throw new RangeError('Responses with status 101 must carry a webSocket.');
+      }
+      if (!Number.isInteger(status) || ((status < 200 || status > 599) && status !== 101)) {
         throw new RangeError(`Responses may only be constructed with status codes in the range 200 to 599, inclusive (got ${init.status}).`);
       }
       const statusText = init.statusText === undefined ? '' : String(init.statusText);
@@ -2017,8 +2025,13 @@
       this.#status = status;
       this.#statusText = statusText;
       this.#headers = new Headers(init.headers);
+      if (webSocket !== null) {
+        this.#headers.set(SOCKET_HEADER, socketIdOf(webSocket));
+        this.#webSocket = webSocket;
+      }
       this._initBody(body, this.#headers);
     }
+    get webSocket() { return this.#webSocket; }
     static json(data, init = undefined) {
       const text = JSON.stringify(data);
       if (text === undefined) throw new TypeError('Value is not JSON serializable');
@@ -2063,6 +2076,10 @@
         r.#url = url.replace(/#.*$/, '');
         r.#redirected = redirected;
         if (bytes !== null) bodySet(r, bytes, null);
+        // An upgraded connection relayed from a Durable Object (or a Worker behind this one).
+        if (status === 101 && r.#headers.has(SOCKET_HEADER)) {
+          r.#webSocket = relayedSocket(r.#headers.get(SOCKET_HEADER));
+        }
         return r;
       };
     }
@@ -2276,6 +2293,7 @@
           url: request.url, headers: flat}), bytes);
     const headers = new Headers();
     for (let i = 0; i + 1 < meta.headers.length; i += 2) headers.append(meta.headers[i], meta.headers[i + 1]);
+    if (meta.status === 101) return makeFetchedResponse(101, meta.headers, null, request.url, false);
     const nullBody = request.method === 'HEAD' || NULL_BODY_STATUS.includes(meta.status);
     return new Response(nullBody ? null : body, {status: meta.status, headers});
   }
@@ -2541,8 +2559,113 @@
     get [Symbol.toStringTag]() { return 'DurableObjectStorage'; }
   }
 
+  // ---- WebSockets: the server end lives in a Durable Object (hibernation API) -----------------
+  const SOCKET_KEY = Symbol('socket');
+  const SOCKETS = Symbol('sockets');
+  const SOCKET_FOR = Symbol('socketFor');
+  const SOCKET_HEADER = 'sec-edgesim-websocket';
+  let socketBind, socketIdOf, socketRelayed, relayedSocket, socketClose, pairSockets;
+  const NOT_MODELLED = 'edgesim models the hibernation API only: accept the server end with ' +
+      'this.ctx.acceptWebSocket(ws) and handle webSocketMessage()/webSocketClose().';
+  class WebSocket {
+    #id = null;      // the host's socket id, once accepted
+    #peer = null;    // the other end of its WebSocketPair
+    #relayed = false;  // an end that arrived in a 101 response: it can only be returned
+    #closed = false;
+    constructor(url) {
+      if (url !== SOCKET_KEY) {
+        throw new Error('edgesim: outbound WebSockets (new WebSocket(url)) are not modelled.');
+      }
+    }
+    static get CONNECTING() { return 0; }
+    static get OPEN() { return 1; }
+    static get CLOSING() { return 2; }
+    static get CLOSED() { return 3; }
+    #server() {
+      if (this.#relayed) throw new TypeError('This WebSocket was relayed in a response; it can only be returned.');
+      if (this.#id === null) throw new TypeError('The WebSocket was not accepted (this.ctx.acceptWebSocket).');
+      return this.#id;
+    }
+    get readyState() {
+      if (this.#id === null || this.#relayed) return this.#closed ? 3 : 0;
+      if (this.#closed) return 3;
+      return host.callSync('ws', 'state', JSON.stringify({id: this.#id}))[0].state;
+    }
+    get url() { return null; }
+    get protocol() { return ''; }
+    get extensions() { return ''; }
+    accept() { throw new Error(NOT_MODELLED); }
+    addEventListener() { throw new Error(NOT_MODELLED); }
+    send(message) {
+      const id = this.#server();
+      if (typeof message === 'string') {
+        host.callSync('ws', 'send', JSON.stringify({id, text: true}), utf8(message));
+      } else if (message instanceof ArrayBuffer || ArrayBuffer.isView(message)) {
+        const bytes = message instanceof ArrayBuffer ? new Uint8Array(message)
+            : new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+        host.callSync('ws', 'send', JSON.stringify({id, text: false}), bytes.slice());
+      } else {
+        host.callSync('ws', 'send', JSON.stringify({id, text: true}), utf8(String(message)));
+      }
+    }
+    close(code = 1000, reason = '') {
+      const id = this.#server();
+      host.callSync('ws', 'close', JSON.stringify({id, code: Number(code), reason: String(reason)}));
+      this.#closed = true;
+    }
+    serializeAttachment(value) {
+      const id = this.#server();
+      host.callSync('ws', 'setAttachment', JSON.stringify({id}), host.serialize(value));
+    }
+    deserializeAttachment() {
+      const id = this.#server();
+      const [r, bytes] = host.callSync('ws', 'getAttachment', JSON.stringify({id}));
+      return r.found ? host.deserialize(bytes) : null;
+    }
+    get [Symbol.toStringTag]() { return 'WebSocket'; }
+    static {
+      socketBind = (ws, sid) => {
+        ws.#id = sid;
+        if (ws.#peer !== null) ws.#peer.#id = sid;
+      };
+      socketIdOf = (ws, quiet = false) => {
+        if (ws.#id === null && !quiet) {
+          throw new TypeError('The server end of this WebSocketPair was not accepted (this.ctx.acceptWebSocket).');
+        }
+        return ws.#id;
+      };
+      socketRelayed = (ws) => ws.#relayed;
+      relayedSocket = (sid) => {
+        const ws = new WebSocket(SOCKET_KEY);
+        ws.#id = sid;
+        ws.#relayed = true;
+        return ws;
+      };
+      socketClose = (ws) => { ws.#closed = true; };
+      pairSockets = (a, b) => {
+        a.#peer = b;
+        b.#peer = a;
+        a.#relayed = true;  // the client end goes back in the 101 response
+      };
+    }
+  }
+  class WebSocketPair {
+    constructor() {
+      const client = new WebSocket(SOCKET_KEY);
+      const server = new WebSocket(SOCKET_KEY);
+      pairSockets(client, server);
+      this[0] = client;
+      this[1] = server;
+    }
+    *[Symbol.iterator]() { yield this[0]; yield this[1]; }
+    get [Symbol.toStringTag]() { return 'WebSocketPair'; }
+  }
+  define(g, 'WebSocket', WebSocket);
+  define(g, 'WebSocketPair', WebSocketPair);
+
   class DurableObjectState {
     #id; #storage = new DurableObjectStorage(BINDING_KEY);
+    [SOCKETS] = new Map();  // socket id -> the WebSocket object this instance handed out
     constructor(key, id) {
       if (key !== BINDING_KEY) throw new TypeError('Illegal constructor');
       this.#id = id;
@@ -2566,10 +2689,38 @@
       blocked.then(() => { if (this[BLOCKED] === blocked) this[BLOCKED] = null; });
       return done;
     }
+    // WebSockets, hibernation API (runtime/websockets.h): the host keeps the sockets, so they
+    // outlive this instance; getWebSockets() finds them again after the constructor reran.
     acceptWebSocket(ws, tags = undefined) {
-      throw new Error('edgesim: hibernatable WebSockets are not supported yet');
+      if (!(ws instanceof WebSocket)) throw new TypeError('acceptWebSocket() expects a WebSocket.');
+      if (socketIdOf(ws, true) !== null) throw new TypeError('This WebSocket was already accepted.');
+      if (socketRelayed(ws)) throw new TypeError('Only the server end of a WebSocketPair can be accepted.');
+      const list = tags === undefined ? [] : Array.from(tags, String);
+      const [r] = host.callSync('ws', 'accept', JSON.stringify({tags: list}));
+      socketBind(ws, r.id);
+      this[SOCKETS].set(r.id, ws);
     }
-    getWebSockets(tag = undefined) { return []; }
+    getWebSockets(tag = undefined) {
+      const [ids] = host.callSync('ws', 'list', JSON.stringify({tag: tag === undefined ? '' : String(tag)}));
+      return ids.map((sid) => this[SOCKET_FOR](sid));
+    }
+    getTags(ws) {
+      const sid = socketIdOf(ws, true);
+      if (sid === null) throw new TypeError('getTags() expects an accepted WebSocket.');
+      return host.callSync('ws', 'tags', JSON.stringify({id: sid}))[0];
+    }
+    setWebSocketAutoResponse() {
+      throw new Error('edgesim: setWebSocketAutoResponse() is not modelled yet.');
+    }
+    [SOCKET_FOR](sid) {
+      let ws = this[SOCKETS].get(sid);
+      if (ws === undefined) {
+        ws = new WebSocket(SOCKET_KEY);
+        socketBind(ws, sid);
+        this[SOCKETS].set(sid, ws);
+      }
+      return ws;
+    }
     abort(reason = undefined) {
       host.callSync('actor', 'reset', JSON.stringify({message: String(reason ?? 'aborted')}));
     }
@@ -2642,6 +2793,10 @@
             complete: (id, status, output) => {
               host.callSync(`client:${name}`, 'complete', JSON.stringify({id, status, output}));
             },
+            // WebSockets of a simulated client (ClientSockets): wsOpen, wsSend, wsReceive, wsClose.
+            ws: (method, args, bytes = undefined) => bytes === undefined
+                ? host.call(`client:${name}`, method, JSON.stringify(args))
+                : host.call(`client:${name}`, method, JSON.stringify(args), bytes),
           });
         default:
           throw new TypeError(`env.${name}: unknown binding type "${descriptor?.type}"`);
@@ -2655,6 +2810,9 @@
     deserialize: (bytes) => host.deserialize(bytes),
     // The blockConcurrencyWhile() in progress on this state, or null.
     blocked: (state) => state[BLOCKED] ?? null,
+    // The WebSocket an event names (the same object for the life of the instance).
+    socketFor: (state, sid) => state[SOCKET_FOR](sid),
+    socketClosed: (ws) => socketClose(ws),
   };
 
   // ---- for the embedder (its handler dispatcher lives in isolate.cc) ---------------------------

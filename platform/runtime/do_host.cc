@@ -16,7 +16,12 @@ std::optional<sim::Time> alarm_time(std::optional<double> unix_ms) {
 }  // namespace
 
 DoHost::DoHost(sim::World& world, sim::Node& node, DoHostConfig config)
-    : world_(world), node_(node), config_(std::move(config)) {}
+    : world_(world), node_(node), config_(std::move(config)) {
+  sockets_ = std::make_unique<SocketHub>(
+      world_, node_,
+      [this](sim::Task& task, const SocketEvent& event) { return socket_event(task, event); },
+      config_.sockets);
+}
 
 DoHost::~DoHost() = default;
 
@@ -52,8 +57,90 @@ sim::Result<std::shared_ptr<ObjectInstance>> DoHost::instance_for(services::Obje
         auto h = handle.lock();
         return h != nullptr && h->lease_valid();
       });
+  inst->set_sockets([this, key, activation = object.instance()](
+                        const js::CallRequest& r, const SocketHub::Gate& gate) {
+    return sockets_->call(key, activation, r, gate);
+  });
   instances_.emplace(object.instance(), inst);
   return inst;
+}
+
+void DoHost::boot(sim::Node&) {
+  // A restart: what the last incarnation's tasks were doing is gone.
+  handles_.clear();
+  busy_.clear();
+  timer_.clear();
+  last_event_.clear();
+  sockets_->boot();
+}
+
+bool DoHost::keeps_alive(const services::ObjectHandle& object) const {
+  return sockets_->sockets_of(object.object()) > 0;
+}
+
+void DoHost::event_started(services::ObjectHandle& object) {
+  handles_[object.object()] = object.shared_from_this();
+  ++busy_[object.object()];
+}
+
+void DoHost::event_ended(const std::string& object) {
+  if (--busy_[object] <= 0) busy_.erase(object);
+  last_event_[object] = world_.now();
+  hibernate_later(object);
+}
+
+// An object whose only business is open WebSockets hibernates: its instance (isolate memory)
+// goes, its sockets and lease stay.
+void DoHost::hibernate_later(const std::string& object) {
+  if (config_.hibernate_after <= 0 || timer_[object] || !node_.up()) return;
+  if (sockets_->sockets_of(object) == 0) return;
+  timer_[object] = true;
+  std::weak_ptr<int> alive = alive_;
+  world_.spawn(node_, "do.hibernate", [this, alive, object](sim::Task& task) {
+    for (;;) {
+      task.sleep_until(last_event_[object] + config_.hibernate_after);
+      if (alive.expired()) return;
+      if (task.now() < last_event_[object] + config_.hibernate_after) continue;
+      break;
+    }
+    timer_.erase(object);
+    if (busy_.count(object) != 0 || sockets_->sockets_of(object) == 0) return;
+    auto h = handles_.find(object);
+    std::shared_ptr<services::ObjectHandle> handle =
+        h == handles_.end() ? nullptr : h->second.lock();
+    if (handle == nullptr || !handle->active()) return;
+    auto it = instances_.find(handle->instance());
+    if (it == instances_.end() || !it->second->idle()) return;
+    std::shared_ptr<ObjectInstance> inst = std::move(it->second);
+    instances_.erase(it);
+    ++hibernations_;
+    if (world_.tracing()) {
+      world_.emit(node_.id(), "do.hibernate",
+                  "object=" + object.substr(0, object.find('/') + 17) + " sockets=" +
+                      std::to_string(sockets_->sockets_of(object)));
+    }
+    // `inst` goes with this scope: nothing of it was in flight (idle()).
+  });
+}
+
+sim::Status DoHost::socket_event(sim::Task& task, const SocketEvent& event) {
+  auto h = handles_.find(event.object);
+  std::shared_ptr<services::ObjectHandle> handle =
+      h == handles_.end() ? nullptr : h->second.lock();
+  if (handle == nullptr || !handle->active()) {
+    return sim::Error{sim::ErrorKind::kUnreachable, "the Durable Object is no longer active here"};
+  }
+  sim::Result<std::shared_ptr<ObjectInstance>> inst =
+      instance_for(*handle, names_[event.object]);
+  if (!inst.ok()) return inst.error();
+  std::shared_ptr<ObjectInstance> keep = inst.value();
+  std::weak_ptr<int> alive = alive_;
+  event_started(*handle);
+  sim::Status status = keep->socket_event(task, event);
+  if (alive.expired()) return status;
+  event_ended(event.object);
+  check_broken(*handle, keep);
+  return status;
 }
 
 void DoHost::check_broken(services::ObjectHandle& object,
@@ -68,24 +155,43 @@ sim::Result<std::string> DoHost::handle(sim::Task& task, services::ObjectHandle&
                                         std::string request) {
   std::string name;
   if (sim::Result<DoRequest> r = decode_do_request(request); r.ok()) name = r->name;
+  if (!name.empty()) names_[object.object()] = name;
   sim::Result<std::shared_ptr<ObjectInstance>> inst = instance_for(object, name);
   if (!inst.ok()) return inst.error();
   std::shared_ptr<ObjectInstance> keep = inst.value();  // alive across a deactivation
+  const std::string key = object.object();
+  std::weak_ptr<int> alive = alive_;
+  event_started(object);
   sim::Result<std::string> reply = keep->handle(task, request);
+  if (alive.expired()) return reply;
+  event_ended(key);
   check_broken(object, keep);
   return reply;
 }
 
 sim::Status DoHost::alarm(sim::Task& task, services::ObjectHandle& object, int retry_count) {
-  sim::Result<std::shared_ptr<ObjectInstance>> inst = instance_for(object, "");
+  sim::Result<std::shared_ptr<ObjectInstance>> inst = instance_for(object, names_[object.object()]);
   if (!inst.ok()) return inst.error();
   std::shared_ptr<ObjectInstance> keep = inst.value();
+  const std::string key = object.object();
+  std::weak_ptr<int> alive = alive_;
+  event_started(object);
   sim::Status status = keep->alarm(task, retry_count);
+  if (alive.expired()) return status;
+  event_ended(key);
   check_broken(object, keep);
   return status;
 }
 
 void DoHost::deactivate(services::ObjectHandle& object) {
+  const std::string& key = object.object();
+  sockets_->close_object(key, 1001, "Durable Object reset");
+  busy_.erase(key);
+  timer_.erase(key);
+  if (auto h = handles_.find(key); h != handles_.end()) {
+    auto live = h->second.lock();
+    if (live == nullptr || live.get() == &object) handles_.erase(h);
+  }
   auto it = instances_.find(object.instance());
   if (it == instances_.end()) return;
   std::shared_ptr<ObjectInstance> inst = std::move(it->second);

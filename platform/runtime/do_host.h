@@ -10,6 +10,11 @@
 // acknowledged image. An instance that broke on its own (its lease lapsed at a storage access,
 // a commit failed) is released back to the directory.
 //
+// WebSockets (websockets.h): the host's SocketHub keeps the sockets objects accepted. An object
+// with open sockets stays active (keeps_alive) and hibernates: after `hibernate_after` without
+// events its instance is dropped (memory gone, sockets kept); the next message or request runs the
+// constructor again. Deactivation closes its sockets.
+//
 // Single-threaded; lives as long as the cluster that calls it.
 #pragma once
 
@@ -19,6 +24,7 @@
 #include <string>
 
 #include "platform/runtime/object_instance.h"
+#include "platform/runtime/websockets.h"
 #include "platform/services/do_cluster.h"
 
 namespace runtime {
@@ -28,6 +34,9 @@ struct DoHostConfig {
   std::map<std::string, WorkerConfig> classes;
   // Mutant do.output_gate=off: false.
   bool output_gate = true;
+  // An object with open WebSockets and no event for this long hibernates (0: never).
+  sim::Duration hibernate_after = 10 * sim::kSecond;
+  SocketTiming sockets;
 };
 
 class DoHost final : public services::ObjectExecutor {
@@ -41,6 +50,12 @@ class DoHost final : public services::ObjectExecutor {
                                   std::string request) override;
   sim::Status alarm(sim::Task& task, services::ObjectHandle& object, int retry_count) override;
   void deactivate(services::ObjectHandle& object) override;
+  void boot(sim::Node& host) override;
+  bool keeps_alive(const services::ObjectHandle& object) const override;
+
+  SocketHub& sockets() { return *sockets_; }
+  // Instances dropped by hibernation so far.
+  std::uint64_t hibernations() const { return hibernations_; }
 
   std::size_t active() const { return instances_.size(); }
   sim::Node& node() const { return node_; }
@@ -51,11 +66,27 @@ class DoHost final : public services::ObjectExecutor {
                                                             const std::string& name);
   // After an event: an instance that broke gives its object up.
   void check_broken(services::ObjectHandle& object, const std::shared_ptr<ObjectInstance>& inst);
+  // A WebSocket frame or close for an object active here.
+  sim::Status socket_event(sim::Task& task, const SocketEvent& event);
+  // Event bookkeeping for hibernation.
+  void event_started(services::ObjectHandle& object);
+  void event_ended(const std::string& object);
+  void hibernate_later(const std::string& object);
 
   sim::World& world_;
   sim::Node& node_;
   DoHostConfig config_;
   std::map<std::uint64_t, std::shared_ptr<ObjectInstance>> instances_;  // by activation
+  std::unique_ptr<SocketHub> sockets_;
+  // By object key: the active handle, idFromName's name, events running, the last event's end,
+  // a hibernation timer pending.
+  std::map<std::string, std::weak_ptr<services::ObjectHandle>> handles_;
+  std::map<std::string, std::string> names_;
+  std::map<std::string, int> busy_;
+  std::map<std::string, sim::Time> last_event_;
+  std::map<std::string, bool> timer_;
+  std::uint64_t hibernations_ = 0;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 // The caller side, for BindingRoutes::objects (bindings.h): DoCluster::call from the task's node,

@@ -185,6 +185,40 @@ sim::Status ObjectInstance::alarm(sim::Task& task, int retry_count) {
   return sim::Status::Ok();
 }
 
+sim::Status ObjectInstance::socket_event(sim::Task& task, const SocketEvent& socket) {
+  if (broken()) return gone(broken_reason_);
+  if (!input_gate_.wait_open(task, task.now() + config_.input_gate_timeout)) {
+    return sim::Error{sim::ErrorKind::kOverloaded, "input gate stayed closed"};
+  }
+  if (broken()) return gone(broken_reason_);
+  if (!lease_valid_()) {
+    breaks("its lease lapsed before the event started");
+    return gone(broken_reason_);
+  }
+  js::ActorEvent event;
+  event.kind = socket.kind == SocketEvent::Kind::kMessage ? js::ActorEvent::Kind::kSocketMessage
+                                                          : js::ActorEvent::Kind::kSocketClose;
+  event.class_name = config_.class_name;
+  event.id_hex = config_.id_hex;
+  event.name = config_.name;
+  event.socket = socket.socket;
+  event.socket_text = socket.text;
+  event.args = socket.data;
+  event.close_code = socket.code;
+  event.close_reason = socket.reason;
+  event.close_clean = socket.clean;
+  sim::Result<ScheduledResult> r = worker_->actor_socket(task, std::move(event));
+  if (!r.ok()) return r.error();
+  if (!r.value().ok) {
+    return sim::Error{sim::ErrorKind::kRemote,
+                      std::string(socket.kind == SocketEvent::Kind::kMessage ? "webSocketMessage"
+                                                                             : "webSocketClose") +
+                          "() threw: " + r.value().error};
+  }
+  if (broken()) return gone(broken_reason_);
+  return sim::Status::Ok();
+}
+
 js::CallReply ObjectInstance::call(sim::Task& task, const js::CallRequest& request) {
   if (request.target == "storage" && request.method == "sync") {
     const std::uint64_t want = assigned_seq_;
@@ -211,6 +245,13 @@ js::CallReply ObjectInstance::call_sync(const js::CallRequest& request) {
           "instance may be running); the object was reset");
     }
     return storage_->call(request);
+  }
+  if (request.target == "ws") {
+    if (broken()) return js::CallReply::failure("Error", "Durable Object reset: " + broken_reason_);
+    if (!sockets_) return js::CallReply::failure("Error", "WebSockets are not available here");
+    return sockets_(request, [this](std::function<void(bool)> frame) {
+      output_gate_.send_after(gate_seq(), std::move(frame));
+    });
   }
   if (request.target == "actor") {
     if (request.method == "block") {

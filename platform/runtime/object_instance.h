@@ -30,6 +30,7 @@
 #include "platform/runtime/do_wire.h"
 #include "platform/runtime/gates.h"
 #include "platform/runtime/object_storage.h"
+#include "platform/runtime/websockets.h"
 #include "platform/runtime/worker.h"
 #include "sim/result.h"
 #include "sim/sync.h"
@@ -70,6 +71,16 @@ class ObjectInstance final : private Services {
   // handler set a new one) and that deletion is made durable before returning ok. Throws
   // TaskCancelled.
   sim::Status alarm(sim::Task& task, int retry_count);
+  // Runs webSocketMessage(ws, message) or webSocketClose(ws, code, reason, wasClean). Errors as
+  // for handle(); the handler's own exception is kRemote. Throws TaskCancelled.
+  sim::Status socket_event(sim::Task& task, const SocketEvent& event);
+  // Where the object's WebSocket calls (JS target "ws") go, with the gate their frames wait on.
+  using SocketCall = std::function<js::CallReply(const js::CallRequest&, const SocketHub::Gate&)>;
+  void set_sockets(SocketCall call) { sockets_ = std::move(call); }
+  // Nothing in flight: no batch waiting or committing, no message held by the output gate.
+  bool idle() const {
+    return !committing_ && queue_.empty() && !storage_->dirty() && output_gate_.held() == 0;
+  }
 
   // Stops the instance (deactivated): like a failed commit, held messages are dropped and
   // later events fail.
@@ -108,6 +119,7 @@ class ObjectInstance final : private Services {
   std::unique_ptr<ObjectStorage> storage_;
   CommitFn commit_;
   std::function<bool()> lease_valid_;
+  SocketCall sockets_;
   std::unique_ptr<Worker> worker_;
   InputGate input_gate_;
   OutputGate output_gate_;

@@ -239,6 +239,13 @@ sim::Result<ScheduledResult> Worker::actor_alarm(sim::Task& task, js::ActorEvent
   });
 }
 
+sim::Result<ScheduledResult> Worker::actor_socket(sim::Task& task, js::ActorEvent event) {
+  auto shared = std::make_shared<const js::ActorEvent>(std::move(event));
+  return serve_event(task, "js.websocket", [shared](js::Isolate& isolate, std::uint64_t id) {
+    return isolate.actor_event(id, *shared);
+  });
+}
+
 sim::Result<ScheduledResult> Worker::serve_event(sim::Task& task, std::string task_name,
                                                  RunFn run) {
   if (!node_.up())

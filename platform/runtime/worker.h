@@ -115,6 +115,8 @@ class Worker final : public js::IsolateHost {
   sim::Result<HttpResponse> actor_fetch(sim::Task& task, js::ActorEvent event);
   sim::Result<js::CallReply> actor_rpc(sim::Task& task, js::ActorEvent event);
   sim::Result<ScheduledResult> actor_alarm(sim::Task& task, js::ActorEvent event);
+  // webSocketMessage / webSocketClose (ActorEvent::kSocket*), answered like alarm().
+  sim::Result<ScheduledResult> actor_socket(sim::Task& task, js::ActorEvent event);
   // The output gate: when set, every message leaving the Worker (responses, RPC replies, and
   // the start of subrequests and binding calls) is handed to `gate` as a function that the gate
   // calls with true when the message may go (at once, or when earlier writes are durable), or

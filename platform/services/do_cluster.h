@@ -294,6 +294,11 @@ class ObjectExecutor {
   // called from the crash hook (no task; tasks already unwound) for every active object; an
   // executor with a crash hook of its own may have dropped the instance already.
   virtual void deactivate(ObjectHandle& object) = 0;
+  // The host node booted (after its roles): serve what the executor serves of its own.
+  virtual void boot(sim::Node& host) {}
+  // Whether an idle `object` must stay active (e.g. it holds open WebSockets): idle_timeout does
+  // not release it then.
+  virtual bool keeps_alive(const ObjectHandle& object) const { return false; }
 };
 
 // Ground truth for checkers.

@@ -120,6 +120,7 @@ void HostRole::boot() {
     return on_wake(t, from, req);
   });
   w.spawn(node_, "do.renew", [this](sim::Task& t) { renew_loop(t); });
+  executor_.boot(node_);
 }
 
 void HostRole::crash() {
@@ -561,7 +562,8 @@ void HostRole::renew_loop(sim::Task& t) {
         ++c_.stats_.leases_lost;
         deactivate(h, "lease expired", true);
       } else if (cfg.idle_timeout > 0 && h->inflight_ == 0 && !h->alarm_running_ &&
-                 !h->committing_ && start - h->last_event_ >= cfg.idle_timeout) {
+                 !h->committing_ && start - h->last_event_ >= cfg.idle_timeout &&
+                 !executor_.keeps_alive(*h)) {
         release(*h);
       }
     }

@@ -1162,6 +1162,9 @@ class Resolver {
       case Checker::kHttpStatus:
         allowed = {{"allow", Type::kStatus, nullptr, ""}, {"load", Type::kName, &k.loads, "load"}};
         break;
+      case Checker::kBroadcast:
+        allowed = {{"grace", Type::kDuration, nullptr, ""}};
+        break;
     }
     // Entries by index, to point at the right line.
     for (int i = 0; i < p.params_size(); ++i) {

@@ -16,6 +16,7 @@ constexpr CheckerName kCheckers[] = {
     {Checker::kDoSingleInstance, "do_single_instance"},
     {Checker::kWorkflowReplay, "workflow_replay"},
     {Checker::kHttpStatus, "http_status"},
+    {Checker::kBroadcast, "broadcast"},
 };
 
 }  // namespace

@@ -149,6 +149,7 @@ enum class Checker {
   kDoSingleInstance,
   kWorkflowReplay,
   kHttpStatus,
+  kBroadcast,
 };
 const char* checker_name(Checker c);  // "linearizability", ...
 std::optional<Checker> checker_from_name(std::string_view name);
