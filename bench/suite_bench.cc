@@ -15,6 +15,7 @@ void run_suite_seed(benchmark::State& state, const std::string& scenario, const 
   double requests = 0;
   double sim_seconds = 0;
   double do_commits = 0;
+  double ops = 0;
   for (auto _ : state) {
     scenarios::RunOutcome o = scenarios::run_scenario({scenario, seed++, faults});
     if (o.exit_code != scenarios::kExitOk) {
@@ -23,10 +24,12 @@ void run_suite_seed(benchmark::State& state, const std::string& scenario, const 
     }
     requests += static_cast<double>(o.stats["requests"]);
     do_commits += static_cast<double>(o.stats["do_commits"]);
+    ops += static_cast<double>(o.stats["ops"]);
     sim_seconds += static_cast<double>(o.sim_time) / sim::kSecond;
   }
   state.counters["requests_per_s"] = benchmark::Counter(requests, benchmark::Counter::kIsRate);
   state.counters["do_commits_per_s"] = benchmark::Counter(do_commits, benchmark::Counter::kIsRate);
+  state.counters["ops_per_s"] = benchmark::Counter(ops, benchmark::Counter::kIsRate);
   state.counters["sim_s_per_wall_s"] = benchmark::Counter(sim_seconds, benchmark::Counter::kIsRate);
   state.SetItemsProcessed(state.iterations());
   state.SetLabel("items = seeds");
@@ -46,6 +49,13 @@ void BM_KvFlags(benchmark::State& state) {
   run_suite_seed(state, EDGESIM_SUITE_DIR "/kv-flags", "none");
 }
 BENCHMARK(BM_KvFlags)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+
+// WebSocket chat: client scripts joining, posting and receiving (ops are the recorded joins,
+// posts, receptions and leaves), hibernation in the silences.
+void BM_DoChat(benchmark::State& state) {
+  run_suite_seed(state, EDGESIM_SUITE_DIR "/do-chat", "none");
+}
+BENCHMARK(BM_DoChat)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 }  // namespace
 
