@@ -314,6 +314,7 @@ class FolderRun final : public ScenarioRun {
   };
   std::vector<ScriptClient> script_clients_;
   std::map<int, std::uint64_t> statuses_;  // HTTP status (0: no response) -> count
+  std::map<std::string, std::map<int, std::uint64_t>> load_statuses_;  // by load name
   std::uint64_t requests_ = 0;
 };
 
@@ -628,6 +629,7 @@ void FolderRun::run_client(sim::Task& task, sim::World& world, const spec::LoadS
       }
     }
     ++statuses_[status];
+    ++load_statuses_[load.name][status];
     if (op != 0) {
       const spec::RecordSpec& rec = *chosen->record;
       const bool refused = !reply.ok() && reply.error().kind == sim::ErrorKind::kUnreachable;
@@ -753,19 +755,47 @@ PropertyResult FolderRun::check_property(sim::World& world, const spec::Property
       return out;
     }
     case spec::Checker::kHttpStatus: {
-      std::uint64_t errors = 0;
-      std::uint64_t total = 0;
-      for (const auto& [status, n] : statuses_) {
-        total += n;
-        if (status >= 500) errors += n;
+      // allow: "2xx", "2xx,404", "200-299" (checked by the loader); default 2xx. No response at
+      // all (status 0: a timeout, a refused connection) is never allowed.
+      const std::string allow = p.params.count("allow") != 0 ? p.params.at("allow") : "2xx";
+      auto allowed = [&allow](int status) {
+        std::size_t at = 0;
+        while (at <= allow.size()) {
+          std::size_t end = allow.find(',', at);
+          if (end == std::string::npos) end = allow.size();
+          const std::string item = allow.substr(at, end - at);
+          at = end + 1;
+          if (item.size() == 3 && item.substr(1) == "xx") {
+            if (status / 100 == item[0] - '0') return true;
+            continue;
+          }
+          const std::size_t dash = item.find('-');
+          const int lo = std::atoi(item.substr(0, dash).c_str());
+          const int hi = dash == std::string::npos ? lo : std::atoi(item.substr(dash + 1).c_str());
+          if (status >= lo && status <= hi) return true;
+        }
+        return false;
+      };
+      const std::map<int, std::uint64_t>* counts = &statuses_;
+      static const std::map<int, std::uint64_t> kNone;
+      if (auto it = p.params.find("load"); it != p.params.end()) {
+        auto l = load_statuses_.find(it->second);
+        counts = l == load_statuses_.end() ? &kNone : &l->second;
       }
-      std::uint64_t allowed = 0;
-      auto it = p.params.find("max_5xx");
-      if (it != p.params.end()) allowed = std::strtoull(it->second.c_str(), nullptr, 10);
-      out.verdict =
-          errors > allowed ? PropertyResult::Verdict::kViolated : PropertyResult::Verdict::kOk;
-      out.explanation = std::to_string(errors) + " of " + std::to_string(total) +
-                        " responses were 5xx (allowed: " + std::to_string(allowed) + ")";
+      std::uint64_t bad = 0;
+      std::uint64_t total = 0;
+      std::string examples;
+      for (const auto& [status, n] : *counts) {
+        total += n;
+        if (status != 0 && allowed(status)) continue;
+        bad += n;
+        examples += (examples.empty() ? "" : ", ") + std::to_string(n) + " x " +
+                    (status == 0 ? std::string("no response") : std::to_string(status));
+      }
+      out.verdict = bad > 0 ? PropertyResult::Verdict::kViolated : PropertyResult::Verdict::kOk;
+      out.explanation = std::to_string(bad) + " of " + std::to_string(total) +
+                        " responses had a status outside " + allow +
+                        (examples.empty() ? "" : " (" + examples + ")");
       return out;
     }
     case spec::Checker::kBroadcast: {
