@@ -57,7 +57,19 @@ export class Room extends DurableObject {
       ws.close(4000, 'asked to leave');
       return;
     }
+    if (message === 'arm') {
+      await this.ctx.storage.setAlarm(Date.now() + 5000);
+      ws.send('armed');
+      return;
+    }
+    if (message === 'alarms') {
+      ws.send(`alarms=${(await this.ctx.storage.get('alarms')) ?? 0}`);
+      return;
+    }
     for (const peer of this.ctx.getWebSockets()) peer.send(`${name}: ${message}`);
+  }
+  async alarm(info) {
+    await this.ctx.storage.put('alarms', ((await this.ctx.storage.get('alarms')) ?? 0) + 1);
   }
   async webSocketClose(ws, code, reason, wasClean) {
     const {name} = ws.deserializeAttachment();
@@ -69,9 +81,11 @@ export class Room extends DurableObject {
 export default {};
 )js";
 
-// One PoP, one DO host, three storage nodes, a directory and three client nodes (a, b, c).
+// One PoP, DO hosts (host-lhr, then host-iad), three storage nodes, a directory and three client
+// nodes (a, b, c).
 struct ChatWorld {
-  explicit ChatWorld(std::uint64_t seed) : world(seed), cluster(world, config()) {
+  explicit ChatWorld(std::uint64_t seed, int host_count = 1)
+      : world(seed), cluster(world, config()) {
     js::Engine::init();
     pop = &world.add_node("pop-lhr", "lhr");
     sim::Node& dir = world.add_node("dir", "lhr");
@@ -88,6 +102,11 @@ struct ChatWorld {
     hc.classes["Room"] = room;
     executor = std::make_unique<DoHost>(world, *host, hc);
     cluster.add_host(*host, *executor);
+    if (host_count > 1) {
+      host2 = &world.add_node("host-iad", "iad");
+      executor2 = std::make_unique<DoHost>(world, *host2, hc);
+      cluster.add_host(*host2, *executor2);
+    }
     routes.objects = do_route(cluster);
     services = std::make_unique<BindingServices>(
         std::map<std::string, std::string>{{"ROOMS", "Room"}},
@@ -112,6 +131,7 @@ struct ChatWorld {
   ~ChatWorld() {
     worker.reset();
     executor.reset();
+    executor2.reset();
   }
   static services::DoClusterConfig config() { return {}; }
 
@@ -175,6 +195,8 @@ struct ChatWorld {
   sim::Node* pop = nullptr;
   sim::Node* host = nullptr;
   std::unique_ptr<DoHost> executor;
+  sim::Node* host2 = nullptr;
+  std::unique_ptr<DoHost> executor2;
   BindingRoutes routes;
   std::unique_ptr<BindingServices> services;
   std::unique_ptr<Worker> worker;
@@ -246,6 +268,43 @@ TEST(WebSocketE2e, SocketsCloseWhenTheHostCrashes) {
   const std::string again = w.join("a");
   w.send("a", again, "back");
   EXPECT_EQ(w.drain("a", again), std::vector<std::string>{"a: back"});
+}
+
+TEST(WebSocketE2e, OpenSocketsKeepTheObjectActivePastTheIdleTimeout) {
+  ChatWorld w(3);
+  const std::string a = w.join("a");
+  // Far past the cluster's idle_timeout (70 s): the object hibernates but is not released.
+  w.world.run_until(w.world.now() + 200 * sim::kSecond);
+  EXPECT_EQ(w.cluster.stats().activations, 1u);
+  EXPECT_EQ(w.executor->sockets().open_sockets(), 1u);
+  w.send("a", a, "ping");
+  EXPECT_EQ(w.drain("a", a), std::vector<std::string>{"a: ping"});
+  EXPECT_EQ(w.cluster.stats().activations, 1u);
+  // Once the last socket closes, idleness releases it again.
+  w.on("a", [&](sim::Task& task, ClientSockets& cs) { cs.close(task, a, 1000, ""); });
+  w.world.run_until(w.world.now() + 200 * sim::kSecond);
+  EXPECT_EQ(w.executor->sockets().open_sockets(), 0u);
+  EXPECT_EQ(w.cluster.TEST_active(*w.host, w.cluster.activations().front().object), nullptr);
+}
+
+// A JS alarm set before its host crashes fires anyway (at least once), on whichever host the
+// object wakes; its effect is durable.
+TEST(WebSocketE2e, AlarmFiresAcrossAHostCrash) {
+  ChatWorld w(9, /*host_count=*/2);
+  const std::string a = w.join("a");
+  w.send("a", a, "arm");
+  EXPECT_EQ(w.drain("a", a), std::vector<std::string>{"armed"});
+  sim::Node* where = w.executor->sockets().open_sockets() == 1 ? w.host : w.host2;
+  w.world.crash(*where);
+  w.world.run_until(w.world.now() + 60 * sim::kSecond);
+  w.world.restart(*where);
+  w.world.run_until(w.world.now() + 5 * sim::kSecond);
+  EXPECT_GE(w.cluster.stats().alarms_fired, 1u);
+  const std::string again = w.join("b");
+  w.send("b", again, "alarms");
+  const std::vector<std::string> got = w.drain("b", again);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(got[0], "alarms=0");
 }
 
 }  // namespace
