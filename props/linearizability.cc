@@ -625,6 +625,140 @@ sim::Status validate(const sim::Operation& op) {
   return sim::Status::Ok();
 }
 
+// Step 3 of the header: a read that real-time order rules out, for models whose operations are
+// all reads or blind writes with equality reads (register, kv). Fills `report` and returns true
+// when it finds one.
+bool refute_by_real_time(const Model& model, const std::vector<const sim::Operation*>& ops,
+                         PartitionReport* report) {
+  const std::string name = model.name();
+  if (name != "register" && name != "kv") return false;
+  struct Write {
+    const sim::Operation* op;
+    std::string value;
+  };
+  std::map<std::string, std::vector<Write>> by_value;
+  std::vector<Write> ok_writes;
+  std::vector<const sim::Operation*> reads;
+  const std::string init = model.init();
+  for (const sim::Operation* op : ops) {
+    if (model.read_only(*op)) {
+      if (is_ok(*op)) reads.push_back(op);
+    } else if (model.blind(*op)) {
+      StepResult s = model.step(init, *op);
+      if (!s.legal) return false;
+      Write w{op, s.state};
+      by_value[s.state].push_back(w);
+      if (is_ok(*op)) ok_writes.push_back(std::move(w));
+    } else {
+      return false;  // e.g. a compare-and-set: not a blind write
+    }
+  }
+  if (reads.empty()) return false;
+  // Ok writes by completion; per prefix, the latest-invoked write (`first`) and the
+  // latest-invoked one whose value differs from first's (`second`). The latest-invoked write with
+  // a value other than v is then first (if its value is not v) or second.
+  std::sort(ok_writes.begin(), ok_writes.end(),
+            [](const Write& a, const Write& b) { return a.op->complete < b.op->complete; });
+  struct Best {
+    const Write* first = nullptr;
+    const Write* second = nullptr;
+  };
+  std::vector<Best> prefix(ok_writes.size());
+  Best cur;
+  for (std::size_t i = 0; i < ok_writes.size(); ++i) {
+    const Write* w = &ok_writes[i];
+    if (cur.first == nullptr || w->op->invoke > cur.first->op->invoke) {
+      // Everything older with a value other than w's: the old first (if it differs) is the
+      // latest of them; else the old second (its value differs from first's, which is w's).
+      if (cur.first != nullptr && cur.first->value != w->value) cur.second = cur.first;
+      cur.first = w;
+    } else if (w->value != cur.first->value &&
+               (cur.second == nullptr || w->op->invoke > cur.second->op->invoke)) {
+      cur.second = w;
+    }
+    prefix[i] = cur;
+  }
+  // The latest-invoked ok write with a value other than `v` among those completed before `t`.
+  auto latest_overwrite = [&](sim::Time t, const std::string& v) -> const Write* {
+    auto end = std::lower_bound(ok_writes.begin(), ok_writes.end(), t,
+                                [](const Write& w, sim::Time x) { return w.op->complete < x; });
+    if (end == ok_writes.begin()) return nullptr;
+    const Best& b = prefix[static_cast<std::size_t>(end - ok_writes.begin()) - 1];
+    return b.first->value != v ? b.first : b.second;
+  };
+  std::sort(reads.begin(), reads.end(), [](const sim::Operation* a, const sim::Operation* b) {
+    return a->invoke != b->invoke ? a->invoke < b->invoke : a->id < b->id;
+  });
+  for (const sim::Operation* r : reads) {
+    std::vector<const Write*> sources;
+    bool from_init = model.step(init, *r).output == r->output;
+    std::vector<std::string> spellings = {r->output};
+    if (r->output.empty()) spellings.push_back("null");
+    std::size_t candidates = from_init ? 1 : 0;
+    for (const std::string& v : spellings) {
+      auto it = by_value.find(v);
+      if (it == by_value.end()) continue;
+      for (const Write& w : it->second) {
+        if (w.op->invoke > r->complete) continue;  // begun after the read ended
+        if (model.step(w.value, *r).output != r->output) continue;
+        sources.push_back(&w);
+        ++candidates;
+      }
+    }
+    if (candidates > 8) continue;
+    // Every source must be ruled out by a later overwrite that completed before the read began.
+    std::string why;
+    bool possible = false;
+    if (from_init) {
+      const Write* over = latest_overwrite(r->invoke, init);
+      if (over == nullptr) {
+        possible = true;
+      } else {
+        why += "the initial value was overwritten by " + describe_op(*over->op) + " (of " +
+               show(over->value) + "), which completed at " + sim::format_time(over->op->complete);
+      }
+    }
+    for (const Write* w : sources) {
+      if (possible) break;
+      const Write* over = latest_overwrite(r->invoke, w->value);
+      // A write of unknown outcome may take effect at any time after its invoke.
+      if (over == nullptr || !is_ok(*w->op) || !(w->op->complete < over->op->invoke)) {
+        possible = true;
+        break;
+      }
+      if (!why.empty()) why += "; ";
+      why += describe_op(*w->op) + " wrote it and completed at " +
+             sim::format_time(w->op->complete) + ", before " + describe_op(*over->op) + " (of " +
+             show(over->value) + ") began at " + sim::format_time(over->op->invoke) +
+             " and completed at " + sim::format_time(over->op->complete);
+    }
+    if (possible) continue;
+    report->verdict = Verdict::kViolated;
+    report->method = CheckMethod::kRefuted;
+    report->blocked_op = r->id;
+    report->explanation = describe_op(*r) + " returned " + show(r->output) + " (began at " +
+                          sim::format_time(r->invoke) + "), but ";
+    report->explanation += why.empty() ? "no write begun before it ended wrote that value."
+                                       : why + ", before the read began.";
+    report->explanation += " No linearization can order it (the " + name + " model).";
+    // The timeline: the read and the operations named above, by invocation.
+    std::vector<const sim::Operation*> shown = {r};
+    for (const Write* w : sources) shown.push_back(w->op);
+    if (const Write* over = latest_overwrite(r->invoke, r->output)) shown.push_back(over->op);
+    std::sort(shown.begin(), shown.end(), [](const sim::Operation* a, const sim::Operation* b) {
+      return a->invoke != b->invoke ? a->invoke < b->invoke : a->id < b->id;
+    });
+    shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
+    for (const sim::Operation* op : shown) {
+      std::string line = format_op_line(*op);
+      if (op == r) line += "   <- cannot be linearized";
+      report->timeline.push_back(std::move(line));
+    }
+    return true;
+  }
+  return false;
+}
+
 PartitionReport check_part(const std::string& object, const std::string& key, const Part& part,
                            const LinearizabilityOptions& options) {
   PartitionReport report;
@@ -656,6 +790,7 @@ PartitionReport check_part(const std::string& object, const std::string& key, co
     }
     report.witness_note = w.note;
   }
+  if (options.use_refutation && refute_by_real_time(model, kept, &report)) return report;
   report.method = CheckMethod::kSearch;
   Search search(model, std::move(kept), options);
   report.verdict = search.run(&report);
@@ -674,6 +809,8 @@ const char* check_method_name(CheckMethod m) {
       return "search";
     case CheckMethod::kSkipped:
       return "skipped";
+    case CheckMethod::kRefuted:
+      return "refuted";
   }
   return "?";
 }

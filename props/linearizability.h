@@ -19,7 +19,14 @@
 //      replayed in that order; if each effect point fits inside its interval monotonically and
 //      the model reproduces every output, the part is linearizable. Unknown ops without an
 //      effect_seq are taken to have had no effect.
-//   3. Otherwise, a Wing & Gong search with Lowe's memoization (just-in-time linearization):
+//   3. A refutation by real-time order, O(n log n), for the register and kv models (every
+//      operation a read or a blind write): a read is impossible when every write that could have
+//      supplied its value (and the initial state) was surely overwritten by another value before
+//      the read began (the source completed before the overwriting write began, which completed
+//      before the read began), or when no write begun before the read ended wrote it. Such a
+//      read proves the part violated at once, so a bad history costs what a good one does. Reads
+//      with more than 8 candidate sources are left to the search. Sound only; never accepts.
+//   4. Otherwise, a Wing & Gong search with Lowe's memoization (just-in-time linearization):
 //      depth-first over "linearize one of the operations invoked before the earliest pending
 //      completion", memoizing failed (linearized set, state) configurations. The set is hashed
 //      incrementally (two 64-bit Zobrist hashes: one XOR per step); the memo is an LRU set of
@@ -54,6 +61,8 @@ namespace props {
 struct LinearizabilityOptions {
   // Try the recorded effect order first (step 2 above).
   bool use_witness = true;
+  // Try the real-time refutation before the search (step 3 above).
+  bool use_refutation = true;
   // Model steps the search may take per partition before answering kUnknown.
   std::uint64_t steps_max = 200'000'000;
   // Memoized configurations per partition (about 32 bytes each).
@@ -69,6 +78,7 @@ enum class CheckMethod {
   kWitness,  // the recorded effect order was a valid linearization
   kSearch,   // the search decided (or gave up)
   kSkipped,  // not checked (stop_at_first_violation)
+  kRefuted,  // a read that real-time order alone rules out (register and kv models; see below)
 };
 const char* check_method_name(CheckMethod m);
 
