@@ -1467,10 +1467,46 @@
     getReader(options = undefined) {
       const mode = options && options.mode;
       if (mode !== undefined) {
-        if (String(mode) === 'byob') throw new TypeError('BYOB readers are not supported here');
+        if (String(mode) === 'byob') return new ReadableStreamBYOBReader(this);
         throw new RangeError(`Invalid reader mode: ${mode}`);
       }
       return new ReadableStreamDefaultReader(this);
+    }
+    // Reads to the end, writing every chunk to `dest` (one at a time), then closes it. An error
+    // on either side aborts the other (unless preventAbort / preventCancel).
+    async pipeTo(dest, options = undefined) {
+      if (!(dest instanceof WritableStream)) throw new TypeError('pipeTo() expects a WritableStream');
+      if (this.locked) throw new TypeError('The ReadableStream is locked');
+      if (dest.locked) throw new TypeError('The WritableStream is locked');
+      const o = options ?? {};
+      const reader = this.getReader();
+      const writer = dest.getWriter();
+      try {
+        for (;;) {
+          if (o.signal?.aborted) throw o.signal.reason ?? new DOMException('aborted', 'AbortError');
+          const {value, done} = await reader.read();
+          if (done) break;
+          await writer.write(value);
+        }
+        if (!o.preventClose) await writer.close();
+      } catch (e) {
+        if (!o.preventAbort) await writer.abort(e).catch(() => {});
+        if (!o.preventCancel) await reader.cancel(e).catch(() => {});
+        throw e;
+      } finally {
+        reader.releaseLock();
+        writer.releaseLock();
+      }
+    }
+    pipeThrough(transform, options = undefined) {
+      if (transform === null || typeof transform !== 'object' ||
+          !(transform.writable instanceof WritableStream) ||
+          !(transform.readable instanceof ReadableStream)) {
+        throw new TypeError('pipeThrough() expects {writable, readable}');
+      }
+      if (this.locked) throw new TypeError('The ReadableStream is locked');
+      this.pipeTo(transform.writable, options).catch(() => {});
+      return transform.readable;
     }
     tee() {
       const reader = this.getReader();
@@ -1640,6 +1676,80 @@
   }
 
   // ---- TransformStream / WritableStream (identity only: a pipe from a writer to a stream) ----
+  // A reader that fills the caller's buffer ("bring your own buffer"). Any stream of bytes
+  // (ArrayBuffer or views) will do, as in workerd for body streams. read(view, {min}) fills at
+  // least `min` elements (default 1) unless the stream ends; readAtLeast(minBytes, view) is
+  // workerd's form. The view is not detached (V8 10.2 has no ArrayBuffer transfer): the result
+  // is a new view of the same memory. Bytes read past the end of a view wait for the next
+  // read(); they are dropped by releaseLock().
+  class ReadableStreamBYOBReader {
+    #reader;
+    #pending = null;  // bytes read from the stream, not yet handed out
+    constructor(stream) {
+      this.#reader = new ReadableStreamDefaultReader(stream);
+    }
+    get closed() { return this.#reader.closed; }
+    async read(view, options = undefined) {
+      if (!ArrayBuffer.isView(view)) throw new TypeError('read() expects an ArrayBufferView');
+      if (view.byteLength === 0) throw new TypeError('read() expects a view with a non-zero byteLength');
+      const elem = view.BYTES_PER_ELEMENT ?? 1;
+      const min = options?.min === undefined ? 1 : Number(options.min);
+      if (!(min >= 1) || min * elem > view.byteLength) {
+        throw new RangeError(`options.min must be between 1 and ${view.byteLength / elem}`);
+      }
+      const target = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      const want = min * elem;
+      let filled = 0;
+      let ended = false;
+      while (filled < want) {
+        if (this.#pending === null) {
+          const {value, done} = await this.#reader.read();
+          if (done) {
+            ended = true;
+            break;
+          }
+          if (value instanceof ArrayBuffer) {
+            this.#pending = new Uint8Array(value);
+          } else if (ArrayBuffer.isView(value)) {
+            this.#pending = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+          } else {
+            throw new TypeError('This ReadableStream did not return bytes.');
+          }
+          if (this.#pending.byteLength === 0) this.#pending = null;
+          continue;
+        }
+        const n = Math.min(this.#pending.byteLength, target.byteLength - filled);
+        target.set(this.#pending.subarray(0, n), filled);
+        filled += n;
+        this.#pending = n < this.#pending.byteLength ? this.#pending.subarray(n) : null;
+      }
+      // Whole elements only: a partial element waits for the next read.
+      const whole = filled - (filled % elem);
+      if (whole < filled) {
+        const rest = target.slice(whole, filled);
+        this.#pending = this.#pending === null ? rest : concatBytes([rest, this.#pending]);
+      }
+      const Ctor = view.constructor;
+      const out = Ctor === DataView ? new DataView(view.buffer, view.byteOffset, whole)
+          : new Ctor(view.buffer, view.byteOffset, whole / elem);
+      return {value: out, done: ended && whole === 0};
+    }
+    readAtLeast(minBytes, view) {
+      const elem = view?.BYTES_PER_ELEMENT ?? 1;
+      return this.read(view, {min: Math.max(1, Math.ceil(Number(minBytes) / elem))});
+    }
+    cancel(reason = undefined) {
+      this.#pending = null;
+      return this.#reader.cancel(reason);
+    }
+    releaseLock() {
+      this.#pending = null;
+      this.#reader.releaseLock();
+    }
+    get [Symbol.toStringTag]() { return 'ReadableStreamBYOBReader'; }
+  }
+  define(g, 'ReadableStreamBYOBReader', ReadableStreamBYOBReader);
+
   class WritableStreamDefaultWriter {
     #sink;
     #released = false;
@@ -1731,9 +1841,11 @@
     #readable;
     #writable;
     constructor(transformer = undefined) {
-      if (transformer !== undefined && transformer !== null &&
-          (transformer.transform !== undefined || transformer.flush !== undefined)) {
-        throw new TypeError('Only identity TransformStreams are supported here');
+      const t = transformer ?? {};
+      if (typeof t.transform === 'function' || typeof t.flush === 'function' ||
+          typeof t.start === 'function') {
+        this.#init(t);
+        return;
       }
       let controller;
       this.#readable = new ReadableStream({start(c) { controller = c; }}, {highWaterMark: 0});
@@ -1747,6 +1859,72 @@
         close() { controller.close(); closed.resolve(); },
         abort(reason) { controller.error(reason); closed.reject(reason); this.errored = true; },
       }, STREAM_KEY);
+    }
+    // A transformer: start(controller), transform(chunk, controller), flush(controller), run one
+    // at a time in order; what they enqueue comes out of the readable side. A transformer that
+    // throws errors both sides.
+    #init(t) {
+      let rc;
+      let terminated = false;
+      this.#readable = new ReadableStream({
+        start(c) { rc = c; },
+        cancel(reason) {
+          terminated = true;
+          fail(reason);
+          if (typeof t.cancel === 'function') return t.cancel(reason);
+        },
+      }, {highWaterMark: 0});
+      const closed = deferred();
+      closed.promise.catch(() => {});
+      const sink = {locked: false, errored: false, closing: false, closed: closed.promise};
+      const fail = (e) => {
+        if (sink.errored) return;
+        sink.errored = true;
+        terminated = true;
+        try { rc.error(e); } catch {}
+        closed.reject(e);
+      };
+      const controller = {
+        enqueue(chunk = undefined) {
+          if (terminated) throw new TypeError('The TransformStream was terminated');
+          rc.enqueue(chunk);
+        },
+        error(reason = undefined) { fail(reason); },
+        terminate() {
+          if (terminated) return;
+          terminated = true;
+          try { rc.close(); } catch {}
+        },
+        get desiredSize() { return terminated ? null : (rc.desiredSize ?? 0); },
+        get [Symbol.toStringTag]() { return 'TransformStreamDefaultController'; },
+      };
+      let chain = Promise.resolve().then(() => (typeof t.start === 'function' ? t.start(controller) : undefined));
+      chain.catch(fail);
+      const step = (fn) => {
+        chain = chain.then(() => (sink.errored ? undefined : fn())).catch(fail);
+      };
+      sink.write = (chunk) => {
+        if (sink.closing || sink.errored) throw new TypeError('The stream is closing or closed');
+        step(() => (typeof t.transform === 'function' ? t.transform(chunk, controller)
+                                                      : controller.enqueue(chunk)));
+      };
+      sink.close = () => {
+        if (sink.closing || sink.errored) throw new TypeError('The stream is closing or closed');
+        sink.closing = true;
+        step(async () => {
+          if (typeof t.flush === 'function') await t.flush(controller);
+          if (!terminated) {
+            terminated = true;
+            rc.close();
+          }
+          closed.resolve();
+        });
+      };
+      sink.abort = (reason) => {
+        sink.closing = true;
+        fail(reason);
+      };
+      this.#writable = new WritableStream(sink, STREAM_KEY);
     }
     get readable() { return this.#readable; }
     get writable() { return this.#writable; }

@@ -154,3 +154,89 @@ test('ReadableStream.from an async iterable', async () => {
   async function* gen() { yield enc('x'); yield enc('y'); }
   assert.equal(await new Response(ReadableStream.from(gen())).text(), 'xy');
 });
+
+test('TransformStream runs transform() and flush() in order', async () => {
+  const upper = new TransformStream({
+    start(c) { c.enqueue('<'); },
+    async transform(chunk, c) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      c.enqueue(chunk.toUpperCase());
+    },
+    flush(c) { c.enqueue('>'); },
+  });
+  const writer = upper.writable.getWriter();
+  writer.write('a');
+  writer.write('b');
+  writer.close();
+  const out = [];
+  for await (const x of upper.readable) out.push(x);
+  assert.deepEqual(out, ['<', 'A', 'B', '>']);
+});
+
+test('a TransformStream whose transform throws errors its readable side', async () => {
+  const t = new TransformStream({transform() { throw new RangeError('bad chunk'); }});
+  const writer = t.writable.getWriter();
+  writer.write('x');
+  await assert.rejects(t.readable.getReader().read(), RangeError, /bad chunk/);
+  await assert.rejects(writer.closed, RangeError);
+});
+
+test('controller.terminate() closes the readable side early', async () => {
+  const t = new TransformStream({
+    transform(chunk, c) {
+      c.enqueue(chunk);
+      if (chunk === 'stop') c.terminate();
+    },
+  });
+  const writer = t.writable.getWriter();
+  writer.write('go');
+  writer.write('stop');
+  const out = [];
+  for await (const x of t.readable) out.push(x);
+  assert.deepEqual(out, ['go', 'stop']);
+});
+
+test('pipeThrough a TransformStream and pipeTo a WritableStream', async () => {
+  const enc2 = new TextEncoder();
+  const doubled = chunksOf(enc2.encode('ab'), enc2.encode('c')).pipeThrough(new TransformStream({
+    transform(chunk, c) { c.enqueue(new TextEncoder().encode(new TextDecoder().decode(chunk).repeat(2))); },
+  }));
+  assert.equal(await new Response(doubled).text(), 'ababcc');
+  const seen = [];
+  let closed = false;
+  await chunksOf(1, 2, 3).pipeTo(new WritableStream({
+    write(x) { seen.push(x); },
+    close() { closed = true; },
+  }));
+  assert.deepEqual(seen, [1, 2, 3]);
+  assert.equal(closed, true);
+  const locked = chunksOf(1);
+  locked.getReader();
+  assert.throws(() => locked.pipeThrough(new TransformStream()), TypeError);
+});
+
+test('a BYOB reader fills the caller\'s buffer across chunks', async () => {
+  const s = new Response(chunksOf(enc('hel'), enc('lo wor'), enc('ld'))).body;
+  const reader = s.getReader({mode: 'byob'});
+  assert.ok(reader instanceof ReadableStreamBYOBReader);
+  let r = await reader.read(new Uint8Array(4));
+  assert.equal(new TextDecoder().decode(r.value), 'hel');
+  assert.equal(r.done, false);
+  r = await reader.read(new Uint8Array(8), {min: 8});
+  assert.equal(new TextDecoder().decode(r.value), 'lo world');
+  r = await reader.read(new Uint8Array(8));
+  assert.equal(r.done, true);
+  assert.equal(r.value.byteLength, 0);
+});
+
+test('BYOB readAtLeast, element views and bad arguments', async () => {
+  const reader = chunksOf(new Uint8Array([1, 0, 2]), new Uint8Array([0, 3, 0])).getReader({mode: 'byob'});
+  const r = await reader.readAtLeast(4, new Uint16Array(3));
+  assert.ok(r.value instanceof Uint16Array);
+  assert.deepEqual(Array.from(r.value), [1, 2, 3], 'little-endian elements across two chunks');
+  await assert.rejects(reader.read(new Uint8Array(0)), TypeError);
+  await assert.rejects(reader.read('not a view'), TypeError);
+  const strings = chunksOf('text').getReader({mode: 'byob'});
+  await assert.rejects(strings.read(new Uint8Array(4)), TypeError);
+  assert.throws(() => chunksOf(1).getReader({mode: 'other'}), RangeError);
+});
