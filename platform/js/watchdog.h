@@ -14,7 +14,7 @@
 
 #include <condition_variable>  // lint: allow-thread
 #include <cstdint>
-#include <map>
+#include <vector>
 #include <mutex>   // lint: allow-thread
 #include <thread>  // lint: allow-thread
 
@@ -42,6 +42,7 @@ class Watchdog {
 
  private:
   struct Armed {
+    std::uint64_t token;
     v8::Isolate* isolate;
     clockid_t clock;
     std::int64_t budget_ns;
@@ -52,7 +53,8 @@ class Watchdog {
 
   std::mutex mu_;                         // lint: allow-thread
   std::condition_variable cv_;            // lint: allow-thread
-  std::map<std::uint64_t, Armed> armed_;  // by token
+  std::vector<Armed> armed_;  // few (one per simulation thread); a vector: no allocation per run
+  std::uint64_t arms_total_ = 0;
   std::uint64_t next_token_ = 1;
   std::uint64_t fired_total_ = 0;
   bool idle_ = true;
