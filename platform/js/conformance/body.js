@@ -131,3 +131,14 @@ test('the incoming request of the handler', async (request) => {
   assert.equal(request.headers.get('x-conformance'), 'yes');
   assert.equal(request.headers.get('content-type'), 'text/plain');
 });
+
+test('Request URLs are normalized the same way every time (the href cache)', async () => {
+  for (let i = 0; i < 3; i++) {
+    assert.equal(new Request('HTTPS://Example.TEST:443/a/./b/../c?x=1').url,
+        'https://example.test/a/c?x=1');
+    assert.throws(() => new Request('https://user:pw@example.test/'), TypeError);
+    assert.throws(() => new Request('not a url'), TypeError);
+  }
+  for (let i = 0; i < 300; i++) assert.equal(new Request(`https://e.test/${i}`).url, `https://e.test/${i}`);
+  assert.equal(new Request('https://e.test/0').url, 'https://e.test/0');
+});
