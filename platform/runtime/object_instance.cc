@@ -116,17 +116,7 @@ sim::Result<std::string> ObjectInstance::handle(sim::Task& task, std::string_vie
   sim::Result<DoRequest> decoded = decode_do_request(bytes);
   if (!decoded.ok()) return decoded.error();
   DoRequest request = std::move(decoded.value());
-  if (broken()) return gone(broken_reason_);
-  if (!input_gate_.wait_open(task, task.now() + config_.input_gate_timeout)) {
-    return sim::Error{sim::ErrorKind::kOverloaded,
-                      "Durable Object's input gate stayed closed (blockConcurrencyWhile)"};
-  }
-  if (broken()) return gone(broken_reason_);
-  // Uniqueness is enforced when an event starts.
-  if (!lease_valid_()) {
-    breaks("its lease lapsed before the event started");
-    return gone(broken_reason_);
-  }
+  if (sim::Status s = start_event(task, "event"); !s.ok()) return s.error();
   js::ActorEvent event;
   event.class_name = config_.class_name;
   event.id_hex = config_.id_hex;
@@ -149,16 +139,23 @@ sim::Result<std::string> ObjectInstance::handle(sim::Task& task, std::string_vie
   return encode_do_reply(request.kind, reply);
 }
 
-sim::Status ObjectInstance::alarm(sim::Task& task, int retry_count) {
+sim::Status ObjectInstance::start_event(sim::Task& task, std::string_view what) {
   if (broken()) return gone(broken_reason_);
   if (!input_gate_.wait_open(task, task.now() + config_.input_gate_timeout)) {
-    return sim::Error{sim::ErrorKind::kOverloaded, "input gate stayed closed"};
+    return sim::Error{sim::ErrorKind::kOverloaded,
+                      "Durable Object's input gate stayed closed (blockConcurrencyWhile)"};
   }
   if (broken()) return gone(broken_reason_);
+  // Uniqueness is enforced when an event starts.
   if (!lease_valid_()) {
-    breaks("its lease lapsed before the alarm started");
+    breaks("its lease lapsed before the " + std::string(what) + " started");
     return gone(broken_reason_);
   }
+  return sim::Status::Ok();
+}
+
+sim::Status ObjectInstance::alarm(sim::Task& task, int retry_count) {
+  if (sim::Status s = start_event(task, "alarm"); !s.ok()) return s;
   const std::optional<double> fired = storage_->alarm();
   js::ActorEvent event;
   event.kind = js::ActorEvent::Kind::kAlarm;
@@ -186,15 +183,7 @@ sim::Status ObjectInstance::alarm(sim::Task& task, int retry_count) {
 }
 
 sim::Status ObjectInstance::socket_event(sim::Task& task, const SocketEvent& socket) {
-  if (broken()) return gone(broken_reason_);
-  if (!input_gate_.wait_open(task, task.now() + config_.input_gate_timeout)) {
-    return sim::Error{sim::ErrorKind::kOverloaded, "input gate stayed closed"};
-  }
-  if (broken()) return gone(broken_reason_);
-  if (!lease_valid_()) {
-    breaks("its lease lapsed before the event started");
-    return gone(broken_reason_);
-  }
+  if (sim::Status s = start_event(task, "event"); !s.ok()) return s;
   js::ActorEvent event;
   event.kind = socket.kind == SocketEvent::Kind::kMessage ? js::ActorEvent::Kind::kSocketMessage
                                                           : js::ActorEvent::Kind::kSocketClose;

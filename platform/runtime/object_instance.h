@@ -99,6 +99,9 @@ class ObjectInstance final : private Services {
   js::CallReply call(sim::Task& task, const js::CallRequest& request) override;
   js::CallReply call_sync(const js::CallRequest& request) override;
 
+  // What every event checks before it starts: the instance is not broken, the input gate opens in
+  // time, and the lease is still valid (else the instance breaks). `what` names it in errors.
+  sim::Status start_event(sim::Task& task, std::string_view what);
   void after_run();
   void start_commit_task();
   void breaks(std::string reason);
