@@ -2279,7 +2279,6 @@
     get redirected() { return this.#redirected; }
     get type() { return this.#type; }
     get url() { return this.#url; }
-    get webSocket() { return null; }
     get cf() { return undefined; }
     clone() {
       if (this.bodyUsed) throw new TypeError('Cannot clone a Response whose body has been used.');
@@ -2291,6 +2290,7 @@
       r.#type = this.#type;
       r.#url = this.#url;
       r.#redirected = this.#redirected;
+      r.#webSocket = this.#webSocket;
       cloneBody(this, r);
       return r;
     }
@@ -2799,6 +2799,7 @@
     }
     close(code = 1000, reason = '') {
       const id = this.#server();
+      if (this.#closed) return;  // e.g. reciprocating the client's close in webSocketClose()
       host.callSync('ws', 'close', JSON.stringify({id, code: Number(code), reason: String(reason)}));
       this.#closed = true;
     }
@@ -2815,7 +2816,11 @@
     static {
       socketBind = (ws, sid) => {
         ws.#id = sid;
-        if (ws.#peer !== null) ws.#peer.#id = sid;
+        if (ws.#peer !== null) {
+          // Either end of a pair may be accepted; the other one goes back in the 101 response.
+          ws.#peer.#id = sid;
+          ws.#peer.#relayed = true;
+        }
       };
       socketIdOf = (ws, quiet = false) => {
         if (ws.#id === null && !quiet) {
@@ -2834,7 +2839,6 @@
       pairSockets = (a, b) => {
         a.#peer = b;
         b.#peer = a;
-        a.#relayed = true;  // the client end goes back in the 101 response
       };
     }
   }

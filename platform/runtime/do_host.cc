@@ -36,8 +36,12 @@ sim::Result<std::shared_ptr<ObjectInstance>> DoHost::instance_for(services::Obje
   if (slash == std::string::npos || script == config_.classes.end()) {
     return sim::Error{sim::ErrorKind::kInvalid, "no Durable Object class " + class_name};
   }
-  sim::Result<std::unique_ptr<ObjectStorage>> storage =
-      ObjectStorage::open(object.recovered_image());
+  // After a hibernation, the state the instance had then (everything acknowledged since the
+  // activation), not the image recovered at activation.
+  auto saved = hibernated_.find(object.instance());
+  sim::Result<std::unique_ptr<ObjectStorage>> storage = ObjectStorage::open(
+      saved != hibernated_.end() ? std::string_view(saved->second) : object.recovered_image());
+  if (saved != hibernated_.end()) hibernated_.erase(saved);
   if (!storage.ok()) return storage.error();
   ObjectInstanceConfig c;
   c.worker = script->second;
@@ -71,11 +75,13 @@ void DoHost::boot(sim::Node&) {
   busy_.clear();
   timer_.clear();
   last_event_.clear();
+  hibernated_.clear();
   sockets_->boot();
 }
 
 bool DoHost::keeps_alive(const services::ObjectHandle& object) const {
-  return sockets_->sockets_of(object.object()) > 0;
+  // Open sockets, or a WebSocket event still running (the cluster does not see those events).
+  return sockets_->sockets_of(object.object()) > 0 || busy_.count(object.object()) != 0;
 }
 
 void DoHost::event_started(services::ObjectHandle& object) {
@@ -92,27 +98,39 @@ void DoHost::event_ended(const std::string& object) {
 // An object whose only business is open WebSockets hibernates: its instance (isolate memory)
 // goes, its sockets and lease stay.
 void DoHost::hibernate_later(const std::string& object) {
-  if (config_.hibernate_after <= 0 || timer_[object] || !node_.up()) return;
+  if (config_.hibernate_after <= 0 || timer_.count(object) != 0 || !node_.up()) return;
   if (sockets_->sockets_of(object) == 0) return;
   timer_[object] = true;
   std::weak_ptr<int> alive = alive_;
   world_.spawn(node_, "do.hibernate", [this, alive, object](sim::Task& task) {
+    std::shared_ptr<services::ObjectHandle> handle;
+    std::map<std::uint64_t, std::shared_ptr<ObjectInstance>>::iterator it;
     for (;;) {
       task.sleep_until(last_event_[object] + config_.hibernate_after);
       if (alive.expired()) return;
       if (task.now() < last_event_[object] + config_.hibernate_after) continue;
+      auto h = handles_.find(object);
+      handle = h == handles_.end() ? nullptr : h->second.lock();
+      if (handle == nullptr || !handle->active() || sockets_->sockets_of(object) == 0) {
+        timer_.erase(object);
+        return;
+      }
+      it = instances_.find(handle->instance());
+      if (it == instances_.end()) {
+        timer_.erase(object);
+        return;  // already hibernated
+      }
+      // Busy (an event, a commit, timers or waitUntil work pending): look again later.
+      if (busy_.count(object) != 0 || !it->second->idle()) {
+        last_event_[object] = task.now();
+        continue;
+      }
       break;
     }
     timer_.erase(object);
-    if (busy_.count(object) != 0 || sockets_->sockets_of(object) == 0) return;
-    auto h = handles_.find(object);
-    std::shared_ptr<services::ObjectHandle> handle =
-        h == handles_.end() ? nullptr : h->second.lock();
-    if (handle == nullptr || !handle->active()) return;
-    auto it = instances_.find(handle->instance());
-    if (it == instances_.end() || !it->second->idle()) return;
     std::shared_ptr<ObjectInstance> inst = std::move(it->second);
     instances_.erase(it);
+    hibernated_[handle->instance()] = inst->hibernation_image();
     ++hibernations_;
     if (world_.tracing()) {
       world_.emit(node_.id(), "do.hibernate",
@@ -188,6 +206,7 @@ void DoHost::deactivate(services::ObjectHandle& object) {
   sockets_->close_object(key, 1001, "Durable Object reset");
   busy_.erase(key);
   timer_.erase(key);
+  hibernated_.erase(object.instance());
   if (auto h = handles_.find(key); h != handles_.end()) {
     auto live = h->second.lock();
     if (live == nullptr || live.get() == &object) handles_.erase(h);

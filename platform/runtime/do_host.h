@@ -85,6 +85,8 @@ class DoHost final : public services::ObjectExecutor {
   std::map<std::string, int> busy_;
   std::map<std::string, sim::Time> last_event_;
   std::map<std::string, bool> timer_;
+  // By activation: the storage image of a hibernated instance (its next instance starts there).
+  std::map<std::uint64_t, std::string> hibernated_;
   std::uint64_t hibernations_ = 0;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

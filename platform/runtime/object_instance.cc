@@ -237,6 +237,12 @@ js::CallReply ObjectInstance::call_sync(const js::CallRequest& request) {
   }
   if (request.target == "ws") {
     if (broken()) return js::CallReply::failure("Error", "Durable Object reset: " + broken_reason_);
+    if (!lease_valid_()) {
+      breaks("its lease lapsed; WebSocket call refused");
+      return js::CallReply::failure("Error",
+                                    "Durable Object WebSocket call refused: this instance lost its "
+                                    "lease; the object was reset");
+    }
     if (!sockets_) return js::CallReply::failure("Error", "WebSockets are not available here");
     return sockets_(request, [this](std::function<void(bool)> frame) {
       output_gate_.send_after(gate_seq(), std::move(frame));

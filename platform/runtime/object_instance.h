@@ -77,10 +77,16 @@ class ObjectInstance final : private Services {
   // Where the object's WebSocket calls (JS target "ws") go, with the gate their frames wait on.
   using SocketCall = std::function<js::CallReply(const js::CallRequest&, const SocketHub::Gate&)>;
   void set_sockets(SocketCall call) { sockets_ = std::move(call); }
-  // Nothing in flight: no batch waiting or committing, no message held by the output gate.
+  // Nothing in flight: no batch waiting or committing, no message held by the output gate, no
+  // JS timer or unfinished invocation (waitUntil work) in its isolate.
   bool idle() const {
-    return !committing_ && queue_.empty() && !storage_->dirty() && output_gate_.held() == 0;
+    return !committing_ && queue_.empty() && !storage_->dirty() && !storage_->in_transaction() &&
+           output_gate_.held() == 0 && worker_->pending_timers() == 0 &&
+           worker_->open_contexts() == 0;
   }
+  // The full storage image, everything in it acknowledged, for the instance that follows a
+  // hibernation. REQUIRES: idle().
+  std::string hibernation_image() { return storage_->take_image(); }
 
   // Stops the instance (deactivated): like a failed commit, held messages are dropped and
   // later events fail.

@@ -21,7 +21,10 @@ namespace {
 const char kPopScript[] = R"js(
 export default {
   async fetch(request, env) {
-    return env.ROOMS.getByName('lobby').fetch(request);
+    // The upgraded socket, taken from the object's response and returned in a new one.
+    const r = await env.ROOMS.getByName('lobby').fetch(request);
+    if (r.status !== 101 || r.webSocket === null) return new Response('no socket', {status: 500});
+    return new Response(null, {status: 101, webSocket: r.webSocket});
   },
 };
 )js";
@@ -36,8 +39,9 @@ export class Room extends DurableObject {
   }
   async fetch(request) {
     const name = new URL(request.url).searchParams.get('name');
+    // Either end of a pair may be accepted: this room keeps pair[0] and returns pair[1].
     const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
+    const [server, client] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server, [name, 'all']);
     server.serializeAttachment({name});
     return new Response(null, {status: 101, webSocket: client});
@@ -62,6 +66,12 @@ export class Room extends DurableObject {
       ws.send('armed');
       return;
     }
+    if (message === 'inc') {
+      const n = ((await this.ctx.storage.get('n')) ?? 0) + 1;
+      await this.ctx.storage.put('n', n);
+      ws.send(`n=${n}`);
+      return;
+    }
     if (message === 'alarms') {
       ws.send(`alarms=${(await this.ctx.storage.get('alarms')) ?? 0}`);
       return;
@@ -76,6 +86,7 @@ export class Room extends DurableObject {
     for (const peer of this.ctx.getWebSockets()) {
       peer.send(`${name} left: ${code} ${reason} ${wasClean}`);
     }
+    ws.close(1000, 'bye too');  // reciprocating the close is allowed (a no-op here)
   }
 }
 export default {};
@@ -305,6 +316,33 @@ TEST(WebSocketE2e, AlarmFiresAcrossAHostCrash) {
   const std::vector<std::string> got = w.drain("b", again);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_NE(got[0], "alarms=0");
+}
+
+TEST(WebSocketE2e, StorageWrittenBeforeHibernationIsThereAfterIt) {
+  ChatWorld w(13);
+  const std::string a = w.join("a");
+  w.send("a", a, "inc");
+  w.send("a", a, "inc");
+  EXPECT_EQ(w.drain("a", a), (std::vector<std::string>{"n=1", "n=2"}));
+  w.world.run_until(w.world.now() + 30 * sim::kSecond);
+  ASSERT_EQ(w.executor->hibernations(), 1u);
+  // The new instance starts from what was acknowledged, not from the activation's image.
+  w.send("a", a, "inc");
+  EXPECT_EQ(w.drain("a", a), std::vector<std::string>{"n=3"});
+  w.world.run_until(w.world.now() + 30 * sim::kSecond);
+  ASSERT_EQ(w.executor->hibernations(), 2u);
+  w.send("a", a, "inc");
+  EXPECT_EQ(w.drain("a", a), std::vector<std::string>{"n=4"});
+}
+
+TEST(WebSocketE2e, TheHostNoticesAClientThatWentSilent) {
+  ChatWorld w(17);
+  const std::string a = w.join("a");
+  const std::string b = w.join("b");
+  w.world.crash(*w.clients.at("b").first);  // no close frame, no heartbeat
+  w.world.run_until(w.world.now() + 15 * sim::kSecond);
+  EXPECT_EQ(w.drain("a", a), std::vector<std::string>{"b left: 1006  false"});
+  EXPECT_EQ(w.executor->sockets().open_sockets(), 1u);
 }
 
 }  // namespace

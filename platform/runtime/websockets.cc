@@ -75,8 +75,9 @@ void SocketHub::emit(std::string_view kind, const std::string& id, const std::st
 }
 
 void SocketHub::boot() {
-  // The sockets of an earlier incarnation died with it.
+  // The sockets of an earlier incarnation died with it (and so did its reaper task).
   sockets_.clear();
+  reaper_running_ = false;
   world_.rpc().serve(
       host_, kSocketService,
       [this, alive = std::weak_ptr<int>(alive_)](sim::Task& task, sim::NodeId from,
@@ -167,6 +168,9 @@ js::CallReply SocketHub::call(const std::string& object, std::uint64_t activatio
     it->second.attachment = request.bytes;
     it->second.has_attachment = request.has_bytes;
     return reply_json(nullptr);
+  }
+  if (m == "close" && known && (it->second.closing || it->second.gone)) {
+    return reply_json(nullptr);  // closing twice (or reciprocating the client's close): a no-op
   }
   if (m == "send" || m == "close") {
     if (!known || it->second.closing || it->second.gone) {
@@ -267,27 +271,82 @@ void SocketHub::start_sender(const std::string& id) {
 void SocketHub::broken(const std::string& id, const std::string& why) {
   auto it = sockets_.find(id);
   if (it == sockets_.end() || it->second.gone) return;
+  emit("ws.broken", id, "reason=\"" + why + "\"");
+  if (it->second.closing || !host_.up()) {
+    sockets_.erase(it);
+    return;
+  }
+  // Kept (gone) while the messages received before it and webSocketClose() run: the handlers may
+  // read the attachment. The delivery task erases it after the close event.
+  it->second.gone = true;
+  it->second.out.clear();
   SocketEvent ev;
   ev.kind = SocketEvent::Kind::kClose;
   ev.object = it->second.object;
   ev.socket = id;
   ev.code = 1006;
   ev.clean = false;
-  emit("ws.broken", id, "reason=\"" + why + "\"");
-  if (it->second.closing || !host_.up()) {
-    sockets_.erase(it);
+  it->second.in.push_back(std::move(ev));
+  start_delivery(id);
+}
+
+void SocketHub::start_delivery(const std::string& id) {
+  auto it = sockets_.find(id);
+  if (it == sockets_.end() || it->second.delivering || it->second.in.empty() || !host_.up()) {
     return;
   }
-  // Kept (gone) while webSocketClose() runs: it may read the attachment.
-  it->second.gone = true;
-  it->second.out.clear();
+  it->second.delivering = true;
+  std::weak_ptr<int> alive = alive_;
+  world_.spawn(host_, "ws.deliver", [this, alive, id](sim::Task& task) {
+    for (;;) {
+      if (alive.expired()) return;
+      auto s = sockets_.find(id);
+      if (s == sockets_.end()) return;  // closed by the platform meanwhile
+      if (s->second.in.empty()) {
+        s->second.delivering = false;
+        return;
+      }
+      SocketEvent ev = std::move(s->second.in.front());
+      s->second.in.pop_front();
+      sim::Status status = deliver_(task, ev);
+      if (alive.expired()) return;
+      if (ev.kind == SocketEvent::Kind::kClose) {
+        sockets_.erase(id);
+        return;
+      }
+      // The object is gone from this host (not merely slow or throwing): so is the connection.
+      if (!status.ok() && status.error().kind == sim::ErrorKind::kUnreachable) {
+        if (auto again = sockets_.find(id); again != sockets_.end()) again->second.delivering = false;
+        broken(id, status.error().message);
+        return;
+      }
+    }
+  });
+}
+
+void SocketHub::start_reaper() {
+  if (reaper_running_ || !host_.up()) return;
+  reaper_running_ = true;
   const std::uint64_t incarnation = host_.incarnation();
   std::weak_ptr<int> alive = alive_;
-  world_.spawn(host_, "ws.close_event", [this, alive, ev, incarnation](sim::Task& task) {
-    if (alive.expired()) return;
-    (void)deliver_(task, ev);
-    if (alive.expired() || host_.incarnation() != incarnation) return;
-    sockets_.erase(ev.socket);
+  world_.spawn(host_, "ws.reaper", [this, alive, incarnation](sim::Task& task) {
+    const sim::Duration silence_max = timing_.ping_every + 2 * timing_.frame_timeout;
+    for (;;) {
+      task.sleep(timing_.ping_every);
+      if (alive.expired() || host_.incarnation() != incarnation) return;
+      std::vector<std::string> silent;
+      bool any = false;
+      for (const auto& [id, s] : sockets_) {
+        if (s.client == sim::kNoNode || s.gone) continue;
+        any = true;
+        if (task.now() - s.heard > silence_max) silent.push_back(id);
+      }
+      for (const std::string& id : silent) broken(id, "the client went silent");
+      if (!any) {
+        reaper_running_ = false;
+        return;
+      }
+    }
   });
 }
 
@@ -320,50 +379,59 @@ sim::Result<std::string> SocketHub::on_frame(sim::Task& task, sim::NodeId from,
   const std::string id = d->header.value("s", "");
   const std::string t = d->header.value("t", "");
   auto it = sockets_.find(id);
-  if (it == sockets_.end() || it->second.closing || it->second.gone) {
+  if (it == sockets_.end() || it->second.gone) {
     return sim::Error{sim::ErrorKind::kInvalid, "no open WebSocket " + id};
   }
+  Socket& s = it->second;
   if (t == "open") {
-    if (it->second.client != sim::kNoNode && it->second.client != from) {
+    if (s.client != sim::kNoNode && s.client != from) {
       return sim::Error{sim::ErrorKind::kInvalid, "WebSocket " + id + " is already open"};
     }
-    it->second.client = from;
+    s.client = from;
+    s.heard = task.now();
     emit("ws.open", id, "client=" + std::to_string(from));
     start_sender(id);
+    start_reaper();
     return std::string("ok");
   }
-  if (it->second.client != from) {
+  if (s.client != from) {
     return sim::Error{sim::ErrorKind::kInvalid, "WebSocket " + id + " belongs to another client"};
   }
+  s.heard = task.now();
   if (t == "ping") return std::string("ok");
-  SocketEvent ev;
-  ev.object = it->second.object;
-  ev.socket = id;
   if (t == "msg") {
+    // Acknowledged on receipt; after the object's close() it is dropped (the close is on its way).
+    if (s.closing) return std::string("ok");
+    SocketEvent ev;
     ev.kind = SocketEvent::Kind::kMessage;
+    ev.object = s.object;
+    ev.socket = id;
     ev.text = d->header.value("text", true);
     ev.data = std::move(d->payload);
-  } else if (t == "close") {
+    s.in.push_back(std::move(ev));
+    start_delivery(id);
+    return std::string("ok");
+  }
+  if (t == "close") {
+    emit("ws.closed", id, "by=client code=" + std::to_string(d->header.value("code", 1005)));
+    if (s.closing) {
+      sockets_.erase(it);  // both sides closed
+      return std::string("ok");
+    }
+    SocketEvent ev;
     ev.kind = SocketEvent::Kind::kClose;
+    ev.object = s.object;
+    ev.socket = id;
     ev.code = d->header.value("code", 1005);
     ev.reason = d->header.value("reason", "");
     ev.clean = true;
-    emit("ws.closed", id, "by=client code=" + std::to_string(ev.code));
-    it->second.gone = true;  // erased once webSocketClose() ran
-    it->second.out.clear();
-  } else {
-    return sim::Error{sim::ErrorKind::kInvalid, "unknown frame type " + t};
+    s.gone = true;  // erased once webSocketClose() ran
+    s.out.clear();
+    s.in.push_back(std::move(ev));
+    start_delivery(id);
+    return std::string("ok");
   }
-  std::weak_ptr<int> alive = alive_;
-  sim::Status s = deliver_(task, ev);
-  if (alive.expired()) return sim::Error{sim::ErrorKind::kUnreachable, "gone"};
-  if (ev.kind == SocketEvent::Kind::kClose) sockets_.erase(id);
-  if (!s.ok() && s.error().kind != sim::ErrorKind::kRemote) {
-    // The object is gone from this host: so is the connection.
-    if (ev.kind == SocketEvent::Kind::kMessage) broken(id, s.error().message);
-    return s.error();
-  }
-  return std::string("ok");
+  return sim::Error{sim::ErrorKind::kInvalid, "unknown frame type " + t};
 }
 
 // ---- ClientSockets -------------------------------------------------------------------------
@@ -546,7 +614,16 @@ ClientSockets::Received ClientSockets::receive(sim::Task& task, const std::strin
 
 void ClientSockets::close(sim::Task& task, const std::string& id, int code,
                           const std::string& reason) {
+  std::weak_ptr<int> alive = alive_;
   auto it = sockets_.find(id);
+  if (it == sockets_.end()) return;
+  // Behind the sends already made (a send then a close must not lose the message).
+  std::shared_ptr<sim::WaitQueue> senders = it->second.senders;
+  while (it != sockets_.end() && !it->second.closed && it->second.sending) {
+    senders->wait(task);
+    if (alive.expired()) return;
+    it = sockets_.find(id);
+  }
   if (it == sockets_.end() || it->second.closed) return;
   const sim::NodeId host = it->second.host;
   closed(id, code, reason, true);

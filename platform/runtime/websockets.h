@@ -15,10 +15,11 @@
 // most once, as over TCP. A frame that fails (timeout, partition, a crash) breaks the connection:
 // the hub closes the socket and tells the object (webSocketClose with code 1006, wasClean false);
 // the client learns it from its failed send or from its heartbeat (a ping every 5 s) and sees
-// close 1006. The host acknowledges a client's message after the object's webSocketMessage()
-// returned (its effects are ordered before the next message's). A socket lives as long as the
-// activation that accepted it: when the object is deactivated (lease lost, released, host crash)
-// its sockets close.
+// close 1006; the hub, from a client silent for ping_every + 2 frame timeouts. The host
+// acknowledges a client's frame on receipt and hands the object its messages one at a time, in
+// order, from a per-socket queue (webSocketMessage() may take as long as it likes). A socket lives
+// as long as the activation that accepted it: when the object is deactivated (lease lost,
+// released, host crash) its sockets close.
 //
 // The client side (ClientSockets) serves simulated clients (scenario client scripts).
 //
@@ -118,6 +119,9 @@ class SocketHub {
     bool closing = false;               // the object called close()
     bool gone = false;                  // the connection ended; its close event is being delivered
     bool sending = false;               // a sender task is running
+    std::deque<SocketEvent> in;         // received, not yet handed to the object
+    bool delivering = false;            // a delivery task is running
+    sim::Time heard = 0;                // the client's last frame
     std::deque<Frame> out;
     sim::Time accepted = 0;
   };
@@ -125,6 +129,10 @@ class SocketHub {
   sim::Result<std::string> on_frame(sim::Task& task, sim::NodeId from, std::string_view bytes);
   void enqueue(const std::string& id, Frame frame);
   void start_sender(const std::string& id);
+  // Hands the socket's received events to the object, one at a time.
+  void start_delivery(const std::string& id);
+  // Breaks the connections of clients that went silent (a task while sockets are open).
+  void start_reaper();
   // The connection broke: forget the socket and tell the object (on a task of its own).
   void broken(const std::string& id, const std::string& why);
   void emit(std::string_view kind, const std::string& id, const std::string& details);
@@ -135,6 +143,7 @@ class SocketHub {
   SocketTiming timing_;
   std::map<std::string, Socket> sockets_;  // by id
   std::uint64_t next_ = 1;
+  bool reaper_running_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
@@ -151,7 +160,8 @@ class ClientSockets {
 
   // Connects to the socket a 101 response named (its kSocketHeader). Returns the socket's id.
   sim::Result<std::string> open(sim::Task& task, const std::string& socket);
-  // Sends a frame and waits until the object handled it. An error closes the socket (1006).
+  // Sends a frame and waits until the host received it (the object handles it later, in order).
+  // An error closes the socket (1006).
   sim::Status send(sim::Task& task, const std::string& id, bool text, std::string data);
 
   struct Received {
