@@ -81,16 +81,16 @@ void DoHost::boot(sim::Node&) {
 
 bool DoHost::keeps_alive(const services::ObjectHandle& object) const {
   // Open sockets, or a WebSocket event still running (the cluster does not see those events).
-  return sockets_->sockets_of(object.object()) > 0 || busy_.count(object.object()) != 0;
+  return sockets_->sockets_of(object.object()) > 0 || busy_.count(object.instance()) != 0;
 }
 
 void DoHost::event_started(services::ObjectHandle& object) {
   handles_[object.object()] = object.shared_from_this();
-  ++busy_[object.object()];
+  ++busy_[object.instance()];
 }
 
-void DoHost::event_ended(const std::string& object) {
-  if (--busy_[object] <= 0) busy_.erase(object);
+void DoHost::event_ended(const std::string& object, std::uint64_t activation) {
+  if (--busy_[activation] <= 0) busy_.erase(activation);
   last_event_[object] = world_.now();
   hibernate_later(object);
 }
@@ -121,7 +121,7 @@ void DoHost::hibernate_later(const std::string& object) {
         return;  // already hibernated
       }
       // Busy (an event, a commit, timers or waitUntil work pending): look again later.
-      if (busy_.count(object) != 0 || !it->second->idle()) {
+      if (busy_.count(handle->instance()) != 0 || !it->second->idle()) {
         last_event_[object] = task.now();
         continue;
       }
@@ -156,7 +156,7 @@ sim::Status DoHost::socket_event(sim::Task& task, const SocketEvent& event) {
   event_started(*handle);
   sim::Status status = keep->socket_event(task, event);
   if (alive.expired()) return status;
-  event_ended(event.object);
+  event_ended(event.object, handle->instance());
   check_broken(*handle, keep);
   return status;
 }
@@ -178,11 +178,12 @@ sim::Result<std::string> DoHost::handle(sim::Task& task, services::ObjectHandle&
   if (!inst.ok()) return inst.error();
   std::shared_ptr<ObjectInstance> keep = inst.value();  // alive across a deactivation
   const std::string key = object.object();
+  const std::uint64_t activation = object.instance();
   std::weak_ptr<int> alive = alive_;
   event_started(object);
   sim::Result<std::string> reply = keep->handle(task, request);
   if (alive.expired()) return reply;
-  event_ended(key);
+  event_ended(key, activation);
   check_broken(object, keep);
   return reply;
 }
@@ -192,11 +193,12 @@ sim::Status DoHost::alarm(sim::Task& task, services::ObjectHandle& object, int r
   if (!inst.ok()) return inst.error();
   std::shared_ptr<ObjectInstance> keep = inst.value();
   const std::string key = object.object();
+  const std::uint64_t activation = object.instance();
   std::weak_ptr<int> alive = alive_;
   event_started(object);
   sim::Status status = keep->alarm(task, retry_count);
   if (alive.expired()) return status;
-  event_ended(key);
+  event_ended(key, activation);
   check_broken(object, keep);
   return status;
 }
@@ -204,8 +206,7 @@ sim::Status DoHost::alarm(sim::Task& task, services::ObjectHandle& object, int r
 void DoHost::deactivate(services::ObjectHandle& object) {
   const std::string& key = object.object();
   sockets_->close_object(key, 1001, "Durable Object reset");
-  busy_.erase(key);
-  timer_.erase(key);
+  timer_.erase(key);  // busy_ (by activation) empties as the old activation's events end
   hibernated_.erase(object.instance());
   if (auto h = handles_.find(key); h != handles_.end()) {
     auto live = h->second.lock();

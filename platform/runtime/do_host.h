@@ -70,7 +70,7 @@ class DoHost final : public services::ObjectExecutor {
   sim::Status socket_event(sim::Task& task, const SocketEvent& event);
   // Event bookkeeping for hibernation.
   void event_started(services::ObjectHandle& object);
-  void event_ended(const std::string& object);
+  void event_ended(const std::string& object, std::uint64_t activation);
   void hibernate_later(const std::string& object);
 
   sim::World& world_;
@@ -78,11 +78,11 @@ class DoHost final : public services::ObjectExecutor {
   DoHostConfig config_;
   std::map<std::uint64_t, std::shared_ptr<ObjectInstance>> instances_;  // by activation
   std::unique_ptr<SocketHub> sockets_;
-  // By object key: the active handle, idFromName's name, events running, the last event's end,
-  // a hibernation timer pending.
+  // By object key: the active handle, idFromName's name, the last event's end, a hibernation
+  // timer pending. Events running are counted by activation (busy_).
   std::map<std::string, std::weak_ptr<services::ObjectHandle>> handles_;
   std::map<std::string, std::string> names_;
-  std::map<std::string, int> busy_;
+  std::map<std::uint64_t, int> busy_;  // events running, by activation
   std::map<std::string, sim::Time> last_event_;
   std::map<std::string, bool> timer_;
   // By activation: the storage image of a hibernated instance (its next instance starts there).
