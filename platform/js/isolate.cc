@@ -633,6 +633,7 @@ class Isolate::Impl {
   std::uint64_t next_timer_id_ = 1;
   bool from_snapshot_ = false;
   bool in_run_ = false;
+  bool starting_ = false;  // the next run evaluates the Worker's modules (startup_cpu_max)
   bool heap_exceeded_ = false;
   bool dead_ = false;
   std::string create_error_;
@@ -831,7 +832,9 @@ RunOutcome Isolate::Impl::run(Body&& body) {
   in_run_ = true;
   Engine& engine = Engine::get();
   ClockScope clock(&world_);
-  const std::uint64_t watch = engine.watchdog().arm(isolate_, config_.cpu_max);
+  const std::uint64_t watch =
+      engine.watchdog().arm(isolate_, starting_ ? config_.startup_cpu_max : config_.cpu_max);
+  starting_ = false;
   {
     v8::Isolate::Scope is(isolate_);
     set_stack_limit();
@@ -1461,6 +1464,7 @@ sim::Status Isolate::Impl::load(const ModuleMap& modules, std::string_view main,
   // loading (perf): with it on, every `new Error` captures a detailed stack trace, which was a
   // third of a hello-world request's time.
   isolate_->SetCaptureStackTraceForUncaughtExceptions(true, 10);
+  starting_ = true;  // the startup CPU limit applies to this run
   const RunOutcome o = run([&](v8::Local<v8::Context> context) {
     status = set_env(context, env);
     if (!status.ok()) return;

@@ -155,6 +155,25 @@ TEST_F(IsolateTest, RunawayLoopExceedsTheCpuLimit) {
   EXPECT_TRUE(host_.lines.empty());  // a terminated run leaves no trace
 }
 
+TEST_F(IsolateTest, ModuleEvaluationHasTheStartupCpuLimit) {
+  // ~20 ms of host CPU: far over a per-request limit of 1 us, well under the startup limit.
+  const std::string work = "let x = 0; for (let i = 0; i < 2e7; i++) x = (x + i) % 7;";
+  sim::World w(1);
+  IsolateConfig config;
+  config.cpu_max = sim::kMicrosecond;
+  config.startup_cpu_max = 30 * sim::kSecond;
+  auto iso = make(w, config);
+  ModuleMap m{{"index.js", work + " export default {};"}};
+  RunOutcome outcome = RunOutcome::kOk;
+  sim::Status s = iso->load(m, "index.js", &outcome);
+  EXPECT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(outcome, RunOutcome::kOk);
+  // The same work in a later run gets the per-request limit.
+  auto r = iso->eval(work, &outcome);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(outcome, RunOutcome::kCpuExceeded);
+}
+
 TEST_F(IsolateTest, AllocationBombExceedsTheHeapLimit) {
   sim::World w(1);
   IsolateConfig config;
