@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/services/kv.h"
+#include "platform/services/kv/kv.h"
 #include "sim/world.h"
 
 namespace {

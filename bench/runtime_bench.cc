@@ -31,14 +31,7 @@ export default {
 };
 )js";
 
-struct NullHost : js::IsolateHost {
-  void on_console(std::string_view, std::string_view) override {}
-  void on_set_timer(std::uint64_t, sim::Duration) override {}
-  void on_clear_timer(std::uint64_t) override {}
-  void on_response(std::uint64_t, runtime::HttpResponse) override {}
-  void on_exception(std::uint64_t, std::string, std::string) override {}
-  void on_uncaught(std::string_view, std::string, std::string) override {}
-};
+using NullHost = js::NullIsolateHost;
 
 // Arguments: snapshot, keep the shared read-only heap, page cache (each 0 or 1).
 void configure_engine(benchmark::State& state) {

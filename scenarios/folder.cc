@@ -10,14 +10,14 @@
 
 #include "platform/js/engine.h"
 #include "platform/js/isolate.h"
-#include "platform/runtime/bindings.h"
-#include "platform/runtime/do_host.h"
-#include "platform/runtime/do_wire.h"
-#include "platform/runtime/kv_binding.h"
+#include "platform/bindings/binding_table.h"
+#include "platform/objects/object_host.h"
+#include "platform/objects/object_messages.h"
+#include "platform/bindings/kv_binding.h"
 #include "platform/runtime/origin.h"
 #include "platform/runtime/pop.h"
-#include "platform/services/do_cluster.h"
-#include "platform/services/kv.h"
+#include "platform/services/do/do_cluster.h"
+#include "platform/services/kv/kv.h"
 #include "props/broadcast.h"
 #include "props/do_single_instance.h"
 #include "props/kv_convergence.h"
@@ -862,14 +862,7 @@ std::string json_pointer(const std::string& body, const std::string& pointer) {
 // import is bad input (exit 2, naming the file and line) rather than 503s in the middle of a run.
 sim::Status check_workers_load(const spec::LoadedScenario& s) {
   js::Engine::init();
-  struct Quiet : js::IsolateHost {
-    void on_console(std::string_view, std::string_view) override {}
-    void on_set_timer(std::uint64_t, sim::Duration) override {}
-    void on_clear_timer(std::uint64_t) override {}
-    void on_response(std::uint64_t, runtime::HttpResponse) override {}
-    void on_exception(std::uint64_t, std::string, std::string) override {}
-    void on_uncaught(std::string_view, std::string, std::string) override {}
-  } host;
+  js::NullIsolateHost host;
   sim::World scratch(0);
   for (const spec::WorkerSpec& w : s.workers) {
     auto isolate = js::Isolate::create(scratch, {}, scratch.rng("load-check"), &host);

@@ -6,14 +6,7 @@
 
 namespace scenarios {
 
-struct JsModel::Host final : js::IsolateHost {
-  void on_console(std::string_view, std::string_view) override {}
-  void on_set_timer(std::uint64_t, sim::Duration) override {}
-  void on_clear_timer(std::uint64_t) override {}
-  void on_response(std::uint64_t, runtime::HttpResponse) override {}
-  void on_exception(std::uint64_t, std::string, std::string) override {}
-  void on_uncaught(std::string_view, std::string, std::string) override {}
-};
+struct JsModel::Host final : js::NullIsolateHost {};
 
 namespace {
 std::string op_json(const sim::Operation& op) {

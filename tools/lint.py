@@ -6,9 +6,13 @@ Checks, over the source tree:
      random_device, threads, the environment. A line may opt out with `// lint: allow-<rule>`
      and a reason nearby (only the V8 CPU watchdog does).
   2. Includes point one way: sim <- traces <- platform <- props <- scenarios <- tools.
-     tests/ and bench/ may include anything.
+     tests/ and bench/ may include anything. Inside platform/ the same holds for its folders
+     (platform/README.md, "Layers"): services/<name> (V8-free) includes only itself; then
+     js <- runtime <- objects <- bindings <- deployment (files at platform/'s top), and objects/
+     and bindings/ may include services/.
   3. Only platform/js/ includes V8 headers.
-  4. Every .cc file of a library folder is named in a CMakeLists.txt (explicit lists, no globs).
+  4. Every .cc file of a library folder is named in a CMakeLists.txt at or above its folder
+     (explicit lists, no globs).
 Exit 0 when clean, 1 with one line per finding (file:line: rule: text).
 `lint.py --self-test` plants a violation of each rule in a scratch tree and checks it is found.
 """
@@ -31,6 +35,35 @@ BANS = [
 UNORDERED_DECL = re.compile(r"unordered_(?:map|set|multimap|multiset)\s*<.*>\s*&?\s*(\w+)\s*[;{=(),]")
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]')
 V8_HEADER = re.compile(r"^(v8\.h|v8-[\w-]+\.h|libplatform/)")
+# Inside platform/: what each folder may include of platform/ (besides the layers below it).
+PLATFORM_ORDER = ["js", "runtime", "objects", "bindings"]
+PLATFORM_USES_SERVICES = {"objects", "bindings"}
+
+
+def platform_part(rel):
+    """The platform folder of a path under platform/: 'js', 'runtime', ..., 'services/kv', or
+    'deployment' for files at platform/'s top."""
+    parts = rel.split("/")
+    if len(parts) < 2 or parts[0] != "platform":
+        return None
+    if len(parts) == 2:
+        return "deployment"
+    if parts[1] == "services":
+        return "services/" + parts[2] if len(parts) > 3 else "services"
+    return parts[1]
+
+
+def platform_allows(src, dst):
+    """May platform folder `src` include from platform folder `dst`?"""
+    if src == dst or src == "deployment":
+        return True
+    if src.startswith("services"):
+        return False  # a service is V8-free and stands alone
+    if dst.startswith("services"):
+        return src in PLATFORM_USES_SERVICES
+    if dst == "deployment" or dst not in PLATFORM_ORDER or src not in PLATFORM_ORDER:
+        return False
+    return PLATFORM_ORDER.index(dst) < PLATFORM_ORDER.index(src)
 
 
 def source_files(root):
@@ -78,21 +111,29 @@ def lint(root):
             if top not in FREE and first in LAYERS and "/" in inc:
                 if LAYERS.index(first) > LAYERS.index(top):
                     findings.append(f"{rel}:{no}: layering: {top}/ may not include {inc}")
+            if top == "platform" and not is_test and first == "platform":
+                src, dst = platform_part(rel), platform_part(inc)
+                if src and dst and not platform_allows(src, dst):
+                    findings.append(f"{rel}:{no}: layering: platform/{src}/ may not include {inc}")
             if V8_HEADER.match(inc) and not rel.startswith(os.path.join("platform", "js") + os.sep):
                 findings.append(f"{rel}:{no}: v8-boundary: only platform/js/ includes {inc}")
         if path.endswith(".cc") and top not in FREE | {"tools"}:
+            # Some CMakeLists.txt at or above the file, within its top folder, names it.
             d = os.path.dirname(path)
-            # The nearest CMakeLists.txt at or above the file, within its top folder.
+            listed = False
             while True:
                 cm = os.path.join(d, "CMakeLists.txt")
-                if os.path.exists(cm) or os.path.normpath(d) == os.path.normpath(os.path.join(root, top)):
+                if cm not in cmake_text:
+                    cmake_text[cm] = open(cm).read() if os.path.exists(cm) else ""
+                name = os.path.relpath(path, d)
+                if re.search(r"(^|[\s(/])" + re.escape(name) + r"(\s|\)|$)", cmake_text[cm], re.M):
+                    listed = True
+                    break
+                if os.path.normpath(d) == os.path.normpath(os.path.join(root, top)):
                     break
                 d = os.path.dirname(d)
-            if cm not in cmake_text:
-                cmake_text[cm] = open(cm).read() if os.path.exists(cm) else ""
-            name = os.path.relpath(path, os.path.dirname(cm))
-            if not re.search(r"(^|[\s(/])" + re.escape(name) + r"(\s|\)|$)", cmake_text[cm], re.M):
-                findings.append(f"{rel}:1: cmake: not listed in {os.path.relpath(cm, root)}")
+            if not listed:
+                findings.append(f"{rel}:1: cmake: not listed in a CMakeLists.txt at or above it")
     return findings
 
 
@@ -106,16 +147,19 @@ def self_test():
         "scenarios/f.cc": "#include <v8.h>\n",
         "sim/g.cc": "void f(std::unordered_map<int,int>& m) { for (auto& kv : m) {} }\n",
         "traces/orphan.cc": "int orphan;\n",
+        "platform/js/h.cc": '#include "platform/runtime/worker.h"\n',
+        "platform/services/kv/i.cc": '#include "platform/js/isolate.h"\n',
     }
     expected = ["wall-clock", "rand", "thread", "environment", "layering", "v8-boundary",
                 "unordered-iteration", "cmake"]
     with tempfile.TemporaryDirectory() as root:
         for top in LAYERS:
             os.makedirs(os.path.join(root, top), exist_ok=True)
-            listed = " ".join(os.path.basename(p) for p in planted
+            listed = " ".join(os.path.relpath(p, top) for p in planted
                               if p.startswith(top + "/") and "orphan" not in p)
             open(os.path.join(root, top, "CMakeLists.txt"), "w").write(f"add_library(x {listed})\n")
         for p, text in planted.items():
+            os.makedirs(os.path.dirname(os.path.join(root, p)), exist_ok=True)
             open(os.path.join(root, p), "w").write(text)
         ok_file = os.path.join(root, "sim", "fine.cc")
         open(ok_file, "w").write("int fine = 1;  // nothing to see\n")
@@ -123,6 +167,9 @@ def self_test():
             f.write("# fine.cc\n")
         found = lint(root)
         missing = [r for r in expected if not any(f": {r}:" in f for f in found)]
+        for planted_inner in ("platform/js/h.cc", "platform/services/kv/i.cc"):
+            if not any(f.startswith(planted_inner) and ": layering:" in f for f in found):
+                missing.append("platform layering in " + planted_inner)
         false_pos = [f for f in found if "fine.cc" in f]
         if missing or false_pos:
             print("lint self-test FAILED; missed:", missing, "false positives:", false_pos)

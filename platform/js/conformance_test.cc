@@ -87,7 +87,7 @@ TEST(ShaDigest, FipsVectors) {
 // ---- origins: wire format and host names -------------------------------------------------------
 
 TEST(OriginWire, RoundTrips) {
-  runtime::HttpRequest req;
+  HttpRequest req;
   req.method = "POST";
   req.url = "https://api.test/x?y=1";
   req.headers = {{"content-type", "text/plain"}, {"x-empty", ""}};
@@ -98,7 +98,7 @@ TEST(OriginWire, RoundTrips) {
   EXPECT_EQ(r->url, req.url);
   EXPECT_EQ(r->headers, req.headers);
   EXPECT_EQ(r->body, req.body);
-  runtime::HttpResponse resp;
+  HttpResponse resp;
   resp.status = 418;
   resp.headers = {{"set-cookie", "a=1"}, {"set-cookie", "b=2"}};
   resp.body = "teapot";
@@ -190,7 +190,7 @@ SuiteRun run_script(const std::string& file, std::uint64_t seed) {
   w.start();
 
   std::vector<runtime::StaticRoute> routes;
-  auto route = [&](std::string prefix, int status, runtime::HeaderList headers, std::string body,
+  auto route = [&](std::string prefix, int status, HeaderList headers, std::string body,
                    sim::Duration delay = 0, std::string method = "") {
     runtime::StaticRoute r;
     r.path_prefix = std::move(prefix);
@@ -201,7 +201,7 @@ SuiteRun run_script(const std::string& file, std::uint64_t seed) {
     r.delay = delay;
     routes.push_back(std::move(r));
   };
-  const runtime::HeaderList text = {{"content-type", "text/plain;charset=UTF-8"}};
+  const HeaderList text = {{"content-type", "text/plain;charset=UTF-8"}};
   route("/", 200,
         {{"content-type", "text/plain;charset=UTF-8"},
          {"x-origin", "static"},
@@ -249,7 +249,7 @@ SuiteRun run_script(const std::string& file, std::uint64_t seed) {
   runtime::Worker worker(w, pop, config);
 
   w.spawn(client, "client", [&](sim::Task& task) {
-    runtime::HttpRequest req;
+    HttpRequest req;
     req.method = "POST";
     req.url = "https://conformance.test/run?file=" + file;
     req.headers = {{"Content-Type", "text/plain"}, {"X-Conformance", "yes"}};

@@ -464,8 +464,8 @@ struct Effect {
   std::string a;  // console level, message, or where
   std::string b;  // console text, stack, or message
   std::string c;  // stack
-  runtime::HttpResponse response;
-  runtime::HttpRequest request;  // kFetch (web APIs)
+  HttpResponse response;
+  HttpRequest request;  // kFetch (web APIs)
   CallRequest call;              // kCall (bindings)
   CallReply reply;               // kActorReply (bindings)
   std::vector<QueueOutcome> outcomes;  // kQueueOutcomes
@@ -494,14 +494,14 @@ class Isolate::Impl {
   bool create();
   sim::Status load(const ModuleMap& modules, std::string_view main, RunOutcome* outcome,
                    const Env& env);
-  RunOutcome fetch(std::uint64_t invocation, const runtime::HttpRequest& request,
+  RunOutcome fetch(std::uint64_t invocation, const HttpRequest& request,
                    std::string_view entrypoint);
   RunOutcome scheduled(std::uint64_t invocation, const ScheduledEvent& event,
                        std::string_view entrypoint);
   RunOutcome fire_timer(std::uint64_t timer_id);
   RunOutcome queue(std::uint64_t invocation, const QueueBatch& batch, std::string_view entrypoint);
   RunOutcome settle_fetch(std::uint64_t fetch_id,
-                          const sim::Result<runtime::HttpResponse>& result) {  // web APIs
+                          const sim::Result<HttpResponse>& result) {  // web APIs
     return run([&](v8::Local<v8::Context> context) {
       WebNatives::settle(context, settle_fetch_.Get(isolate_), fetch_id, result);
     });
@@ -746,7 +746,7 @@ bool Isolate::Impl::install_natives(v8::Local<v8::Context> context) {
                              {"utf8Decode", &Impl::native_utf8_decode},
                              {"clone", &Impl::native_clone}});
   // ---- web APIs: outbound fetch is an effect, like a timer ----
-  web_ = std::make_unique<WebNatives>([this](std::uint64_t id, runtime::HttpRequest request) {
+  web_ = std::make_unique<WebNatives>([this](std::uint64_t id, HttpRequest request) {
     Effect& e = effects_.emplace_back();
     e.kind = Effect::Kind::kFetch;
     e.id = id;
@@ -1026,7 +1026,7 @@ void Isolate::Impl::native_respond(const v8::FunctionCallbackInfo<v8::Value>& in
   Impl* self = from(info);
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  runtime::HttpResponse response;
+  HttpResponse response;
   const double invocation = info[0]->NumberValue(context).FromMaybe(0);
   response.status = static_cast<int>(info[1]->Int32Value(context).FromMaybe(500));
   if (info[2]->IsArray()) {
@@ -1510,7 +1510,7 @@ sim::Status Isolate::Impl::load(const ModuleMap& modules, std::string_view main,
   return status;
 }
 
-RunOutcome Isolate::Impl::fetch(std::uint64_t invocation, const runtime::HttpRequest& request,
+RunOutcome Isolate::Impl::fetch(std::uint64_t invocation, const HttpRequest& request,
                                 std::string_view entrypoint) {
   SIM_REQUIRE(!main_namespace_.IsEmpty());
   return run([&](v8::Local<v8::Context> context) {
@@ -1616,7 +1616,7 @@ RunOutcome Isolate::Impl::fire_timer(std::uint64_t timer_id) {
 RunOutcome Isolate::Impl::actor_event(std::uint64_t invocation, const ActorEvent& event) {
   SIM_REQUIRE(!main_namespace_.IsEmpty());
   return run([&](v8::Local<v8::Context> context) {
-    const runtime::HttpRequest& request = event.request;
+    const HttpRequest& request = event.request;
     v8::Local<v8::Array> flat =
         v8::Array::New(isolate_, static_cast<int>(2 * request.headers.size()));
     std::uint32_t i = 0;
@@ -1774,7 +1774,7 @@ sim::Status Isolate::load(const ModuleMap& modules, std::string_view main, RunOu
                           const Env& env) {
   return impl_->load(modules, main, outcome, env);
 }
-RunOutcome Isolate::fetch(std::uint64_t invocation, const runtime::HttpRequest& request,
+RunOutcome Isolate::fetch(std::uint64_t invocation, const HttpRequest& request,
                           std::string_view entrypoint) {
   return impl_->fetch(invocation, request, entrypoint);
 }
@@ -1788,7 +1788,7 @@ RunOutcome Isolate::queue(std::uint64_t invocation, const QueueBatch& batch,
   return impl_->queue(invocation, batch, entrypoint);
 }
 RunOutcome Isolate::settle_fetch(std::uint64_t fetch_id,
-                                 const sim::Result<runtime::HttpResponse>& result) {  // web APIs
+                                 const sim::Result<HttpResponse>& result) {  // web APIs
   return impl_->settle_fetch(fetch_id, result);
 }
 RunOutcome Isolate::settle_call(std::uint64_t call_id, const CallReply& reply) {  // bindings

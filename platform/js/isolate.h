@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "platform/runtime/http.h"
+#include "platform/js/http.h"
 #include "sim/result.h"
 #include "sim/rng.h"
 #include "sim/time.h"
@@ -100,7 +100,7 @@ struct ActorEvent {
   std::string class_name;
   std::string id_hex;
   std::string name;              // the name of an idFromName() id, else ""
-  runtime::HttpRequest request;  // kFetch
+  HttpRequest request;  // kFetch
   std::string method;            // kRpc
   std::string args;              // kRpc: structured clone of the argument array
   int retry_count = 0;           // kAlarm
@@ -153,7 +153,7 @@ class IsolateHost {
   virtual void on_set_timer(std::uint64_t timer_id, sim::Duration delay) = 0;
   virtual void on_clear_timer(std::uint64_t timer_id) = 0;
   // The fetch invocation `invocation` settled with a Response.
-  virtual void on_response(std::uint64_t invocation, runtime::HttpResponse response) = 0;
+  virtual void on_response(std::uint64_t invocation, HttpResponse response) = 0;
   // The fetch invocation threw (or its promise rejected) with this error.
   virtual void on_exception(std::uint64_t invocation, std::string message, std::string stack) = 0;
   // An error no handler caught: `where` is "unhandledrejection" (a rejected promise nobody
@@ -175,7 +175,7 @@ class IsolateHost {
   // ---- web APIs (outbound fetch) ----
   // JS called fetch(): send `request` and answer with Isolate::settle_fetch(fetch_id, ...) in a
   // later run. The default never answers (the JS promise stays pending).
-  virtual void on_fetch(std::uint64_t fetch_id, runtime::HttpRequest request) {}
+  virtual void on_fetch(std::uint64_t fetch_id, HttpRequest request) {}
   // ---- end web APIs ----
 
   // ---- bindings ----
@@ -193,6 +193,17 @@ class IsolateHost {
   // `reply.bytes`, or failed with the thrown error in reply.error_clone (and its message).
   virtual void on_actor_reply(std::uint64_t invocation, CallReply reply) {}
   // ---- end bindings ----
+};
+
+// A host that ignores everything: for isolates that only load or evaluate code (load checks,
+// checker models written in JS, benchmarks).
+struct NullIsolateHost : IsolateHost {
+  void on_console(std::string_view, std::string_view) override {}
+  void on_set_timer(std::uint64_t, sim::Duration) override {}
+  void on_clear_timer(std::uint64_t) override {}
+  void on_response(std::uint64_t, HttpResponse) override {}
+  void on_exception(std::uint64_t, std::string, std::string) override {}
+  void on_uncaught(std::string_view, std::string, std::string) override {}
 };
 
 struct IsolateConfig {
@@ -235,7 +246,7 @@ class Isolate {
   // fetch(request, env, ctx), or, for a class extending WorkerEntrypoint, fetch(request) on a new
   // instance made with (ctx, env). The result arrives through the host (on_response /
   // on_exception), in this run or a later one. REQUIRES: load() succeeded.
-  RunOutcome fetch(std::uint64_t invocation, const runtime::HttpRequest& request,
+  RunOutcome fetch(std::uint64_t invocation, const HttpRequest& request,
                    std::string_view entrypoint = "default");
   // Calls the scheduled handler the same way: scheduled(controller, env, ctx) or
   // scheduled(controller). The result arrives through on_event_done. REQUIRES: load() succeeded.
@@ -250,7 +261,7 @@ class Isolate {
   // Settles the promise of an outbound fetch the host was asked for (on_fetch): with the
   // origin's response, or with an error (the promise rejects with a TypeError saying its message).
   // Unknown ids are ignored (the fetch was aborted).
-  RunOutcome settle_fetch(std::uint64_t fetch_id, const sim::Result<runtime::HttpResponse>& result);
+  RunOutcome settle_fetch(std::uint64_t fetch_id, const sim::Result<HttpResponse>& result);
   // Settles the promise of a binding call the host was asked for (on_call). Unknown ids are
   // ignored.
   RunOutcome settle_call(std::uint64_t call_id, const CallReply& reply);

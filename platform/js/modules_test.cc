@@ -21,7 +21,7 @@ struct Host : IsolateHost {
   }
   void on_set_timer(std::uint64_t id, sim::Duration delay) override {}
   void on_clear_timer(std::uint64_t id) override {}
-  void on_response(std::uint64_t invocation, runtime::HttpResponse response) override {
+  void on_response(std::uint64_t invocation, HttpResponse response) override {
     responses.push_back(std::to_string(response.status) + " " + response.body);
   }
   void on_exception(std::uint64_t invocation, std::string message, std::string stack) override {
@@ -201,7 +201,7 @@ TEST_F(ModulesTest, NamedEntrypointsAndClassHandlers) {
        "export const fn = Object.assign(() => {}, {fetch: () => new Response('fn')});\n"},
   };
   ASSERT_TRUE(iso->load(m, "index.js", nullptr, {{"V", BindingValue::text("v1")}}).ok());
-  runtime::HttpRequest req;
+  HttpRequest req;
   req.url = "https://x.test/p";
   EXPECT_EQ(iso->fetch(1, req), RunOutcome::kOk);
   EXPECT_EQ(iso->fetch(2, req, "Admin"), RunOutcome::kOk);

@@ -219,7 +219,7 @@ void WebNatives::native_fetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
   auto* self = static_cast<WebNatives*>(info.Data().As<v8::External>()->Value());
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  runtime::HttpRequest request;
+  HttpRequest request;
   request.method = to_utf8(isolate, info[0]);
   request.url = to_utf8(isolate, info[1]);
   if (info[2]->IsArray()) {
@@ -237,14 +237,14 @@ void WebNatives::native_fetch(const v8::FunctionCallbackInfo<v8::Value>& info) {
 }
 
 void WebNatives::settle(v8::Local<v8::Context> context, v8::Local<v8::Function> settle_fetch,
-                        std::uint64_t fetch_id, const sim::Result<runtime::HttpResponse>& result) {
+                        std::uint64_t fetch_id, const sim::Result<HttpResponse>& result) {
   v8::Isolate* isolate = context->GetIsolate();
   v8::Local<v8::Value> status = v8::Number::New(isolate, 0);
   v8::Local<v8::Value> headers = v8::Null(isolate);
   v8::Local<v8::Value> body = v8::Null(isolate);
   v8::Local<v8::Value> error = v8::Undefined(isolate);
   if (result.ok()) {
-    const runtime::HttpResponse& r = result.value();
+    const HttpResponse& r = result.value();
     status = v8::Number::New(isolate, r.status);
     v8::Local<v8::Array> flat = v8::Array::New(isolate, static_cast<int>(2 * r.headers.size()));
     std::uint32_t i = 0;

@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-#include "platform/runtime/http.h"
+#include "platform/js/http.h"
 #include "sim/result.h"
 
 namespace js {
@@ -32,7 +32,7 @@ std::string sha_digest(std::string_view algorithm, std::string_view data);
 
 class WebNatives {
  public:
-  using StartFetch = std::function<void(std::uint64_t fetch_id, runtime::HttpRequest request)>;
+  using StartFetch = std::function<void(std::uint64_t fetch_id, HttpRequest request)>;
 
   explicit WebNatives(StartFetch start_fetch) : start_fetch_(std::move(start_fetch)) {}
   WebNatives(const WebNatives&) = delete;
@@ -44,7 +44,7 @@ class WebNatives {
   // Settles fetch `fetch_id` in JS: calls settleFetch(id, status, headers, body, error), the
   // function the prelude's init returned. Call inside a run (isolate, handle and context scopes).
   static void settle(v8::Local<v8::Context> context, v8::Local<v8::Function> settle_fetch,
-                     std::uint64_t fetch_id, const sim::Result<runtime::HttpResponse>& result);
+                     std::uint64_t fetch_id, const sim::Result<HttpResponse>& result);
 
  private:
   static void native_digest(const v8::FunctionCallbackInfo<v8::Value>& info);

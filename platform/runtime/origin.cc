@@ -7,61 +7,11 @@
 #include "sim/node.h"
 #include "sim/rpc.h"
 #include "sim/task.h"
+#include "sim/wire.h"
 
 namespace runtime {
 
 namespace {
-
-// ---- wire format -------------------------------------------------------------------------------
-
-void put_u32(std::string* out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void put_str(std::string* out, std::string_view s) {
-  put_u32(out, static_cast<std::uint32_t>(s.size()));
-  out->append(s);
-}
-void put_headers(std::string* out, const HeaderList& headers) {
-  put_u32(out, static_cast<std::uint32_t>(headers.size()));
-  for (const auto& [name, value] : headers) {
-    put_str(out, name);
-    put_str(out, value);
-  }
-}
-
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : rest_(bytes) {}
-  bool u32(std::uint32_t* v) {
-    if (rest_.size() < 4) return false;
-    *v = 0;
-    for (int i = 0; i < 4; ++i)
-      *v |= static_cast<std::uint32_t>(static_cast<unsigned char>(rest_[i])) << (8 * i);
-    rest_.remove_prefix(4);
-    return true;
-  }
-  bool str(std::string* s) {
-    std::uint32_t n = 0;
-    if (!u32(&n) || rest_.size() < n) return false;
-    s->assign(rest_.substr(0, n));
-    rest_.remove_prefix(n);
-    return true;
-  }
-  bool headers(HeaderList* out) {
-    std::uint32_t n = 0;
-    if (!u32(&n) || n > rest_.size() / 8) return false;  // each header takes at least 8 bytes
-    for (std::uint32_t i = 0; i < n; ++i) {
-      std::string name, value;
-      if (!str(&name) || !str(&value)) return false;
-      out->emplace_back(std::move(name), std::move(value));
-    }
-    return true;
-  }
-  bool done() const { return rest_.empty(); }
-
- private:
-  std::string_view rest_;
-};
 
 sim::Error malformed(const char* what) {
   return sim::Error{sim::ErrorKind::kInvalid, std::string("malformed HTTP ") + what};
@@ -98,42 +48,42 @@ HttpResponse not_found() {
 }  // namespace
 
 std::string encode_request(const HttpRequest& request) {
-  std::string out;
-  put_str(&out, request.method);
-  put_str(&out, request.url);
-  put_headers(&out, request.headers);
-  put_str(&out, request.body);
-  return out;
+  return sim::WireWriter()
+      .str(request.method)
+      .str(request.url)
+      .pairs(request.headers)
+      .str(request.body)
+      .take();
 }
 
 sim::Result<HttpRequest> decode_request(std::string_view bytes) {
-  Reader in(bytes);
+  sim::WireReader in(bytes);
   HttpRequest r;
-  if (!in.str(&r.method) || !in.str(&r.url) || !in.headers(&r.headers) || !in.str(&r.body) ||
-      !in.done()) {
-    return malformed("request");
-  }
+  r.method = in.str();
+  r.url = in.str();
+  r.headers = in.pairs();
+  r.body = in.str();
+  if (!in.done()) return malformed("request");
   return r;
 }
 
 std::string encode_response(const HttpResponse& response) {
-  std::string out;
-  put_u32(&out, static_cast<std::uint32_t>(response.status));
-  put_headers(&out, response.headers);
-  put_str(&out, response.body);
-  put_str(&out, response.error);
-  return out;
+  return sim::WireWriter()
+      .u32(static_cast<std::uint32_t>(response.status))
+      .pairs(response.headers)
+      .str(response.body)
+      .str(response.error)
+      .take();
 }
 
 sim::Result<HttpResponse> decode_response(std::string_view bytes) {
-  Reader in(bytes);
+  sim::WireReader in(bytes);
   HttpResponse r;
-  std::uint32_t status = 0;
-  if (!in.u32(&status) || !in.headers(&r.headers) || !in.str(&r.body) || !in.str(&r.error) ||
-      !in.done()) {
-    return malformed("response");
-  }
-  r.status = static_cast<int>(status);
+  r.status = static_cast<int>(in.u32());
+  r.headers = in.pairs();
+  r.body = in.str();
+  r.error = in.str();
+  if (!in.done()) return malformed("response");
   return r;
 }
 

@@ -139,21 +139,7 @@ sim::Result<HttpResponse> Worker::serve_http(sim::Task& task,
     contexts_.erase(id);
     return sim::Error{sim::ErrorKind::kUnreachable, "node " + node_.name() + " is down"};
   }
-  struct Forget {  // the invocation is over for this caller, however it leaves
-    Worker* w;
-    std::uint64_t id;
-    std::weak_ptr<int> alive;
-    ~Forget() {
-      if (alive.expired()) return;
-      w->pending_.erase(id);
-      // A request whose caller left before the Response is cancelled, as when a client
-      // disconnects; work after a Response runs on under its waitUntil rules.
-      auto it = w->contexts_.find(id);
-      if (it != w->contexts_.end() && !it->second.handler_done) {
-        w->end_context(id, "the caller gave up");
-      }
-    }
-  } forget{this, id, alive_};
+  const CallerGuard forget{this, id, alive_};  // the invocation is over for this caller
   HttpResponse* response = slot->wait(task, task.now() + config_.response_timeout);
   if (response == nullptr) {
     return sim::Error{sim::ErrorKind::kTimeout, "worker " + config_.name + " sent no response"};
@@ -186,19 +172,7 @@ sim::Result<js::CallReply> Worker::actor_rpc(sim::Task& task, js::ActorEvent eve
     contexts_.erase(id);
     return sim::Error{sim::ErrorKind::kUnreachable, "node " + node_.name() + " is down"};
   }
-  struct Forget {
-    Worker* w;
-    std::uint64_t id;
-    std::weak_ptr<int> alive;
-    ~Forget() {
-      if (alive.expired()) return;
-      w->rpc_pending_.erase(id);
-      auto it = w->contexts_.find(id);
-      if (it != w->contexts_.end() && !it->second.handler_done) {
-        w->end_context(id, "the caller gave up");
-      }
-    }
-  } forget{this, id, alive_};
+  const CallerGuard forget{this, id, alive_};  // the invocation is over for this caller
   js::CallReply* reply = slot->wait(task, task.now() + config_.response_timeout);
   if (reply == nullptr) {
     return sim::Error{sim::ErrorKind::kTimeout, "worker " + config_.name + " sent no RPC reply"};
@@ -244,6 +218,16 @@ sim::Result<ScheduledResult> Worker::actor_socket(sim::Task& task, js::ActorEven
   return serve_event(task, "js.websocket", [shared](js::Isolate& isolate, std::uint64_t id) {
     return isolate.actor_event(id, *shared);
   });
+}
+
+Worker::CallerGuard::~CallerGuard() {
+  if (alive.expired()) return;
+  w->pending_.erase(id);
+  w->rpc_pending_.erase(id);
+  // A request whose caller left before the Response is cancelled, as when a client disconnects;
+  // work after a Response runs on under its waitUntil rules.
+  auto it = w->contexts_.find(id);
+  if (it != w->contexts_.end() && !it->second.handler_done) w->end_context(id, "the caller gave up");
 }
 
 sim::Result<ScheduledResult> Worker::serve_event(sim::Task& task, std::string task_name,

@@ -225,6 +225,14 @@ class Worker final : public js::IsolateHost {
   std::unique_ptr<js::Isolate> isolate_;
   std::uint64_t generation_ = 0;
   std::uint64_t next_invocation_ = 1;
+  // Ends a fetch or RPC invocation for its caller, however the caller leaves (returns, times out,
+  // is cancelled): forgets the pending reply, and cancels a handler that has not answered yet.
+  struct CallerGuard {
+    Worker* w;
+    std::uint64_t id;
+    std::weak_ptr<int> alive;
+    ~CallerGuard();
+  };
   std::map<std::uint64_t, Pending> pending_;  // by invocation id
   std::map<std::uint64_t, std::shared_ptr<sim::Slot<js::CallReply>>> rpc_pending_;
   std::map<std::uint64_t, Context> contexts_;              // by invocation id

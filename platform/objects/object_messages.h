@@ -1,0 +1,46 @@
+// The messages between a Durable Object stub (at a PoP) and the object (on its host), as bytes
+// that travel over the simulated network. A request is a fetch (an HTTP request) or an RPC call
+// (method name and the structured clone of the arguments); a reply is the Response or the RPC
+// result (the structured clone of the value, or of the error the object threw).
+//
+// Encoding: sim/wire.h, the kind first, then the fields in declaration order.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "platform/js/isolate.h"
+#include "platform/runtime/http.h"
+#include "sim/result.h"
+
+namespace runtime {
+
+struct DoRequest {
+  enum class Kind : std::uint8_t { kFetch = 0, kRpc = 1 };
+  Kind kind = Kind::kFetch;
+  std::string id_hex;
+  std::string name;     // idFromName's name, or ""
+  HttpRequest request;  // kFetch
+  std::string method;   // kRpc
+  std::string args;     // kRpc: structured clone of the argument array
+};
+
+struct DoReply {
+  HttpResponse response;  // to a kFetch
+  js::CallReply rpc;      // to a kRpc
+};
+
+std::string encode_do_request(const DoRequest& r);
+sim::Result<DoRequest> decode_do_request(std::string_view bytes);
+std::string encode_do_reply(DoRequest::Kind kind, const DoReply& r);
+sim::Result<DoReply> decode_do_reply(DoRequest::Kind kind, std::string_view bytes);
+
+// The stub side: the DoRequest for a JS stub's call (js::CallRequest with target "do:<binding>",
+// method "fetch" or "rpc", as the prelude's makeStub() sends it), and the JS reply for the
+// object's encoded reply (or for the error that kept it from answering: a retryable error for
+// a request that surely did not run, an error with `remote`-less platform flags otherwise).
+sim::Result<DoRequest> do_request_from_call(const js::CallRequest& call);
+js::CallReply call_reply_from_do(DoRequest::Kind kind, const sim::Result<std::string>& reply);
+
+}  // namespace runtime

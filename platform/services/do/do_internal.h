@@ -1,0 +1,237 @@
+// Internals of the DO cluster (do_cluster.h): the wire encoding, a small SQLite helper, the
+// quorum fan-out and the three roles. Not for use outside platform/services/do_*.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "platform/services/do/do_cluster.h"
+#include "sim/wire.h"
+#include "sim/rng.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace services::do_internal {
+
+// The RPC codec is sim/wire.h.
+using Writer = sim::WireWriter;
+using Reader = sim::WireReader;
+
+// Status bytes.
+enum class AcquireStatus : std::uint8_t { kGranted = 0, kHeld = 1, kGrace = 2 };
+enum class RequestStatus : std::uint8_t { kOk = 0, kNotHere = 1, kError = 2 };
+enum class ReplicaStatus : std::uint8_t { kAccepted = 0, kRejected = 1 };
+
+struct Version {
+  std::uint64_t epoch = 0;
+  std::uint64_t seq = 0;
+  auto operator<=>(const Version&) const = default;
+};
+
+std::string format_alarm(const std::optional<sim::Time>& t);
+
+// ---- SQLite on a node's simulated disk. ----
+
+class SqlDb {
+ public:
+  struct Blob {
+    std::string_view bytes;
+  };
+  using Value = std::variant<std::monostate, std::int64_t, std::string_view, Blob>;
+  using RowFn = std::function<void(sqlite3_stmt*)>;
+
+  SqlDb() = default;
+  SqlDb(const SqlDb&) = delete;
+  SqlDb& operator=(const SqlDb&) = delete;
+  ~SqlDb() { close(); }
+
+  // Opens `path` with a rollback journal and synchronous FULL (or OFF), then runs `schema`.
+  bool open(sim::Disk& disk, const char* path, bool synced, const char* schema);
+  void close();
+  bool is_open() const { return db_ != nullptr; }
+  // Runs one statement; `row` sees each result row. Returns true on success.
+  bool run(const char* sql, std::initializer_list<Value> binds, const RowFn& row = {});
+  bool exec(const char* sql);  // several statements, no bindings
+  std::string error() const;
+
+  static std::string column_text(sqlite3_stmt* st, int col);
+  static std::string column_blob(sqlite3_stmt* st, int col);
+  static std::int64_t column_int(sqlite3_stmt* st, int col);
+  static bool column_null(sqlite3_stmt* st, int col);
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// ---- Fan-out to every storage replica. ----
+
+struct ReplicaReply {
+  sim::NodeId replica = sim::kNoNode;
+  sim::Result<std::string> reply;
+};
+// Sends `service(request)` from the task's node to every replica at once, and returns the
+// replies gathered when `enough(replies)` holds, every replica answered, or `timeout` passed.
+// The calls still out keep running on their own tasks; their replies are dropped. Throws
+// TaskCancelled.
+std::vector<ReplicaReply> ask_replicas(
+    sim::Task& task, const std::vector<sim::NodeId>& replicas, std::string_view service,
+    const std::string& request, sim::Duration timeout,
+    const std::function<bool(const std::vector<ReplicaReply>&)>& enough);
+
+// ---- Roles. Each lives as long as the cluster; its volatile state is reset at boot/crash. ----
+
+class DirectoryRole {
+ public:
+  DirectoryRole(DoCluster& cluster, sim::Node& node);
+  void boot();
+  void crash();
+  sim::Node& node() const { return node_; }
+
+ private:
+  struct Lease {
+    sim::NodeId host = sim::kNoNode;
+    std::uint64_t epoch = 0;
+    sim::Time expiry = 0;
+    std::uint64_t nonce = 0;  // of the acquire that made it, to answer duplicates alike
+  };
+  struct Record {  // persisted: the last grant
+    std::uint64_t epoch = 0;
+    sim::NodeId host = sim::kNoNode;
+  };
+  struct Placement {
+    sim::NodeId host = sim::kNoNode;
+    sim::Time until = 0;
+  };
+  struct AlarmEntry {  // persisted, except woken_at
+    std::optional<sim::Time> alarm;
+    Version version;
+    sim::Time woken_at = -1;
+  };
+
+  sim::Result<std::string> on_locate(sim::Task& t, sim::NodeId from, std::string_view req);
+  sim::Result<std::string> on_acquire(sim::Task& t, sim::NodeId from, std::string_view req);
+  sim::Result<std::string> on_renew(sim::Task& t, sim::NodeId from, std::string_view req);
+  sim::Result<std::string> on_release(sim::Task& t, sim::NodeId from, std::string_view req);
+  sim::Result<std::string> on_alarms(sim::Task& t, sim::NodeId from, std::string_view req);
+  void alarm_scan(sim::Task& t);
+  void wake(sim::Task& t, std::string key, sim::NodeId host);
+  bool lease_live(std::string_view key) const;
+  bool in_grace() const;
+  bool host_ok(sim::NodeId host) const;
+  // The host nearest `near` among `candidates` (ties by a seeded draw).
+  sim::NodeId nearest(const sim::Location& near, const std::vector<sim::NodeId>& candidates);
+  void emit(std::string_view kind, const std::string& details);
+
+  DoCluster& c_;
+  sim::Node& node_;
+  SqlDb db_;
+  bool db_ok_ = false;
+  sim::Rng rng_{0};
+  sim::Time grace_until_ = 0;
+  std::map<std::string, Lease, std::less<>> leases_;
+  std::map<std::string, Record, std::less<>> records_;
+  std::map<std::string, Placement, std::less<>> placements_;
+  std::map<std::string, AlarmEntry, std::less<>> alarms_;
+  std::map<sim::NodeId, sim::Time> host_failed_until_;
+};
+
+class StorageRole {
+ public:
+  StorageRole(DoCluster& cluster, sim::Node& node);
+  void boot();
+  void crash();
+  sim::Node& node() const { return node_; }
+
+ private:
+  struct Row {
+    bool exists = false;
+    std::uint64_t promised = 0;
+    Version version;
+    bool has_image = false;
+    std::string image;
+    std::optional<sim::Time> alarm;
+    bool alarm_dirty = false;
+  };
+  sim::Result<std::string> on_promise(sim::Task& t, sim::NodeId from, std::string_view req);
+  sim::Result<std::string> on_write(sim::Task& t, sim::NodeId from, std::string_view req);
+  std::optional<Row> load(const std::string& key);
+  void report_loop(sim::Task& t);
+  void flush_loop(sim::Task& t);
+  void emit(std::string_view kind, const std::string& details);
+
+  DoCluster& c_;
+  sim::Node& node_;
+  SqlDb db_;
+  bool db_ok_ = false;
+};
+
+class HostRole {
+ public:
+  HostRole(DoCluster& cluster, sim::Node& node, ObjectExecutor& executor);
+  void boot();
+  void crash();
+  sim::Node& node() const { return node_; }
+  std::shared_ptr<ObjectHandle> find(std::string_view key) const;
+
+  // For ObjectHandle.
+  bool fencing() const;
+  sim::Status commit(sim::Task& task, ObjectHandle& h, std::string image,
+                     std::optional<sim::Time> alarm);
+  void release(ObjectHandle& h);
+
+ private:
+  // What ensure_active() found: the active handle, or the reply to send back.
+  struct Activation {
+    static Activation ok(std::shared_ptr<ObjectHandle> h) {
+      Activation a;
+      a.handle = std::move(h);
+      a.status = RequestStatus::kOk;
+      return a;
+    }
+    std::shared_ptr<ObjectHandle> handle;
+    RequestStatus status = RequestStatus::kError;
+    sim::NodeId hint = sim::kNoNode;
+    DoErrorKind kind = DoErrorKind::kRetryable;
+    std::string message;
+  };
+  sim::Result<std::string> on_request(sim::Task& t, sim::NodeId from, std::string_view req);
+  sim::Result<std::string> on_wake(sim::Task& t, sim::NodeId from, std::string_view req);
+  Activation ensure_active(sim::Task& t, const std::string& key);
+  Activation activate(sim::Task& t, const std::string& key);
+  void fail_activation(const std::shared_ptr<ObjectHandle>& h, const std::string& why);
+  void deactivate(const std::shared_ptr<ObjectHandle>& h, const std::string& reason,
+                  bool lease_lost);
+  void give_back(const std::string& key, std::uint64_t epoch);
+  void renew_loop(sim::Task& t);
+  void alarm_loop(sim::Task& t, std::shared_ptr<ObjectHandle> h);
+  bool take_token(ObjectHandle& h);
+  bool seen_request(std::uint64_t id);
+  std::string encode_activation(const Activation& a) const;
+  void emit(std::string_view kind, const std::string& details);
+
+  DoCluster& c_;
+  sim::Node& node_;
+  ObjectExecutor& executor_;
+  sim::Rng rng_{0};
+  std::uint64_t acquire_nonce_ = 0;
+  std::map<std::string, std::shared_ptr<ObjectHandle>, std::less<>> objects_;
+  // Deactivated handles whose executor.deactivate() has not run yet (a crash runs it).
+  std::map<std::uint64_t, std::shared_ptr<ObjectHandle>> deactivating_;
+  // Request ids seen lately, for dropping duplicated datagrams.
+  std::set<std::uint64_t> seen_;
+  std::deque<std::pair<sim::Time, std::uint64_t>> seen_order_;
+};
+
+}  // namespace services::do_internal

@@ -1,0 +1,129 @@
+// The SQLite helper and the replica fan-out of the DO cluster.
+#include <sqlite3.h>
+
+#include <cstring>
+
+#include "platform/services/do/do_internal.h"
+#include "sim/disk.h"
+#include "sim/rpc.h"
+
+namespace services::do_internal {
+
+std::string format_alarm(const std::optional<sim::Time>& t) {
+  return t.has_value() ? sim::format_time(*t) : std::string("none");
+}
+
+// ---- SqlDb ----
+
+bool SqlDb::open(sim::Disk& disk, const char* path, bool synced, const char* schema) {
+  close();
+  const int rc = sqlite3_open_v2(path, &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                 disk.vfs_name().c_str());
+  if (rc != SQLITE_OK) {
+    close();
+    return false;
+  }
+  const std::string setup = std::string("PRAGMA journal_mode=DELETE; PRAGMA synchronous=") +
+                            (synced ? "FULL" : "OFF") + ";";
+  if (!exec(setup.c_str()) || !exec(schema)) {
+    close();
+    return false;
+  }
+  return true;
+}
+
+void SqlDb::close() {
+  if (db_ != nullptr) sqlite3_close(db_);
+  db_ = nullptr;
+}
+
+bool SqlDb::exec(const char* sql) {
+  if (db_ == nullptr) return false;
+  return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+}
+
+bool SqlDb::run(const char* sql, std::initializer_list<Value> binds, const RowFn& row) {
+  if (db_ == nullptr) return false;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(st);
+    return false;
+  }
+  int index = 1;
+  for (const Value& v : binds) {
+    if (std::holds_alternative<std::int64_t>(v)) {
+      sqlite3_bind_int64(st, index, std::get<std::int64_t>(v));
+    } else if (std::holds_alternative<std::string_view>(v)) {
+      const auto s = std::get<std::string_view>(v);
+      sqlite3_bind_text(st, index, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    } else if (std::holds_alternative<Blob>(v)) {
+      const auto b = std::get<Blob>(v).bytes;
+      // A zero-length blob, not NULL: bind_blob with a null pointer would store NULL.
+      sqlite3_bind_blob(st, index, b.empty() ? "" : b.data(), static_cast<int>(b.size()),
+                        SQLITE_TRANSIENT);
+    } else {
+      sqlite3_bind_null(st, index);
+    }
+    ++index;
+  }
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (row) row(st);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE;
+}
+
+std::string SqlDb::error() const {
+  return db_ != nullptr ? sqlite3_errmsg(db_) : "database not open";
+}
+
+std::string SqlDb::column_text(sqlite3_stmt* st, int col) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, col));
+  return p != nullptr ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st, col)))
+                      : std::string();
+}
+
+std::string SqlDb::column_blob(sqlite3_stmt* st, int col) {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(st, col));
+  const int n = sqlite3_column_bytes(st, col);
+  return p != nullptr ? std::string(p, static_cast<std::size_t>(n)) : std::string();
+}
+
+std::int64_t SqlDb::column_int(sqlite3_stmt* st, int col) { return sqlite3_column_int64(st, col); }
+
+bool SqlDb::column_null(sqlite3_stmt* st, int col) {
+  return sqlite3_column_type(st, col) == SQLITE_NULL;
+}
+
+// ---- Fan-out ----
+
+namespace {
+struct FanOut {
+  std::vector<ReplicaReply> replies;
+  sim::WaitQueue waiters;
+};
+}  // namespace
+
+std::vector<ReplicaReply> ask_replicas(
+    sim::Task& task, const std::vector<sim::NodeId>& replicas, std::string_view service,
+    const std::string& request, sim::Duration timeout,
+    const std::function<bool(const std::vector<ReplicaReply>&)>& enough) {
+  sim::World& world = task.world();
+  auto state = std::make_shared<FanOut>();
+  const std::string svc(service);
+  for (const sim::NodeId replica : replicas) {
+    world.spawn(task.node(), svc, [state, replica, svc, request, timeout](sim::Task& t) {
+      auto r = t.world().rpc().call(t, replica, svc, request, timeout);
+      state->replies.push_back(ReplicaReply{replica, std::move(r)});
+      state->waiters.notify_all(t.world());
+    });
+  }
+  const sim::Time deadline = task.now() + timeout;
+  while (!enough(state->replies) && state->replies.size() < replicas.size()) {
+    if (!state->waiters.wait(task, deadline)) break;
+  }
+  return state->replies;
+}
+
+}  // namespace services::do_internal
