@@ -100,7 +100,8 @@ void BM_NetworkMessages(benchmark::State& state) {
     });
   }
   w.start();
-  for (int i = 0; i < 256; ++i) net.send(ids[i % 5], ids[(i + 2) % 5], port, "payload-32-bytes-long-xxxxxxxxxx");
+  for (int i = 0; i < 256; ++i)
+    net.send(ids[i % 5], ids[(i + 2) % 5], port, "payload-32-bytes-long-xxxxxxxxxx");
   for (auto _ : state) w.run_for(sim::seconds(1));
   state.SetItemsProcessed(delivered);
   state.SetLabel("items = messages sent and delivered");
@@ -113,8 +114,10 @@ void BM_RpcCalls(benchmark::State& state) {
   sim::Node& server = w.add_node("server", "iad");
   sim::Node& client = w.add_node("client", "iad");
   server.on_boot([&](sim::Node& n) {
-    w.rpc().serve(n, "echo", [](sim::Task&, sim::NodeId, std::string_view req)
-                                 -> sim::Result<std::string> { return std::string(req); });
+    w.rpc().serve(n, "echo",
+                  [](sim::Task&, sim::NodeId, std::string_view req) -> sim::Result<std::string> {
+                    return std::string(req);
+                  });
   });
   w.start();
   std::int64_t calls = 0;

@@ -93,9 +93,7 @@ void run(benchmark::State& state, int ops, int keys, bool witness, bool violatio
 }
 
 // 100,000 ops over 100 keys (goal: < 0.1 s).
-void BM_ManyKeys(benchmark::State& state) {
-  run(state, 100'000, 100, state.range(0) != 0, false);
-}
+void BM_ManyKeys(benchmark::State& state) { run(state, 100'000, 100, state.range(0) != 0, false); }
 BENCHMARK(BM_ManyKeys)->ArgName("witness")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
 // One hot register (goals: 10,000 ops < 1 s and < 500 MB; 100,000 ops < 10 s).

@@ -56,12 +56,11 @@ DoSingleInstanceResult check_do_single_instance(const DoSingleInstanceInput& inp
       if (act == acts.end() || act->second->epoch != c.epoch) {
         ++r.unknown_instance_commits;
         if (warned.insert(c.instance_id).second) {
-          add(warnings, "object " + object + ": instance " + c.instance_id + " committed with epoch " +
-                            std::to_string(c.epoch) +
-                            (act == acts.end()
-                                 ? std::string(" but its activation was not recorded")
-                                 : " but was activated with epoch " +
-                                       std::to_string(act->second->epoch)));
+          add(warnings, "object " + object + ": instance " + c.instance_id +
+                            " committed with epoch " + std::to_string(c.epoch) +
+                            (act == acts.end() ? std::string(" but its activation was not recorded")
+                                               : " but was activated with epoch " +
+                                                     std::to_string(act->second->epoch)));
         }
       }
       if (newest != nullptr && c.epoch < newest->epoch) {

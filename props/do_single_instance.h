@@ -50,11 +50,11 @@ struct DoSingleInstanceInput {
 
 struct DoSingleInstanceResult {
   Verdict verdict = Verdict::kOk;
-  std::size_t objects = 0;       // object ids with at least one commit
+  std::size_t objects = 0;  // object ids with at least one commit
   std::size_t commits = 0;
   std::size_t activations = 0;
-  std::size_t stale_epoch_commits = 0;  // commits after a newer epoch committed
-  std::size_t shared_epoch_commits = 0; // commits by a second instance in one epoch
+  std::size_t stale_epoch_commits = 0;   // commits after a newer epoch committed
+  std::size_t shared_epoch_commits = 0;  // commits by a second instance in one epoch
   std::size_t unknown_instance_commits = 0;
   std::vector<std::string> split_brain_objects;  // object ids with a violation, sorted
   // Plain language, violations first, e.g. "object counter-7: instance i2 (host lhr-2, epoch 3,

@@ -70,10 +70,10 @@ sim::Status HistoryBuilder::add(const traces::RecordedEvent& event) {
   const std::string& kind = event.kind;
   if (kind != "op.invoke" && kind != "op.complete" && kind != "op.effect") return sim::Status::Ok();
   auto bad = [&](const std::string& why) {
-    return sim::Error{sim::ErrorKind::kInvalid,
-                      "event #" + std::to_string(event.index) + " (" + kind + " at " +
-                          sim::format_time(event.time) + "): " + why + " in details \"" +
-                          clip(event.details) + "\""};
+    return sim::Error{sim::ErrorKind::kInvalid, "event #" + std::to_string(event.index) + " (" +
+                                                    kind + " at " + sim::format_time(event.time) +
+                                                    "): " + why + " in details \"" +
+                                                    clip(event.details) + "\""};
   };
   std::vector<std::string_view> v;
   std::string missing;

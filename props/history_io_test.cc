@@ -25,7 +25,7 @@ std::string word(test::TestRng& rng) {
   return kWords[rng.next() % 8];
 }
 std::string text(test::TestRng& rng) {
-  static const char* kParts[] = {"",  " ",       "=",         "kind=", " output=x", " input=",
+  static const char* kParts[] = {"",   " ",     "=",         "kind=", " output=x", " input=",
                                  "\n", "a b c", "status=ok", "42",    "\x01\xff",  "op=9"};
   std::string s;
   int n = static_cast<int>(rng.next() % 4);
@@ -106,8 +106,8 @@ RC_GTEST_PROP(HistoryIo, RebuildsTheRecordedHistoryFromEvents, ()) {
 }
 
 TEST(HistoryIo, ChecksATraceFile) {
-  std::string path = ::testing::TempDir() + "props-history-" + std::to_string(::getpid()) +
-                     ".trace";
+  std::string path =
+      ::testing::TempDir() + "props-history-" + std::to_string(::getpid()) + ".trace";
   // A correct counter history, recorded through a real History into a real trace file.
   sim::World w(7);
   traces::WriterOptions wo;
@@ -179,8 +179,9 @@ TEST(HistoryIo, ErrorsNameTheEvent) {
   check({invoke, event(1, "op.complete", "op=1 status=maybe output=")},
         "event #1 (op.complete at 0.003000s): unknown status \"maybe\" (ok, fail or unknown) in "
         "details \"op=1 status=maybe output=\"");
-  check({invoke, invoke}, "event #0 (op.invoke at 0.003000s): op 1 was already invoked in "
-                          "details \"op=1 client=a object=o key=k kind=read input=\"");
+  check({invoke, invoke},
+        "event #0 (op.invoke at 0.003000s): op 1 was already invoked in "
+        "details \"op=1 client=a object=o key=k kind=read input=\"");
   check({invoke, event(2, "op.effect", "op=1 seq=x")},
         "event #2 (op.effect at 0.003000s): seq is not a positive number in details \"op=1 "
         "seq=x\"");

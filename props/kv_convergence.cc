@@ -136,8 +136,8 @@ KvConvergenceResult check_kv_convergence(const KvConvergenceInput& input) {
               sim::format_time(rd->time) + " returned " + show(rd->value) + ", " +
               sim::format_duration(stale) + " after the newer value " + show(newer->value) +
               " was written at " + newer->location + " (" + sim::format_time(newer->time) +
-              "); it had to be visible by " + sim::format_time(deadline(newer->time)) +
-              " (bound " + sim::format_duration(input.bound) + ")");
+              "); it had to be visible by " + sim::format_time(deadline(newer->time)) + " (bound " +
+              sim::format_duration(input.bound) + ")");
     }
     // Convergence.
     if (rd->time >= r.settle_time) {
@@ -160,9 +160,8 @@ KvConvergenceResult check_kv_convergence(const KvConvergenceInput& input) {
       if (by != nullptr && src.newest < oldest_seen) {
         ++r.monotonic_violations;
         finding("at " + rd->location + ", a read of " + name(key) + " at " +
-                sim::format_time(rd->time) + " returned " + show(rd->value) +
-                ", older than " + show(by->value) + " read there at " +
-                sim::format_time(by->time));
+                sim::format_time(rd->time) + " returned " + show(rd->value) + ", older than " +
+                show(by->value) + " read there at " + sim::format_time(by->time));
       }
       if (by == nullptr || src.oldest >= oldest_seen) {
         oldest_seen = std::max(oldest_seen, src.oldest);
@@ -194,8 +193,8 @@ std::string KvConvergenceResult::report() const {
   for (const KvLocationReport& l : locations) {
     out += "  location " + l.location + ": " +
            (l.reads_after_settle == 0 ? std::string("not observed after settling")
-                                      : l.converged() ? std::string("converged")
-                                                      : std::string("NOT converged")) +
+            : l.converged()           ? std::string("converged")
+                                      : std::string("NOT converged")) +
            " (" + std::to_string(l.reads) + " reads, " + std::to_string(l.stale_reads) +
            " stale)\n";
   }

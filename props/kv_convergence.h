@@ -91,14 +91,14 @@ struct KvConvergenceResult {
   Verdict verdict = Verdict::kOk;
   sim::Time settle_time = 0;
   std::size_t reads = 0;
-  std::size_t stale_reads = 0;               // staleness > 0
-  std::size_t staleness_violations = 0;      // read after the newer write's deadline
-  std::size_t convergence_violations = 0;    // non-final reads at or after settle_time
+  std::size_t stale_reads = 0;             // staleness > 0
+  std::size_t staleness_violations = 0;    // read after the newer write's deadline
+  std::size_t convergence_violations = 0;  // non-final reads at or after settle_time
   std::size_t monotonic_violations = 0;
   std::size_t phantom_reads = 0;
-  DurationStats staleness;                   // over stale reads
-  std::vector<KvLocationReport> locations;   // sorted by name; every location seen
-  std::vector<std::string> findings;         // plain language, capped by examples_max
+  DurationStats staleness;                  // over stale reads
+  std::vector<KvLocationReport> locations;  // sorted by name; every location seen
+  std::vector<std::string> findings;        // plain language, capped by examples_max
 
   std::string report() const;
 };

@@ -46,7 +46,8 @@ World simulate(std::uint64_t seed, int writes, int keys, bool outage) {
     std::map<std::string, sim::Time> vis;
     for (const std::string& loc : kLocations) {
       sim::Time at = loc == wr.location ? t : t + rng.range(0, w.input.bound);
-      if (outage && loc == cut_off && t < heal) at = std::max(at, heal + rng.range(0, seconds(100)));
+      if (outage && loc == cut_off && t < heal)
+        at = std::max(at, heal + rng.range(0, seconds(100)));
       vis[loc] = at;
     }
     w.input.writes.push_back(wr);
@@ -131,8 +132,8 @@ TEST(KvConvergence, MonotonicReadsAndPhantoms) {
   in.bound = seconds(60);
   in.writes = {{"ns", "k", "a", seconds(0), "lhr"}, {"ns", "k", "b", seconds(10), "lhr"}};
   in.reads = {{"ns", "k", "b", seconds(12), "sin"},
-              {"ns", "k", "a", seconds(13), "sin"},   // went back in time at sin
-              {"ns", "k", "zzz", seconds(14), "fra"},  // never written
+              {"ns", "k", "a", seconds(13), "sin"},          // went back in time at sin
+              {"ns", "k", "zzz", seconds(14), "fra"},        // never written
               {"ns", "k", std::nullopt, seconds(1), "iad"},  // stale absence: fine (1 s)
               {"ns", "k", "b", seconds(100), "iad"}};
   in.check_monotonic_reads = true;
@@ -146,8 +147,7 @@ TEST(KvConvergence, MonotonicReadsAndPhantoms) {
             std::string::npos)
       << report;
   EXPECT_NE(report.find("location iad: converged"), std::string::npos) << report;
-  EXPECT_NE(report.find("location sin: not observed after settling"), std::string::npos)
-      << report;
+  EXPECT_NE(report.find("location sin: not observed after settling"), std::string::npos) << report;
 }
 
 TEST(KvConvergence, NoReadAfterSettlingIsUnknown) {

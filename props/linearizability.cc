@@ -82,9 +82,9 @@ WitnessOutcome check_witness(const Model& model, const std::vector<const sim::Op
     }
     if (point > op->complete) {
       w.note = "the recorded effect order puts " + describe_op(*op) + " after " +
-               describe_op(*forced_by) + ", but it completed at " +
-               sim::format_time(op->complete) + ", before " + describe_op(*forced_by) +
-               " was invoked at " + sim::format_time(forced_by->invoke);
+               describe_op(*forced_by) + ", but it completed at " + sim::format_time(op->complete) +
+               ", before " + describe_op(*forced_by) + " was invoked at " +
+               sim::format_time(forced_by->invoke);
       return w;
     }
     StepResult r = model.step(state, *op);
@@ -262,9 +262,9 @@ class Search {
   std::vector<std::uint8_t> linearized_;
   std::vector<std::uint8_t> blind_;  // mutating ops whose step ignores the state
   int non_blind_left_ = 0;           // mutating ops, not blind, not yet linearized
-  std::vector<int> class_prev_;     // unknown ops: the previous op of the same class, or -1
-  std::vector<int> next_, prev_;    // candidate lists; sentinels n_ + list
-  std::vector<int> rnext_, rprev_;  // deadline list; sentinel n_
+  std::vector<int> class_prev_;      // unknown ops: the previous op of the same class, or -1
+  std::vector<int> next_, prev_;     // candidate lists; sentinels n_ + list
+  std::vector<int> rnext_, rprev_;   // deadline list; sentinel n_
 
   // Search state.
   std::vector<Frame> stack_;
@@ -366,8 +366,8 @@ Verdict Search::run(PartitionReport* report) {
 
   auto push = [&](int node, int list, bool forced, StepResult* s, std::uint64_t h,
                   std::uint64_t chain_hash) {
-    stack_.push_back(Frame{node, list, forced, std::string(), state_hash, chain_start_,
-                           chain_hash_});
+    stack_.push_back(
+        Frame{node, list, forced, std::string(), state_hash, chain_start_, chain_hash_});
     if (list != kReadOnly) {
       stack_.back().prev_state = std::move(state_);
       state_ = std::move(s->state);
@@ -386,8 +386,8 @@ Verdict Search::run(PartitionReport* report) {
   // The chain context a child configuration will have.
   auto child_chain = [&](int node, int list) -> std::uint64_t {
     if (list != kMutatingUnknown) return 0;
-    std::uint64_t base = chain_start_ < 0 ? splitmix64(state_hash ^ 0x632be59bd9b4e019ULL)
-                                          : chain_hash_;
+    std::uint64_t base =
+        chain_start_ < 0 ? splitmix64(state_hash ^ 0x632be59bd9b4e019ULL) : chain_hash_;
     return splitmix64(base ^ static_cast<std::uint64_t>(node));
   };
 
@@ -533,8 +533,8 @@ Verdict Search::run(PartitionReport* report) {
   report->memo_evictions = memo.evictions();
   if (verdict != Verdict::kOk) explain(report);
   if (verdict == Verdict::kUnknown && contract_note_.empty()) {
-    report->explanation = "gave up after " + std::to_string(steps_) +
-                          " model steps (steps_max); " + report->explanation;
+    report->explanation = "gave up after " + std::to_string(steps_) + " model steps (steps_max); " +
+                          report->explanation;
   } else if (verdict == Verdict::kUnknown) {
     report->explanation = contract_note_;
   }
@@ -566,10 +566,11 @@ void Search::explain(PartitionReport* report) const {
     text = describe_op(blocked) + " returned " + show(blocked.output) + " " + after + "; the " +
            model_.name() + " model expects " + show(s.output) + " there.";
   }
-  text += " No order of the operations concurrent with it explains that: the longest valid "
-          "linearization covers " +
-          std::to_string(best_.size()) + " of " + std::to_string(n_) +
-          " operations (state after it: " + show(best_state_) + ").";
+  text +=
+      " No order of the operations concurrent with it explains that: the longest valid "
+      "linearization covers " +
+      std::to_string(best_.size()) + " of " + std::to_string(n_) +
+      " operations (state after it: " + show(best_state_) + ").";
   report->explanation = text;
 
   // The failing window: ops overlapping the blocked one, and the tail of the prefix.
@@ -613,9 +614,9 @@ struct Part {
 sim::Status validate(const sim::Operation& op) {
   bool done = op.status == sim::OpStatus::kOk || op.status == sim::OpStatus::kFail;
   if (done && op.complete == sim::kTimeMax) {
-    return sim::Error{sim::ErrorKind::kInvalid,
-                      describe_op(op) + " (op " + std::to_string(op.id) + ") is " +
-                          sim::op_status_name(op.status) + " but has no completion time"};
+    return sim::Error{sim::ErrorKind::kInvalid, describe_op(op) + " (op " + std::to_string(op.id) +
+                                                    ") is " + sim::op_status_name(op.status) +
+                                                    " but has no completion time"};
   }
   if (done && op.complete < op.invoke) {
     return sim::Error{sim::ErrorKind::kInvalid,
@@ -822,9 +823,10 @@ std::string describe_op(const sim::Operation& op) {
 }
 
 std::string format_op_line(const sim::Operation& op) {
-  std::string s = "[" + sim::format_time(op.invoke) + ", " +
-                  (op.complete == sim::kTimeMax ? std::string("?") : sim::format_time(op.complete)) +
-                  "] #" + std::to_string(op.id);
+  std::string s =
+      "[" + sim::format_time(op.invoke) + ", " +
+      (op.complete == sim::kTimeMax ? std::string("?") : sim::format_time(op.complete)) + "] #" +
+      std::to_string(op.id);
   if (!op.client.empty()) s += " " + op.client;
   s += " " + (op.kind.empty() ? std::string("op") : op.kind);
   if (!op.input.empty()) s += " " + show(op.input);
@@ -862,9 +864,9 @@ std::string LinearizabilityResult::report(std::size_t partitions_max) const {
   return out;
 }
 
-sim::Result<LinearizabilityResult> check_linearizability(
-    const std::vector<sim::Operation>& history, const ModelFor& model_for,
-    const LinearizabilityOptions& options) {
+sim::Result<LinearizabilityResult> check_linearizability(const std::vector<sim::Operation>& history,
+                                                         const ModelFor& model_for,
+                                                         const LinearizabilityOptions& options) {
   LinearizabilityResult result;
   result.ops = history.size();
   std::map<std::pair<std::string, std::string>, Part> parts;
@@ -898,9 +900,9 @@ sim::Result<LinearizabilityResult> check_linearizability(
   return result;
 }
 
-sim::Result<LinearizabilityResult> check_linearizability(
-    const std::vector<sim::Operation>& history, const Model& model,
-    const LinearizabilityOptions& options) {
+sim::Result<LinearizabilityResult> check_linearizability(const std::vector<sim::Operation>& history,
+                                                         const Model& model,
+                                                         const LinearizabilityOptions& options) {
   return check_linearizability(
       history, [&model](const std::string&) { return &model; }, options);
 }

@@ -99,8 +99,8 @@ struct PartitionReport {
   // Evidence, when verdict != kOk (for kUnknown: how far the search got).
   std::vector<sim::OpId> longest_prefix;  // op ids, in linearization order
   std::string state_after_prefix;
-  sim::OpId blocked_op = 0;  // the operation that cannot follow the prefix
-  std::string explanation;   // plain language, one or two sentences
+  sim::OpId blocked_op = 0;           // the operation that cannot follow the prefix
+  std::string explanation;            // plain language, one or two sentences
   std::vector<std::string> timeline;  // the failing window, one operation per line
 };
 

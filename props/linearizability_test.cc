@@ -63,8 +63,8 @@ LinearizabilityResult check(const std::vector<sim::Operation>& ops, const std::s
 // Correct by construction: always accepted.
 
 RC_GTEST_PROP(Linearizability, AcceptsCorrectHistoriesOfEveryModel, ()) {
-  std::string model = *rc::gen::elementOf(std::vector<std::string>(std::begin(kModels),
-                                                                   std::end(kModels)));
+  std::string model =
+      *rc::gen::elementOf(std::vector<std::string>(std::begin(kModels), std::end(kModels)));
   test::GenOptions o = gen_options(model);
   if (model == "register") {
     o.cas_rate = *rc::gen::element(0.0, 0.3);
@@ -164,8 +164,8 @@ bool brute_force_linearizable(const std::vector<sim::Operation>& history, const 
 RC_GTEST_PROP(Linearizability, AgreesWithTheDefinitionOnSmallHistories, ()) {
   // Random small histories, correct or corrupted: the checker (witness, memo and every search
   // reduction) must agree with the naive search of the definition.
-  std::string model = *rc::gen::elementOf(std::vector<std::string>(std::begin(kModels),
-                                                                   std::end(kModels)));
+  std::string model =
+      *rc::gen::elementOf(std::vector<std::string>(std::begin(kModels), std::end(kModels)));
   test::GenOptions o = gen_options(model);
   o.ops = *rc::gen::inRange(1, 11);
   o.keys = 1;
@@ -230,13 +230,15 @@ TEST(Linearizability, RefutesAStaleReadByRealTimeOrder) {
   const PartitionReport& p = r.partitions[0];
   EXPECT_EQ(p.method, CheckMethod::kRefuted);
   EXPECT_EQ(p.blocked_op, 3u);
-  EXPECT_EQ(p.explanation,
-            "read #3 by c returned 1 (began at 0.004000s), but write #1 by a wrote it and completed "
-            "at 0.001000s, before write #2 by b (of 2) began at 0.002000s and completed at "
-            "0.003000s, before the read began. No linearization can order it (the register "
-            "model).");
+  EXPECT_EQ(
+      p.explanation,
+      "read #3 by c returned 1 (began at 0.004000s), but write #1 by a wrote it and completed "
+      "at 0.001000s, before write #2 by b (of 2) began at 0.002000s and completed at "
+      "0.003000s, before the read began. No linearization can order it (the register "
+      "model).");
   ASSERT_EQ(p.timeline.size(), 3u);
-  EXPECT_EQ(p.timeline.back(), "[0.004000s, 0.005000s] #3 c read -> 1 ok   <- cannot be linearized");
+  EXPECT_EQ(p.timeline.back(),
+            "[0.004000s, 0.005000s] #3 c read -> 1 ok   <- cannot be linearized");
 }
 
 TEST(Linearizability, AWriteOfUnknownOutcomeIsNeverRefuted) {
@@ -261,8 +263,8 @@ TEST(Linearizability, AWriteOfUnknownOutcomeIsNeverRefuted) {
 // Planted violations: always rejected, with evidence.
 
 RC_GTEST_PROP(Linearizability, RejectsPlantedViolationsOfEveryModel, ()) {
-  std::string model = *rc::gen::elementOf(std::vector<std::string>(std::begin(kModels),
-                                                                   std::end(kModels)));
+  std::string model =
+      *rc::gen::elementOf(std::vector<std::string>(std::begin(kModels), std::end(kModels)));
   test::GenOptions o = gen_options(model);
   auto ops = test::make_history(o);
   test::TestRng rng(o.seed ^ 0xabcdef);
@@ -330,12 +332,12 @@ TEST(Linearizability, ExplainsAStaleCounterRead) {
     op.status = OpStatus::kOk;
     ops.push_back(op);
   };
-  add("c1", "increment", "1", millis(0), millis(1));  // #1
-  add("c2", "read", "1", millis(1.5), millis(2));     // #2
-  add("c1", "increment", "2", millis(2), millis(3));  // #3
-  add("c2", "read", "2", millis(3.5), millis(4));     // #4
-  add("c1", "increment", "3", millis(5), millis(6));  // #5
-  add("c2", "read", "3", millis(7), millis(8));       // #6
+  add("c1", "increment", "1", millis(0), millis(1));    // #1
+  add("c2", "read", "1", millis(1.5), millis(2));       // #2
+  add("c1", "increment", "2", millis(2), millis(3));    // #3
+  add("c2", "read", "2", millis(3.5), millis(4));       // #4
+  add("c1", "increment", "3", millis(5), millis(6));    // #5
+  add("c2", "read", "3", millis(7), millis(8));         // #6
   add("c1", "increment", "4", millis(10), millis(11));  // #7
   add("c3", "read", "3", millis(12), millis(13));       // #8
   CounterModel model;
@@ -449,10 +451,9 @@ TEST(Linearizability, ModelPerObjectAndSkippedObjects) {
   ops[0] = op(1, "a", "ctr", "increment", "", "1", 0, 10, OpStatus::kOk, 0);
   ops[1] = op(2, "a", "other", "frobnicate", "", "?", 0, 10, OpStatus::kOk, 0);
   CounterModel counter;
-  auto r = check_linearizability(
-      ops, [&](const std::string& object) -> const Model* {
-        return object == "ctr" ? &counter : nullptr;
-      });
+  auto r = check_linearizability(ops, [&](const std::string& object) -> const Model* {
+    return object == "ctr" ? &counter : nullptr;
+  });
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->verdict, Verdict::kOk);
   EXPECT_EQ(r->partitions.size(), 1u);

@@ -12,8 +12,7 @@ constexpr std::size_t kIndexSlotsMin = 1024;
 constexpr std::size_t kEntriesLimit = (std::size_t{1} << 31) - 1;
 }  // namespace
 
-MemoCache::MemoCache(std::size_t entries_max)
-    : entries_max_(std::min(entries_max, kEntriesLimit)) {
+MemoCache::MemoCache(std::size_t entries_max) : entries_max_(std::min(entries_max, kEntriesLimit)) {
   SIM_REQUIRE(entries_max >= 1);
   nodes_.resize(1);
   index_.assign(kIndexSlotsMin, Slot{});

@@ -68,7 +68,7 @@ class MemoCache {
   std::size_t entries_max_;
   std::size_t size_ = 0;
   std::uint64_t evictions_ = 0;
-  std::vector<Node> nodes_;           // nodes_[0]: sentinel; next = most recent
+  std::vector<Node> nodes_;  // nodes_[0]: sentinel; next = most recent
   std::vector<Slot> index_;
   std::size_t mask_ = 0;
 };

@@ -65,7 +65,7 @@ TEST(Models, Set) {
   s = m.step(s, op("add", "b")).state;
   s = m.step(s, op("add", "a")).state;
   s = m.step(s, op("add", "b")).state;
-  EXPECT_EQ(s, "a,b");  // canonical: sorted, unique
+  EXPECT_EQ(s, "a,b");                                        // canonical: sorted, unique
   EXPECT_EQ(m.step(s, op("read", "", "b,a")).output, "b,a");  // any order
   EXPECT_EQ(m.step(s, op("read", "", "b,a,a")).output, "a,b");
   EXPECT_EQ(m.step(s, op("contains", "a")).output, "true");

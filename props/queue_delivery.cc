@@ -29,7 +29,8 @@ std::vector<const T*> by_time(const std::vector<T>& events) {
   std::vector<const T*> out;
   out.reserve(events.size());
   for (const T& e : events) out.push_back(&e);
-  std::stable_sort(out.begin(), out.end(), [](const T* a, const T* b) { return a->time < b->time; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const T* a, const T* b) { return a->time < b->time; });
   return out;
 }
 
@@ -109,7 +110,8 @@ QueueDeliveryResult check_queue_delivery(const QueueHistory& history,
     }
     if (m.sent && m.deliveries > 0) {
       per_queue[key.first].push_back({m.send_time, m.first_delivery});
-      if (m.sent_ok) latencies.push_back(std::max<sim::Duration>(0, m.first_delivery - m.send_time));
+      if (m.sent_ok)
+        latencies.push_back(std::max<sim::Duration>(0, m.first_delivery - m.send_time));
     }
   }
   for (auto& [queue, list] : per_queue) {

@@ -72,16 +72,16 @@ struct QueueDeliveryResult {
   Verdict verdict = Verdict::kOk;
   std::size_t sends = 0;
   std::size_t sends_ok = 0;
-  std::size_t delivered = 0;       // distinct messages delivered at least once
-  std::size_t deliveries = 0;      // delivery events
-  std::size_t lost = 0;            // resolved sends neither delivered nor dead-lettered
-  std::size_t phantom = 0;         // deliveries of ids never sent
-  std::size_t dead_lettered = 0;   // distinct messages dead-lettered
-  std::size_t acked = 0;           // distinct messages acked
-  std::size_t redelivered = 0;     // deliveries with attempt > 1
-  std::size_t duplicated = 0;      // deliveries after an ack, or of an (id, attempt) seen before
-  std::size_t out_of_order = 0;    // messages that overtook an earlier-sent message
-  DurationStats latency;           // send -> first delivery
+  std::size_t delivered = 0;      // distinct messages delivered at least once
+  std::size_t deliveries = 0;     // delivery events
+  std::size_t lost = 0;           // resolved sends neither delivered nor dead-lettered
+  std::size_t phantom = 0;        // deliveries of ids never sent
+  std::size_t dead_lettered = 0;  // distinct messages dead-lettered
+  std::size_t acked = 0;          // distinct messages acked
+  std::size_t redelivered = 0;    // deliveries with attempt > 1
+  std::size_t duplicated = 0;     // deliveries after an ack, or of an (id, attempt) seen before
+  std::size_t out_of_order = 0;   // messages that overtook an earlier-sent message
+  DurationStats latency;          // send -> first delivery
 
   std::vector<std::string> lost_examples;     // "queue/id"
   std::vector<std::string> phantom_examples;  // "queue/id"

@@ -90,7 +90,9 @@ RC_GTEST_PROP(QueueDelivery, RejectsALostMessage, ()) {
   Simulated s = simulate(seed, *rc::gen::inRange(1, 300), *rc::gen::inRange(1, 4), 2);
   RC_PRE(!s.accepted.empty());
   auto victim = s.accepted[*rc::gen::inRange<std::size_t>(0, s.accepted.size())];
-  auto is_victim = [&](const auto& e) { return e.queue == victim.first && e.message_id == victim.second; };
+  auto is_victim = [&](const auto& e) {
+    return e.queue == victim.first && e.message_id == victim.second;
+  };
   std::erase_if(s.history.deliveries, is_victim);
   std::erase_if(s.history.dead_letters, is_victim);
   QueueDeliveryResult r = check_queue_delivery(s.history);
@@ -139,7 +141,7 @@ TEST(QueueDelivery, CountsAndLatency) {
   h.deliveries = {{"q", "b", 1, millis(11), "w"},  // overtakes a
                   {"q", "a", 1, millis(20), "w"},
                   {"q", "a", 2, millis(40), "w"},
-                  {"q", "c", 1, millis(5), "w"},  // a failed send may still arrive
+                  {"q", "c", 1, millis(5), "w"},   // a failed send may still arrive
                   {"q", "x", 1, millis(6), "w"}};  // never sent
   h.acks = {{"q", "a", millis(41)}, {"q", "b", millis(12)}};
   h.dead_letters = {{"q", "d", millis(100)}};
@@ -151,7 +153,7 @@ TEST(QueueDelivery, CountsAndLatency) {
   EXPECT_EQ(r.dead_lettered, 1u);
   EXPECT_EQ(r.redelivered, 1u);
   EXPECT_EQ(r.duplicated, 0u);
-  EXPECT_EQ(r.out_of_order, 2u);  // b overtook a; c (sent at 2ms) arrived before a and b
+  EXPECT_EQ(r.out_of_order, 2u);   // b overtook a; c (sent at 2ms) arrived before a and b
   EXPECT_EQ(r.latency.count, 2u);  // a: 20ms, b: 10ms
   EXPECT_EQ(r.latency.p50, millis(10));
   EXPECT_EQ(r.latency.max, millis(20));

@@ -58,7 +58,7 @@ struct GenOptions {
   double cas_rate = 0.0;  // register only
   double fail_rate = 0.0;
   double unknown_rate = 0.0;
-  bool witness = true;  // record effect_seq for every op that took effect
+  bool witness = true;   // record effect_seq for every op that took effect
   int value_domain = 0;  // 0: every written value is unique; else values "v0".."v<d-1>"
 };
 
@@ -203,8 +203,8 @@ inline std::vector<sim::Operation> make_history(const GenOptions& o) {
   for (int c = 0; c < o.clients; ++c) next_free[c] = rng.range(0, o.think_max);
   for (int i = 0; i < o.ops; ++i) {
     // The client that is free first issues the next operation.
-    int c = static_cast<int>(std::min_element(next_free.begin(), next_free.end()) -
-                             next_free.begin());
+    int c =
+        static_cast<int>(std::min_element(next_free.begin(), next_free.end()) - next_free.begin());
     detail::Planned p;
     sim::Operation& op = p.op;
     op.id = static_cast<sim::OpId>(i + 1);
@@ -372,8 +372,8 @@ inline sim::OpId plant_violation(std::vector<sim::Operation>& ops, const std::st
     std::string w = model == "kv" ? "put" : "write";
     ops.push_back(detail::tail_op(ops, like, t, w, "tail-a", ""));
     ops.push_back(detail::tail_op(ops, like, t + sim::millis(2), w, "tail-b", ""));
-    ops.push_back(detail::tail_op(ops, like, t + sim::millis(4), model == "kv" ? "get" : "read",
-                                  "", "tail-a"));
+    ops.push_back(detail::tail_op(ops, like, t + sim::millis(4), model == "kv" ? "get" : "read", "",
+                                  "tail-a"));
   } else if (model == "counter") {
     // Whatever happened before, the counter is >= 0; two more increments make it >= 2.
     ops.push_back(detail::tail_op(ops, like, t, "increment", "", ""));

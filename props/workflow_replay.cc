@@ -55,10 +55,9 @@ WorkflowReplayResult check_workflow_replay(const WorkflowReplayInput& input) {
     // 1. Once persisted, never again.
     std::vector<const WorkflowStepEvent*> events;
     for (const WorkflowStepEvent& e : inst.events) events.push_back(&e);
-    std::stable_sort(events.begin(), events.end(),
-                     [](const WorkflowStepEvent* a, const WorkflowStepEvent* b) {
-                       return a->time < b->time;
-                     });
+    std::stable_sort(
+        events.begin(), events.end(),
+        [](const WorkflowStepEvent* a, const WorkflowStepEvent* b) { return a->time < b->time; });
     std::map<std::string, const WorkflowStepEvent*> persisted;
     for (const WorkflowStepEvent* e : events) {
       auto it = persisted.find(e->step);
@@ -68,13 +67,12 @@ WorkflowReplayResult check_workflow_replay(const WorkflowReplayInput& input) {
         case StepEventKind::kSuccess:
           if (p != nullptr) {
             ++r.steps_reexecuted;
-            add(violations, who + ": step " + e->step + " " +
-                                (e->kind == StepEventKind::kStart ? "ran again"
-                                                                  : "succeeded again") +
-                                " in run " + std::to_string(e->run) + " at " +
-                                sim::format_time(e->time) + ", after its result " +
-                                quote(p->result) + " was persisted in run " +
-                                std::to_string(p->run) + " at " + sim::format_time(p->time));
+            add(violations,
+                who + ": step " + e->step + " " +
+                    (e->kind == StepEventKind::kStart ? "ran again" : "succeeded again") +
+                    " in run " + std::to_string(e->run) + " at " + sim::format_time(e->time) +
+                    ", after its result " + quote(p->result) + " was persisted in run " +
+                    std::to_string(p->run) + " at " + sim::format_time(p->time));
           } else if (e->kind == StepEventKind::kSuccess) {
             persisted.emplace(e->step, e);
           }
@@ -89,10 +87,9 @@ WorkflowReplayResult check_workflow_replay(const WorkflowReplayInput& input) {
                                 sim::format_time(e->time) + ", but no result had been persisted");
           } else if (p->result != e->result) {
             ++r.cache_mismatches;
-            add(violations, who + ": run " + std::to_string(e->run) + " got " +
-                                quote(e->result) + " back for step " + e->step + " at " +
-                                sim::format_time(e->time) + ", but " + quote(p->result) +
-                                " was persisted");
+            add(violations, who + ": run " + std::to_string(e->run) + " got " + quote(e->result) +
+                                " back for step " + e->step + " at " + sim::format_time(e->time) +
+                                ", but " + quote(p->result) + " was persisted");
           }
           break;
       }

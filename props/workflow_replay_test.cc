@@ -75,9 +75,8 @@ RC_GTEST_PROP(WorkflowReplay, AcceptsAnEngineThatKeepsItsPromises, ()) {
   WorkflowReplayInput in;
   int n = *rc::gen::inRange(0, 8);
   for (int i = 0; i < n; ++i) {
-    in.instances.push_back(simulate(*rc::gen::arbitrary<std::uint64_t>(),
-                                    "wf" + std::to_string(i), *rc::gen::inRange(0, 12),
-                                    *rc::gen::element(0.0, 0.1, 0.3)));
+    in.instances.push_back(simulate(*rc::gen::arbitrary<std::uint64_t>(), "wf" + std::to_string(i),
+                                    *rc::gen::inRange(0, 12), *rc::gen::element(0.0, 0.1, 0.3)));
   }
   WorkflowReplayResult r = check_workflow_replay(in);
   RC_ASSERT(r.verdict == Verdict::kOk);

@@ -8,12 +8,12 @@
 #include <utility>
 #include <vector>
 
+#include "platform/bindings/binding_table.h"
+#include "platform/bindings/kv_binding.h"
 #include "platform/js/engine.h"
 #include "platform/js/isolate.h"
-#include "platform/bindings/binding_table.h"
 #include "platform/objects/object_host.h"
 #include "platform/objects/object_messages.h"
-#include "platform/bindings/kv_binding.h"
 #include "platform/runtime/origin.h"
 #include "platform/runtime/pop.h"
 #include "platform/services/do/do_cluster.h"

@@ -40,8 +40,8 @@ class ScenarioRun {
 
 struct ScenarioInfo {
   std::string name;
-  std::string summary;         // one line: what it shows
-  std::string expected;        // "pass", or the property a buggy variant must violate
+  std::string summary;   // one line: what it shows
+  std::string expected;  // "pass", or the property a buggy variant must violate
   sim::Duration duration = 60 * sim::kSecond;
   sim::Duration quiet_after = 45 * sim::kSecond;  // faults stop here; the rest shows recovery
   // The fault plan a run uses when none is given (--faults): none, swarm, or a plan's text.

@@ -115,8 +115,8 @@ Result<FaultPlan> FaultPlan::parse(std::string_view text, std::string_view sourc
       spos = semi + 1;
       if (stmt.empty()) continue;
       auto fail = [&](const std::string& why) -> Error {
-        return Error{ErrorKind::kInvalid,
-                     plan.source_ + ":" + std::to_string(line_no) + ": " + why + " in '" + stmt + "'"};
+        return Error{ErrorKind::kInvalid, plan.source_ + ":" + std::to_string(line_no) + ": " +
+                                              why + " in '" + stmt + "'"};
       };
       bool unbalanced = false;
       std::vector<std::string> w = words(stmt, &unbalanced);
@@ -391,7 +391,8 @@ void Faults::swarm_fault(const std::string& kind) {
     // A random non-trivial split of all nodes.
     std::vector<NodeId> a, b;
     const std::size_t n = world_.node_count();
-    const std::uint64_t mask = 1 + rng_.below((std::uint64_t{1} << std::min<std::size_t>(n, 62)) - 2);
+    const std::uint64_t mask =
+        1 + rng_.below((std::uint64_t{1} << std::min<std::size_t>(n, 62)) - 2);
     for (std::size_t i = 0; i < n; ++i) {
       ((i < 62 && ((mask >> i) & 1)) ? a : b).push_back(static_cast<NodeId>(i));
     }
@@ -407,7 +408,8 @@ void Faults::swarm_fault(const std::string& kind) {
     if (candidates.empty()) return;
     const NodeId id = candidates[rng_.below(candidates.size())];
     Node& node = world_.node(id);
-    const Duration length = std::min(remaining(), seconds(rng_.uniform(0.2, kind == "crash" ? 8 : 3)));
+    const Duration length =
+        std::min(remaining(), seconds(rng_.uniform(0.2, kind == "crash" ? 8 : 3)));
     if (kind == "crash") {
       emit_fault(id, "fault.crash", "by=swarm for=" + format_duration(length));
       crashed_by_us_.push_back(id);

@@ -16,9 +16,9 @@
 // what it crashed, resumes what it paused and resets the rates, so checkers can observe recovery.
 // Every fault that fires is a trace event ("fault.*").
 //
-// Code-site faults (FoundationDB's BUGGIFY): `faults.fire("kv.slow_commit", 0.01)` in platform code.
-// Each site is switched on or off once per run, by the seed and the site's name, and only when the
-// plan enables sites (swarm does).
+// Code-site faults (FoundationDB's BUGGIFY): `faults.fire("kv.slow_commit", 0.01)` in platform
+// code. Each site is switched on or off once per run, by the seed and the site's name, and only
+// when the plan enables sites (swarm does).
 #pragma once
 
 #include <cstdint>

@@ -48,9 +48,9 @@ void History::complete(OpId id, OpStatus status, std::string output) {
   op.output = std::move(output);
   op.complete = status == OpStatus::kUnknown ? kTimeMax : world_.now();
   if (world_.tracing()) {
-    world_.emit(op.node, "op.complete",
-                "op=" + std::to_string(id) + " status=" + op_status_name(status) +
-                    " output=" + op.output);
+    world_.emit(
+        op.node, "op.complete",
+        "op=" + std::to_string(id) + " status=" + op_status_name(status) + " output=" + op.output);
   }
 }
 

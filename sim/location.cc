@@ -21,7 +21,8 @@ const std::vector<Location>& known_locations() {
         {"sin", "apac", 1.36, 103.99},  {"sjc", "wnam", 37.36, -121.93},
         {"syd", "oc", -33.95, 151.18},  {"waw", "eeur", 52.17, 20.97},
     };
-    std::sort(t.begin(), t.end(), [](const Location& a, const Location& b) { return a.code < b.code; });
+    std::sort(t.begin(), t.end(),
+              [](const Location& a, const Location& b) { return a.code < b.code; });
     return t;
   }();
   return table;
@@ -39,9 +40,9 @@ double distance_km(const Location& a, const Location& b) {
   constexpr double kRad = M_PI / 180.0;
   const double dlat = (b.lat - a.lat) * kRad;
   const double dlon = (b.lon - a.lon) * kRad;
-  const double h = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   std::cos(a.lat * kRad) * std::cos(b.lat * kRad) * std::sin(dlon / 2) *
-                       std::sin(dlon / 2);
+  const double h =
+      std::sin(dlat / 2) * std::sin(dlat / 2) +
+      std::cos(a.lat * kRad) * std::cos(b.lat * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
   return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
 }
 

@@ -52,7 +52,7 @@ struct NetConfig {
   Duration jitter_floor = micros(20);
   double loss = 0;
   double duplicate = 0;
-  double reorder = 0;             // chance of an extra delay that reorders a message
+  double reorder = 0;  // chance of an extra delay that reorders a message
   Duration reorder_delay_max = millis(50);
   std::size_t payload_bytes_max = 32 * 1024 * 1024;
 };
@@ -130,9 +130,9 @@ class Network {
   Rng rng_;
   NetConfig config_;
   std::size_t n_ = 0;
-  std::vector<std::uint8_t> blocked_;     // n x n, [from * n + to]
+  std::vector<std::uint8_t> blocked_;  // n x n, [from * n + to]
   std::size_t blocked_count_ = 0;
-  std::vector<Duration> base_;            // n x n, -1 = not computed yet
+  std::vector<Duration> base_;  // n x n, -1 = not computed yet
   std::vector<Clog> clogs_;
   std::vector<std::vector<Handler>> handlers_;  // [node][port]
   std::map<std::string, Port, std::less<>> port_ids_;

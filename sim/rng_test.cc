@@ -9,7 +9,8 @@
 namespace sim {
 namespace {
 
-RC_GTEST_PROP(Rng, ForkDependsOnlyOnSeedAndName, (std::uint64_t seed, std::string name, int draws)) {
+RC_GTEST_PROP(Rng, ForkDependsOnlyOnSeedAndName,
+              (std::uint64_t seed, std::string name, int draws)) {
   Rng a(seed);
   Rng b(seed);
   for (int i = 0; i < std::abs(draws % 100); ++i) b.next_u64();

@@ -69,7 +69,8 @@ TEST(Scheduler, TiesAtOneInstantAreOrderedBySeed) {
 RC_GTEST_PROP(Scheduler, NeverRunsAnEventBeforeItsTime, (std::vector<std::uint16_t> times)) {
   Scheduler s(Rng(5));
   std::vector<Time> seen;
-  for (auto t : times) s.at(t, [&s, &seen, t] {
+  for (auto t : times)
+    s.at(t, [&s, &seen, t] {
       RC_ASSERT(s.now() == static_cast<Time>(t));
       seen.push_back(s.now());
     });

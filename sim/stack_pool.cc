@@ -56,8 +56,8 @@ boost::context::stack_context StackPool::allocate(std::size_t size) {
     unpoison(sc.sp, size);
     return sc;
   }
-  void* base = ::mmap(nullptr, size + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                      -1, 0);
+  void* base =
+      ::mmap(nullptr, size + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (base == MAP_FAILED) throw std::bad_alloc();
   // The guard page sits at the low end: stacks grow down.
   SIM_ASSERT(::mprotect(base, page, PROT_NONE) == 0);

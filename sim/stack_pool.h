@@ -3,11 +3,10 @@
 // first allocation of each stack.
 #pragma once
 
+#include <boost/context/stack_context.hpp>
 #include <cstddef>
 #include <map>
 #include <vector>
-
-#include <boost/context/stack_context.hpp>
 
 namespace sim {
 

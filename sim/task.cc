@@ -25,9 +25,12 @@ void fiber_switch_begin(void**, const void*, std::size_t) {}
 void fiber_switch_end(void*, const void**, std::size_t*) {}
 #endif
 
-Task::Task(World* world, Node* node, std::string name, Body body, TaskRef ref,
-           std::uint64_t serial)
-    : world_(world), node_(node), name_(std::move(name)), body_(std::move(body)), ref_(ref),
+Task::Task(World* world, Node* node, std::string name, Body body, TaskRef ref, std::uint64_t serial)
+    : world_(world),
+      node_(node),
+      name_(std::move(name)),
+      body_(std::move(body)),
+      ref_(ref),
       serial_(serial) {}
 
 Task::~Task() = default;

@@ -1,6 +1,6 @@
 // Tasks: straight-line service code on Boost.Context fibers. A function that can suspend takes the
-// Task first (`net.call(task, ...)`), so every suspension point is visible at the call site; re-check
-// what you rely on after each one.
+// Task first (`net.call(task, ...)`), so every suspension point is visible at the call site;
+// re-check what you rely on after each one.
 //
 // Rules:
 // - Tasks belong to a node. When the node crashes its tasks are unwound at once: each suspended
@@ -10,13 +10,12 @@
 // - Never suspend with V8 frames on the stack.
 #pragma once
 
+#include <boost/context/fiber.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/context/fiber.hpp>
 
 #include "sim/scheduler.h"
 #include "sim/time.h"

@@ -229,7 +229,8 @@ TEST(TaskDeathTest, StackOverflowHitsTheGuardPage) {
         World w(12);
         Node& n = w.add_node("a", "lhr");
         w.start();
-        w.spawn(n, "deep", [](Task&) { (void)recurse_deep(0, 1 << 30); }, 64 * 1024);
+        w.spawn(
+            n, "deep", [](Task&) { (void)recurse_deep(0, 1 << 30); }, 64 * 1024);
         (void)w.run_until(kTimeMax);
       },
       "");

@@ -9,7 +9,8 @@ namespace sim {
 std::string format_duration(Duration d) {
   char buf[48];
   const char* sign = d < 0 ? "-" : "";
-  std::uint64_t a = d < 0 ? static_cast<std::uint64_t>(-(d + 1)) + 1 : static_cast<std::uint64_t>(d);
+  std::uint64_t a =
+      d < 0 ? static_cast<std::uint64_t>(-(d + 1)) + 1 : static_cast<std::uint64_t>(d);
   if (a >= static_cast<std::uint64_t>(kSecond)) {
     std::snprintf(buf, sizeof buf, "%s%.3fs", sign, static_cast<double>(a) / kSecond);
   } else if (a >= static_cast<std::uint64_t>(kMillisecond)) {
@@ -25,7 +26,8 @@ std::string format_duration(Duration d) {
 std::string format_time(Time t) {
   char buf[48];
   const char* sign = t < 0 ? "-" : "";
-  std::uint64_t a = t < 0 ? static_cast<std::uint64_t>(-(t + 1)) + 1 : static_cast<std::uint64_t>(t);
+  std::uint64_t a =
+      t < 0 ? static_cast<std::uint64_t>(-(t + 1)) + 1 : static_cast<std::uint64_t>(t);
   std::snprintf(buf, sizeof buf, "%s%llu.%06llus", sign,
                 static_cast<unsigned long long>(a / kSecond),
                 static_cast<unsigned long long>((a % kSecond) / kMicrosecond));

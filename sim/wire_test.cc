@@ -9,8 +9,17 @@ namespace {
 std::string encode(std::uint64_t a, const std::string& s, const std::optional<std::string>& o,
                    const std::optional<Time>& t, double d,
                    const std::vector<std::pair<std::string, std::string>>& p) {
-  return WireWriter().u8(7).u32(static_cast<std::uint32_t>(a)).u64(a).str(s).opt_str(o).opt_time(t)
-      .f64(d).pairs(p).boolean(true).take();
+  return WireWriter()
+      .u8(7)
+      .u32(static_cast<std::uint32_t>(a))
+      .u64(a)
+      .str(s)
+      .opt_str(o)
+      .opt_time(t)
+      .f64(d)
+      .pairs(p)
+      .boolean(true)
+      .take();
 }
 
 RC_GTEST_PROP(Wire, WhatIsWrittenReadsBackAndNothingElse,

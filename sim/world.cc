@@ -169,12 +169,13 @@ TaskRef World::spawn(Node& node, std::string name, Task::Body body, std::size_t 
   tasks_[index].reset(new Task(this, &node, std::move(name), std::move(body), ref, serial));
   Task* t = tasks_[index].get();
   const std::size_t size = stack_bytes != 0 ? stack_bytes : options_.stack_bytes;
-  t->fiber_ = boost::context::fiber(std::allocator_arg, PooledStack{stacks_.get(), size, &t->stack_},
-                                    [t](boost::context::fiber&& caller) {
-                                      t->caller_ = std::move(caller);
-                                      t->entry();
-                                      return std::move(t->caller_);
-                                    });
+  t->fiber_ =
+      boost::context::fiber(std::allocator_arg, PooledStack{stacks_.get(), size, &t->stack_},
+                            [t](boost::context::fiber&& caller) {
+                              t->caller_ = std::move(caller);
+                              t->entry();
+                              return std::move(t->caller_);
+                            });
   node.tasks_.emplace(serial, t);
   ++live_tasks_;
   schedule_resume(t);

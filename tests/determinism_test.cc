@@ -26,16 +26,26 @@ rc::Gen<std::string> fault_plans() {
         const std::string& x = nodes[static_cast<std::size_t>(a)];
         const std::string& y = nodes[static_cast<std::size_t>(b)];
         switch (kind) {
-          case 0: return at + "partition {" + x + "} | {" + y + "}";
-          case 1: return at + "partition {" + x + "} -> {" + y + "}";
-          case 2: return at + "heal";
-          case 3: return at + "crash " + x;
-          case 4: return at + "restart " + x;
-          case 5: return at + "pause " + x;
-          case 6: return at + "resume " + x;
-          case 7: return at + "clog " + x + " 300ms for 2s";
-          case 8: return at + "loss 0." + std::to_string(p);
-          default: return at + "duplicate 0." + std::to_string(p);
+          case 0:
+            return at + "partition {" + x + "} | {" + y + "}";
+          case 1:
+            return at + "partition {" + x + "} -> {" + y + "}";
+          case 2:
+            return at + "heal";
+          case 3:
+            return at + "crash " + x;
+          case 4:
+            return at + "restart " + x;
+          case 5:
+            return at + "pause " + x;
+          case 6:
+            return at + "resume " + x;
+          case 7:
+            return at + "clog " + x + " 300ms for 2s";
+          case 8:
+            return at + "loss 0." + std::to_string(p);
+          default:
+            return at + "duplicate 0." + std::to_string(p);
         }
       },
       rc::gen::inRange(0, 10), rc::gen::inRange(0, 45000), rc::gen::inRange(0, 5),

@@ -1,10 +1,10 @@
 // Scenario folders run end to end (needs the platform): the do-chat suite scenario over
 // hibernatable WebSockets, and the http_status checker's parameters.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 #include <string>
 
 #include "scenarios/runner.h"
@@ -45,12 +45,13 @@ std::string write_status_scenario(const std::string& properties) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("edgesim-status-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir / "src");
-  std::ofstream(dir / "scenario.textproto") << "name: \"status\"\n"
-                                               "duration: \"5s\"\n"
-                                               "topology { pop { location: \"lhr\" } }\n"
-                                               "load { name: \"good\" request { path: \"/\" } }\n"
-                                               "load { name: \"bad\" request { path: \"/missing\" } }\n"
-                                            << properties;
+  std::ofstream(dir / "scenario.textproto")
+      << "name: \"status\"\n"
+         "duration: \"5s\"\n"
+         "topology { pop { location: \"lhr\" } }\n"
+         "load { name: \"good\" request { path: \"/\" } }\n"
+         "load { name: \"bad\" request { path: \"/missing\" } }\n"
+      << properties;
   std::ofstream(dir / "wrangler.jsonc") << "{ \"name\": \"status\", \"main\": \"src/index.js\" }\n";
   std::ofstream(dir / "src/index.js")
       << "export default { fetch(r) { return new Response('x', "

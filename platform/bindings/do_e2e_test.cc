@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "platform/js/engine.h"
 #include "platform/bindings/binding_table.h"
+#include "platform/js/engine.h"
 #include "platform/objects/object_host.h"
 #include "sim/faults.h"
 #include "sim/history.h"

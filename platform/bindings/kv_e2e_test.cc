@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "platform/js/engine.h"
 #include "platform/bindings/binding_table.h"
 #include "platform/bindings/kv_binding.h"
+#include "platform/js/engine.h"
 #include "sim/world.h"
 
 namespace runtime {

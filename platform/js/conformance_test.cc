@@ -15,10 +15,10 @@
 #include "platform/js/engine.h"
 #include "platform/js/web_natives.h"
 #include "platform/runtime/origin.h"
+#include "platform/runtime/test_trace.h"
 #include "platform/runtime/worker.h"
 #include "sim/network.h"
 #include "sim/world.h"
-#include "platform/runtime/test_trace.h"
 
 namespace js {
 namespace {

@@ -1,5 +1,4 @@
 #include "platform/js/isolate.h"
-#include "platform/js/v8_util.h"
 
 #include <v8-array-buffer.h>
 #include <v8-container.h>
@@ -30,11 +29,12 @@
 #include <utility>
 #include <vector>
 
+#include "platform/js/binding_natives.h"  // bindings
 #include "platform/js/engine.h"
 #include "platform/js/sim_platform.h"
+#include "platform/js/v8_util.h"
 #include "platform/js/watchdog.h"
-#include "platform/js/binding_natives.h"  // bindings
-#include "platform/js/web_natives.h"      // web APIs
+#include "platform/js/web_natives.h"  // web APIs
 #include "sim/assert.h"
 #include "sim/world.h"
 
@@ -363,9 +363,6 @@ ModuleKind module_kind(std::string_view path) {
 // Heap room granted past the limit so that a terminated run can unwind.
 constexpr std::size_t kHeapUnwindBytes = 32u << 20;
 
-
-
-
 bool valid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
@@ -465,9 +462,9 @@ struct Effect {
   std::string b;  // console text, stack, or message
   std::string c;  // stack
   HttpResponse response;
-  HttpRequest request;  // kFetch (web APIs)
-  CallRequest call;              // kCall (bindings)
-  CallReply reply;               // kActorReply (bindings)
+  HttpRequest request;                 // kFetch (web APIs)
+  CallRequest call;                    // kCall (bindings)
+  CallReply reply;                     // kActorReply (bindings)
   std::vector<QueueOutcome> outcomes;  // kQueueOutcomes
 };
 
@@ -705,8 +702,7 @@ bool Isolate::Impl::create() {
   return install_natives(context);
 }
 
-v8::Local<v8::Object> Isolate::Impl::make_natives(v8::Local<v8::Context> context,
-                                                  NativeList list) {
+v8::Local<v8::Object> Isolate::Impl::make_natives(v8::Local<v8::Context> context, NativeList list) {
   v8::Local<v8::External> self = v8::External::New(isolate_, this);
   v8::Local<v8::Object> natives = v8::Object::New(isolate_);
   for (const auto& [name, cb] : list) {
@@ -1120,8 +1116,8 @@ void Isolate::Impl::native_queue_outcomes(const v8::FunctionCallbackInfo<v8::Val
   e.kind = Effect::Kind::kQueueOutcomes;
   e.id = invocation_arg(info);
   v8::Local<v8::Value> parsed;
-  if (!info[1]->IsString() || !v8::JSON::Parse(context, info[1].As<v8::String>()).ToLocal(&parsed) ||
-      !parsed->IsArray()) {
+  if (!info[1]->IsString() ||
+      !v8::JSON::Parse(context, info[1].As<v8::String>()).ToLocal(&parsed) || !parsed->IsArray()) {
     return;
   }
   auto list = parsed.As<v8::Array>();
@@ -1576,14 +1572,16 @@ RunOutcome Isolate::Impl::queue(std::uint64_t invocation, const QueueBatch& batc
       v8::Local<v8::Value> body;
       if (!m.body_clone.empty()) {
         if (!BindingNatives::deserialize(context, m.body_clone).ToLocal(&body)) return;
-      } else if (!v8::JSON::Parse(context, str(isolate_, m.body_json.empty() ? "null" : m.body_json))
+      } else if (!v8::JSON::Parse(context,
+                                  str(isolate_, m.body_json.empty() ? "null" : m.body_json))
                       .ToLocal(&body)) {
         return;
       }
       v8::Local<v8::Object> o = v8::Object::New(isolate_);
       o->Set(context, str(isolate_, "id"), str(isolate_, m.id)).Check();
       o->Set(context, str(isolate_, "timestamp"),
-             v8::Number::New(isolate_, kEpochUnixMs + static_cast<double>(m.timestamp / sim::kMillisecond)))
+             v8::Number::New(isolate_,
+                             kEpochUnixMs + static_cast<double>(m.timestamp / sim::kMillisecond)))
           .Check();
       o->Set(context, str(isolate_, "body"), body).Check();
       o->Set(context, str(isolate_, "attempts"), v8::Number::New(isolate_, m.attempts)).Check();

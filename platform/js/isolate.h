@@ -99,16 +99,16 @@ struct ActorEvent {
   Kind kind = Kind::kFetch;
   std::string class_name;
   std::string id_hex;
-  std::string name;              // the name of an idFromName() id, else ""
-  HttpRequest request;  // kFetch
-  std::string method;            // kRpc
-  std::string args;              // kRpc: structured clone of the argument array
-  int retry_count = 0;           // kAlarm
-  std::string socket;            // kSocket*: the WebSocket's id (its payload is in `args`)
-  bool socket_text = true;       // kSocketMessage: a text frame
-  int close_code = 1005;         // kSocketClose
-  std::string close_reason;      // kSocketClose
-  bool close_clean = true;       // kSocketClose
+  std::string name;          // the name of an idFromName() id, else ""
+  HttpRequest request;       // kFetch
+  std::string method;        // kRpc
+  std::string args;          // kRpc: structured clone of the argument array
+  int retry_count = 0;       // kAlarm
+  std::string socket;        // kSocket*: the WebSocket's id (its payload is in `args`)
+  bool socket_text = true;   // kSocketMessage: a text frame
+  int close_code = 1005;     // kSocketClose
+  std::string close_reason;  // kSocketClose
+  bool close_clean = true;   // kSocketClose
 };
 // Binding name -> value. The same object is the handlers' `env` argument, `this.env` of entrypoint
 // classes and the `env` export of "cloudflare:workers".

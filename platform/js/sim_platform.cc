@@ -1,7 +1,5 @@
 #include "platform/js/sim_platform.h"
 
-#include "platform/js/isolate.h"
-
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -10,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "platform/js/isolate.h"
 #include "sim/world.h"
 
 namespace js {

@@ -14,9 +14,9 @@
 
 #include <condition_variable>  // lint: allow-thread
 #include <cstdint>
-#include <vector>
 #include <mutex>   // lint: allow-thread
 #include <thread>  // lint: allow-thread
+#include <vector>
 
 namespace v8 {
 class Isolate;
@@ -51,9 +51,9 @@ class Watchdog {
   };
   void watch();
 
-  std::mutex mu_;                         // lint: allow-thread
-  std::condition_variable cv_;            // lint: allow-thread
-  std::vector<Armed> armed_;  // few (one per simulation thread); a vector: no allocation per run
+  std::mutex mu_;               // lint: allow-thread
+  std::condition_variable cv_;  // lint: allow-thread
+  std::vector<Armed> armed_;    // few (one per simulation thread); a vector: no allocation per run
   std::uint64_t arms_total_ = 0;
   std::uint64_t next_token_ = 1;
   std::uint64_t fired_total_ = 0;

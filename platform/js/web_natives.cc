@@ -1,5 +1,4 @@
 #include "platform/js/web_natives.h"
-#include "platform/js/v8_util.h"
 
 #include <v8-array-buffer.h>
 #include <v8-container.h>
@@ -11,6 +10,8 @@
 #include <array>
 #include <cstring>
 #include <utility>
+
+#include "platform/js/v8_util.h"
 
 namespace js {
 

@@ -61,8 +61,8 @@ sim::Result<std::shared_ptr<ObjectInstance>> DoHost::instance_for(services::Obje
         auto h = handle.lock();
         return h != nullptr && h->lease_valid();
       });
-  inst->set_sockets([this, key, activation = object.instance()](
-                        const js::CallRequest& r, const SocketHub::Gate& gate) {
+  inst->set_sockets([this, key, activation = object.instance()](const js::CallRequest& r,
+                                                                const SocketHub::Gate& gate) {
     return sockets_->call(key, activation, r, gate);
   });
   instances_.emplace(object.instance(), inst);
@@ -134,8 +134,8 @@ void DoHost::hibernate_later(const std::string& object) {
     ++hibernations_;
     if (world_.tracing()) {
       world_.emit(node_.id(), "do.hibernate",
-                  "object=" + object.substr(0, object.find('/') + 17) + " sockets=" +
-                      std::to_string(sockets_->sockets_of(object)));
+                  "object=" + object.substr(0, object.find('/') + 17) +
+                      " sockets=" + std::to_string(sockets_->sockets_of(object)));
     }
     // `inst` goes with this scope: nothing of it was in flight (idle()).
   });
@@ -143,13 +143,11 @@ void DoHost::hibernate_later(const std::string& object) {
 
 sim::Status DoHost::socket_event(sim::Task& task, const SocketEvent& event) {
   auto h = handles_.find(event.object);
-  std::shared_ptr<services::ObjectHandle> handle =
-      h == handles_.end() ? nullptr : h->second.lock();
+  std::shared_ptr<services::ObjectHandle> handle = h == handles_.end() ? nullptr : h->second.lock();
   if (handle == nullptr || !handle->active()) {
     return sim::Error{sim::ErrorKind::kUnreachable, "the Durable Object is no longer active here"};
   }
-  sim::Result<std::shared_ptr<ObjectInstance>> inst =
-      instance_for(*handle, names_[event.object]);
+  sim::Result<std::shared_ptr<ObjectInstance>> inst = instance_for(*handle, names_[event.object]);
   if (!inst.ok()) return inst.error();
   std::shared_ptr<ObjectInstance> keep = inst.value();
   std::weak_ptr<int> alive = alive_;

@@ -27,8 +27,8 @@
 #include <string>
 #include <string_view>
 
-#include "platform/objects/object_messages.h"
 #include "platform/objects/gates.h"
+#include "platform/objects/object_messages.h"
 #include "platform/objects/object_storage.h"
 #include "platform/objects/websockets.h"
 #include "platform/runtime/worker.h"

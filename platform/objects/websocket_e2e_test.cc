@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "platform/js/engine.h"
 #include "platform/bindings/binding_table.h"
+#include "platform/js/engine.h"
 #include "platform/objects/object_host.h"
 #include "platform/objects/websockets.h"
 #include "sim/world.h"
@@ -119,9 +119,9 @@ struct ChatWorld {
       cluster.add_host(*host2, *executor2);
     }
     routes.objects = do_route(cluster);
-    services = std::make_unique<BindingServices>(
-        std::map<std::string, std::string>{{"ROOMS", "Room"}},
-        std::map<std::string, std::string>{}, routes);
+    services =
+        std::make_unique<BindingServices>(std::map<std::string, std::string>{{"ROOMS", "Room"}},
+                                          std::map<std::string, std::string>{}, routes);
     WorkerConfig c;
     c.name = "app";
     c.modules = {{"index.js", kPopScript}};

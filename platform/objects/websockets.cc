@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "sim/rpc.h"
 
@@ -80,8 +79,8 @@ void SocketHub::boot() {
   reaper_running_ = false;
   world_.rpc().serve(
       host_, kSocketService,
-      [this, alive = std::weak_ptr<int>(alive_)](sim::Task& task, sim::NodeId from,
-                                                 std::string_view bytes) -> sim::Result<std::string> {
+      [this, alive = std::weak_ptr<int>(alive_)](
+          sim::Task& task, sim::NodeId from, std::string_view bytes) -> sim::Result<std::string> {
         if (alive.expired()) return sim::Error{sim::ErrorKind::kUnreachable, "gone"};
         return on_frame(task, from, bytes);
       },
@@ -144,8 +143,7 @@ js::CallReply SocketHub::call(const std::string& object, std::uint64_t activatio
   const bool known = it != sockets_.end() && it->second.object == object;
   if (m == "state") {
     // WebSocket.readyState: 1 open (or accepted), 2 closing, 3 closed.
-    return reply_json(
-        {{"state", !known || it->second.gone ? 3 : it->second.closing ? 2 : 1}});
+    return reply_json({{"state", !known || it->second.gone ? 3 : it->second.closing ? 2 : 1}});
   }
   if (m == "tags") {
     return reply_json(known ? nlohmann::json(it->second.tags) : nlohmann::json::array());
@@ -174,9 +172,9 @@ js::CallReply SocketHub::call(const std::string& object, std::uint64_t activatio
   }
   if (m == "send" || m == "close") {
     if (!known || it->second.closing || it->second.gone) {
-      return js::CallReply::failure(
-          "TypeError", m == "send" ? "Can't call WebSocket send() after close()."
-                                   : "Can't call WebSocket close() after close().");
+      return js::CallReply::failure("TypeError",
+                                    m == "send" ? "Can't call WebSocket send() after close()."
+                                                : "Can't call WebSocket close() after close().");
     }
     Frame f;
     if (m == "send") {
@@ -226,8 +224,7 @@ void SocketHub::enqueue(const std::string& id, Frame frame) {
 void SocketHub::start_sender(const std::string& id) {
   auto it = sockets_.find(id);
   if (it == sockets_.end() || it->second.gone || it->second.sending ||
-      it->second.client == sim::kNoNode ||
-      it->second.out.empty() || !host_.up()) {
+      it->second.client == sim::kNoNode || it->second.out.empty() || !host_.up()) {
     return;
   }
   it->second.sending = true;
@@ -252,8 +249,8 @@ void SocketHub::start_sender(const std::string& id) {
         h["code"] = f.code;
         h["reason"] = f.reason;
       }
-      sim::Result<std::string> r = world_.rpc().call(task, client, kClientSocketService,
-                                                     encode_frame(h, f.data), timing_.frame_timeout);
+      sim::Result<std::string> r = world_.rpc().call(
+          task, client, kClientSocketService, encode_frame(h, f.data), timing_.frame_timeout);
       if (alive.expired()) return;
       if (!r.ok()) {
         broken(id, "frame to the client failed: " + r.error().message);
@@ -316,7 +313,8 @@ void SocketHub::start_delivery(const std::string& id) {
       }
       // The object is gone from this host (not merely slow or throwing): so is the connection.
       if (!status.ok() && status.error().kind == sim::ErrorKind::kUnreachable) {
-        if (auto again = sockets_.find(id); again != sockets_.end()) again->second.delivering = false;
+        if (auto again = sockets_.find(id); again != sockets_.end())
+          again->second.delivering = false;
         broken(id, status.error().message);
         return;
       }
@@ -445,8 +443,8 @@ void ClientSockets::boot() {
   sockets_.clear();
   world_.rpc().serve(
       node_, kClientSocketService,
-      [this, alive = std::weak_ptr<int>(alive_)](sim::Task&, sim::NodeId from,
-                                                 std::string_view bytes) -> sim::Result<std::string> {
+      [this, alive = std::weak_ptr<int>(alive_)](
+          sim::Task&, sim::NodeId from, std::string_view bytes) -> sim::Result<std::string> {
         if (alive.expired()) return sim::Error{sim::ErrorKind::kUnreachable, "gone"};
         return on_frame(from, bytes);
       },
@@ -477,8 +475,7 @@ sim::Result<std::string> ClientSockets::on_frame(sim::NodeId from, std::string_v
   return std::string("ok");
 }
 
-void ClientSockets::closed(const std::string& id, int code, const std::string& reason,
-                           bool clean) {
+void ClientSockets::closed(const std::string& id, int code, const std::string& reason, bool clean) {
   auto it = sockets_.find(id);
   if (it == sockets_.end() || it->second.closed) return;
   it->second.closed = true;
@@ -506,9 +503,9 @@ sim::Result<std::string> ClientSockets::open(sim::Task& task, const std::string&
   s.host = host;
   sockets_.emplace(socket, std::move(s));
   std::weak_ptr<int> alive = alive_;
-  sim::Result<std::string> r = world_.rpc().call(
-      task, host, kSocketService, encode_frame({{"s", socket}, {"t", "open"}}),
-      timing_.frame_timeout);
+  sim::Result<std::string> r =
+      world_.rpc().call(task, host, kSocketService, encode_frame({{"s", socket}, {"t", "open"}}),
+                        timing_.frame_timeout);
   if (alive.expired()) return sim::Error{sim::ErrorKind::kUnreachable, "gone"};
   if (!r.ok()) {
     sockets_.erase(socket);
@@ -557,10 +554,9 @@ sim::Status ClientSockets::send(sim::Task& task, const std::string& id, bool tex
   }
   it->second.sending = true;
   const sim::NodeId host = it->second.host;
-  sim::Result<std::string> r =
-      world_.rpc().call(task, host, kSocketService,
-                        encode_frame({{"s", id}, {"t", "msg"}, {"text", text}}, data),
-                        timing_.frame_timeout);
+  sim::Result<std::string> r = world_.rpc().call(
+      task, host, kSocketService, encode_frame({{"s", id}, {"t", "msg"}, {"text", text}}, data),
+      timing_.frame_timeout);
   if (alive.expired()) return sim::Error{sim::ErrorKind::kUnreachable, "gone"};
   it = sockets_.find(id);
   if (it != sockets_.end()) {

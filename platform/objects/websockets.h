@@ -53,9 +53,9 @@ inline constexpr char kClientSocketService[] = "edgesim.ws.client";
 inline constexpr char kSocketHeader[] = "sec-edgesim-websocket";
 
 struct SocketTiming {
-  sim::Duration frame_timeout = 2 * sim::kSecond;   // a frame not acknowledged: broken
-  sim::Duration ping_every = 5 * sim::kSecond;      // client heartbeat
-  sim::Duration open_timeout = 30 * sim::kSecond;   // accepted but never opened by a client
+  sim::Duration frame_timeout = 2 * sim::kSecond;  // a frame not acknowledged: broken
+  sim::Duration ping_every = 5 * sim::kSecond;     // client heartbeat
+  sim::Duration open_timeout = 30 * sim::kSecond;  // accepted but never opened by a client
 };
 
 // What the hub hands its object.

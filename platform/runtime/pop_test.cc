@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "platform/js/engine.h"
+#include "platform/runtime/test_trace.h"
 #include "sim/faults.h"
 #include "sim/world.h"
-#include "platform/runtime/test_trace.h"
 
 namespace runtime {
 namespace {

@@ -227,7 +227,8 @@ Worker::CallerGuard::~CallerGuard() {
   // A request whose caller left before the Response is cancelled, as when a client disconnects;
   // work after a Response runs on under its waitUntil rules.
   auto it = w->contexts_.find(id);
-  if (it != w->contexts_.end() && !it->second.handler_done) w->end_context(id, "the caller gave up");
+  if (it != w->contexts_.end() && !it->second.handler_done)
+    w->end_context(id, "the caller gave up");
 }
 
 sim::Result<ScheduledResult> Worker::serve_event(sim::Task& task, std::string task_name,

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "platform/js/engine.h"
-#include "sim/world.h"
 #include "platform/runtime/test_trace.h"
+#include "sim/world.h"
 
 namespace runtime {
 namespace {

@@ -130,11 +130,11 @@ class PingPong : public ScenarioRun {
       out.push_back(r);
     }
     // 2. No delivery across a cut link.
-    out.push_back({"no-delivery-across-partition",
-                   watch_->violation().empty() ? PropertyResult::Verdict::kOk
-                                               : PropertyResult::Verdict::kViolated,
-                   watch_->violation().empty() ? "no message crossed a cut link"
-                                               : watch_->violation()});
+    out.push_back(
+        {"no-delivery-across-partition",
+         watch_->violation().empty() ? PropertyResult::Verdict::kOk
+                                     : PropertyResult::Verdict::kViolated,
+         watch_->violation().empty() ? "no message crossed a cut link" : watch_->violation()});
     // 3. Recovery: every node had a ping acknowledged after the faults stopped.
     {
       std::vector<std::string> silent;
@@ -197,19 +197,23 @@ class PingPong : public ScenarioRun {
 
   void boot(sim::Node& node) {
     sim::World& w = *world_;
-    w.rpc().serve(node, "ping", [this, &node](sim::Task& t, sim::NodeId from,
-                                             std::string_view req) -> sim::Result<std::string> {
-      sqlite3* db = open_ledger(node);
-      if (db == nullptr) return sim::Error{sim::ErrorKind::kIo, "cannot open ledger"};
-      sqlite3_stmt* st = nullptr;
-      sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO pings(id, src) VALUES(?, ?)", -1, &st, nullptr);
-      sqlite3_bind_int64(st, 1, std::stoll(std::string(req)));
-      sqlite3_bind_text(st, 2, world_->node(from).name().c_str(), -1, SQLITE_TRANSIENT);
-      const int rc = sqlite3_step(st);
-      sqlite3_finalize(st);
-      if (rc != SQLITE_DONE) return sim::Error{sim::ErrorKind::kIo, sqlite3_errmsg(db)};
-      return std::string("pong");
-    });
+    w.rpc().serve(node, "ping",
+                  [this, &node](sim::Task& t, sim::NodeId from,
+                                std::string_view req) -> sim::Result<std::string> {
+                    sqlite3* db = open_ledger(node);
+                    if (db == nullptr) return sim::Error{sim::ErrorKind::kIo, "cannot open ledger"};
+                    sqlite3_stmt* st = nullptr;
+                    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO pings(id, src) VALUES(?, ?)", -1,
+                                       &st, nullptr);
+                    sqlite3_bind_int64(st, 1, std::stoll(std::string(req)));
+                    sqlite3_bind_text(st, 2, world_->node(from).name().c_str(), -1,
+                                      SQLITE_TRANSIENT);
+                    const int rc = sqlite3_step(st);
+                    sqlite3_finalize(st);
+                    if (rc != SQLITE_DONE)
+                      return sim::Error{sim::ErrorKind::kIo, sqlite3_errmsg(db)};
+                    return std::string("pong");
+                  });
     w.spawn(node, "player", [this, &node](sim::Task& t) { play(t, node); });
   }
 

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "platform/services/do/do_cluster.h"
-#include "sim/wire.h"
 #include "sim/rng.h"
+#include "sim/wire.h"
 
 struct sqlite3;
 struct sqlite3_stmt;

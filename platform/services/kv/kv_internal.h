@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/wire.h"
 #include "sim/time.h"
+#include "sim/wire.h"
 
 namespace services::kv_internal {
 

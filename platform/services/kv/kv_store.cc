@@ -6,7 +6,6 @@
 
 namespace services::kv_internal {
 
-
 void encode_version(WireWriter& w, const Version& v) {
   w.u64(v.seq);
   w.str(v.ns);
