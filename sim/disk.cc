@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "sim/assert.h"
+#include "sim/events.h"
 #include "sim/node.h"
 #include "sim/world.h"
 
@@ -516,7 +517,8 @@ void Disk::crash(bool torn) {
     }
   }
   const Stats before = stats_;
-  std::string torn_details;
+  std::string torn_file;
+  std::uint64_t torn_offset = 0, torn_kept = 0, torn_size = 0;
   bool survived_whole = false;
   if (torn && last != nullptr) {
     // Cut at a sector boundary of the file: the write's start, a boundary inside it, or its end.
@@ -533,8 +535,10 @@ void Disk::crash(bool torn) {
     write_at(last_file->durable, begin, last->data.data(), kept);
     survived_whole = kept == last->data.size();
     if (kept > 0 && !survived_whole) ++stats_.torn_writes;
-    torn_details = " torn_file=" + *last_path + " torn_offset=" + std::to_string(begin) +
-                   " torn_kept=" + std::to_string(kept) + "/" + std::to_string(last->data.size());
+    torn_file = *last_path;
+    torn_offset = begin;
+    torn_kept = kept;
+    torn_size = last->data.size();
   }
   for (auto& [path, file] : impl.files) {
     for (const Impl::PendingOp& op : file->pending) {
@@ -552,13 +556,15 @@ void Disk::crash(bool torn) {
   }
   // What the crash destroyed is part of the fault, so a trace shows it.
   World& world = node_.world();
-  if (world.tracing()) {
-    world.emit(node_.id(), "disk.crash",
-               "writes_lost=" + std::to_string(stats_.writes_lost - before.writes_lost) +
-                   " truncations_lost=" +
-                   std::to_string(stats_.truncations_lost - before.truncations_lost) +
-                   torn_details);
-  }
+  world.emit(node_.id(), [&](ev::Body& b) {
+    auto& e = *b.mutable_disk_crash();
+    e.set_writes_lost(stats_.writes_lost - before.writes_lost);
+    e.set_truncations_lost(stats_.truncations_lost - before.truncations_lost);
+    e.set_torn_file(torn_file);
+    e.set_torn_offset(torn_offset);
+    e.set_torn_kept(torn_kept);
+    e.set_torn_size(torn_size);
+  });
 }
 
 std::vector<std::string> Disk::files() const {

@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "sim/event_log.h"
 #include "sim/node.h"
 #include "sim/world.h"
 
@@ -269,14 +270,8 @@ TEST(Disk, WorldCrashDropsUnsyncedWrites) {
 
 // A crash is a fault, and faults show in the trace: what was lost, and where the tear fell.
 TEST(Disk, CrashIsTraced) {
-  struct Sink : EventSink {
-    void on_event(const TraceEvent& e) override {
-      if (e.kind == "disk.crash") details.emplace_back(e.details);
-    }
-    std::vector<std::string> details;
-  };
   World world(19);
-  Sink sink;
+  EventLog sink(&world);
   world.add_sink(&sink);
   Disk& d = world.add_node("db", "lhr").disk();
   {
@@ -287,11 +282,12 @@ TEST(Disk, CrashIsTraced) {
     crash(d, /*torn=*/true);
   }
   world.remove_sink(&sink);
-  ASSERT_EQ(sink.details.size(), 1u);
+  ASSERT_EQ(sink.count("disk.crash"), 1u);
   const std::string kept = d.size("/f") == 0 ? "0" : "100";
-  EXPECT_EQ(sink.details[0],
+  EXPECT_EQ(sink.details_of("disk.crash")[0],
             "writes_lost=" + std::string(kept == "0" ? "2" : "1") +
-                " truncations_lost=1 torn_file=/f torn_offset=1000 torn_kept=" + kept + "/100");
+                " truncations_lost=1 torn_file=/f torn_offset=1000 torn_kept=" + kept +
+                " torn_size=100");
 }
 
 // --- law 2: committed but unsynced is lost ---

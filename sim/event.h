@@ -1,15 +1,21 @@
-// Trace events: what a run emits for traces, replay and the determinism check. sim/ only emits;
-// traces/ hashes and stores. An event is (virtual time, node, kind, details); kinds are short
-// dotted names ("net.send", "node.crash", "fault.partition", "op.invoke").
+// Trace events: what a run emits for traces, replay, the determinism check and the checkers.
+// sim/ only emits; traces/ hashes and stores; props/ rebuilds histories from them. An event is
+// (virtual time, node, body): the body is one typed message of the registry sim/events.proto
+// (sim/events.h), whose oneof case is the event's kind ("net.send", "do.commit", "op.invoke").
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <string_view>
 
 #include "sim/time.h"
 
+namespace edgesim::ev {
+class Body;
+}
+
 namespace sim {
+
+namespace ev = ::edgesim::ev;
 
 using NodeId = std::int32_t;
 inline constexpr NodeId kNoNode = -1;
@@ -17,14 +23,14 @@ inline constexpr NodeId kNoNode = -1;
 struct TraceEvent {
   Time time = 0;
   NodeId node = kNoNode;
-  std::string_view kind;
-  std::string_view details;
+  const ev::Body* body = nullptr;  // never null for an emitted event
 };
 
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  // Called in emission order, on the simulation thread. Must not re-enter the World.
+  // Called in emission order, on the simulation thread. Must not re-enter the World. The body
+  // lives only for the call: copy what you keep.
   virtual void on_event(const TraceEvent& event) = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sim/events.h"
 #include "sim/network.h"
 #include "sim/node.h"
 #include "sim/world.h"
@@ -252,7 +253,19 @@ Status Faults::install(const FaultPlan& plan, Time quiet_at) {
       Rng draw = world_.rng("faults.swarm");
       swarm_ = SwarmProfile::draw(draw);
       const SwarmProfile& p = *swarm_;
-      world_.emit(kNoNode, "fault.swarm", p.describe());
+      world_.emit(kNoNode, [&](ev::Body& b) {
+        auto& e = *b.mutable_fault_swarm();
+        if (p.partitions) e.set_partition_every(p.partition_every);
+        if (p.crashes) e.set_crash_every(p.crash_every);
+        if (p.pauses) e.set_pause_every(p.pause_every);
+        if (p.clogs) e.set_clog_every(p.clog_every);
+        if (p.loss) e.set_loss(p.loss_rate);
+        if (p.duplicate) e.set_duplicate(p.duplicate_rate);
+        if (p.reorder) e.set_reorder(p.reorder_rate);
+        e.set_torn_writes(p.torn_writes);
+        e.set_sites(p.sites);
+        e.set_description(p.describe());
+      });
       sites_on_ = p.sites;
       torn_writes_ = p.torn_writes;
       NetConfig& net = world_.net().config();
@@ -278,9 +291,15 @@ void Faults::schedule(const FaultAction& action, const std::string& source) {
                         [this, action, source] { apply(action, source); });
 }
 
-void Faults::emit_fault(NodeId node, std::string_view kind, const std::string& details) {
+void Faults::emit_fault(NodeId node, FaultKind kind, std::string_view by, std::string_view text,
+                        Duration length) {
   ++fired_;
-  world_.emit(node, kind, details);
+  world_.emit(node, [&](ev::Body& b) {
+    ev::Fault& e = *(b.*kind)();
+    e.set_by(std::string(by));
+    e.set_text(std::string(text));
+    e.set_length(length);
+  });
 }
 
 void Faults::apply(const FaultAction& a, const std::string& source) {
@@ -289,77 +308,76 @@ void Faults::apply(const FaultAction& a, const std::string& source) {
     for (const auto& n : names) out.push_back(world_.find_node(n)->id());
     return out;
   };
-  const std::string from = "by=" + source + " ";
   Network& net = world_.net();
   switch (a.op) {
     case FaultAction::Op::kPartition:
-      emit_fault(kNoNode, "fault.partition", from + a.text);
+      emit_fault(kNoNode, &ev::Body::mutable_fault_partition, source, a.text);
       net.partition(ids(a.a), ids(a.b));
       break;
     case FaultAction::Op::kPartitionOneWay:
-      emit_fault(kNoNode, "fault.partition", from + a.text);
+      emit_fault(kNoNode, &ev::Body::mutable_fault_partition, source, a.text);
       net.partition_one_way(ids(a.a), ids(a.b));
       break;
     case FaultAction::Op::kIsolate:
-      emit_fault(kNoNode, "fault.isolate", from + a.text);
+      emit_fault(kNoNode, &ev::Body::mutable_fault_isolate, source, a.text);
       net.isolate(ids(a.a)[0]);
       break;
     case FaultAction::Op::kHeal:
-      emit_fault(kNoNode, "fault.heal", from + a.text);
+      emit_fault(kNoNode, &ev::Body::mutable_fault_heal, source, a.text);
       net.heal();
       break;
     case FaultAction::Op::kCrash: {
       Node& n = *world_.find_node(a.a[0]);
-      emit_fault(n.id(), "fault.crash", from + a.text);
+      emit_fault(n.id(), &ev::Body::mutable_fault_crash, source, a.text);
       if (!n.down()) crashed_by_us_.push_back(n.id());
       world_.crash(n);
       break;
     }
     case FaultAction::Op::kRestart: {
       Node& n = *world_.find_node(a.a[0]);
-      emit_fault(n.id(), "fault.restart", from + a.text);
+      emit_fault(n.id(), &ev::Body::mutable_fault_restart, source, a.text);
       std::erase(crashed_by_us_, n.id());
       world_.restart(n);
       break;
     }
     case FaultAction::Op::kPause: {
       Node& n = *world_.find_node(a.a[0]);
-      emit_fault(n.id(), "fault.pause", from + a.text);
+      emit_fault(n.id(), &ev::Body::mutable_fault_pause, source, a.text);
       if (n.up()) paused_by_us_.push_back(n.id());
       world_.pause(n);
       break;
     }
     case FaultAction::Op::kResume: {
       Node& n = *world_.find_node(a.a[0]);
-      emit_fault(n.id(), "fault.resume", from + a.text);
+      emit_fault(n.id(), &ev::Body::mutable_fault_resume, source, a.text);
       std::erase(paused_by_us_, n.id());
       world_.resume(n);
       break;
     }
     case FaultAction::Op::kClog: {
       Node& n = *world_.find_node(a.a[0]);
-      emit_fault(n.id(), "fault.clog", from + a.text);
+      emit_fault(n.id(), &ev::Body::mutable_fault_clog, source, a.text);
       net.clog(n.id(), a.extra, a.length);
       break;
     }
     case FaultAction::Op::kLoss:
-      emit_fault(kNoNode, "fault.loss", from + a.text);
+      emit_fault(kNoNode, &ev::Body::mutable_fault_loss, source, a.text);
       net.config().loss = a.value;
       break;
     case FaultAction::Op::kDuplicate:
-      emit_fault(kNoNode, "fault.duplicate", from + a.text);
+      emit_fault(kNoNode, &ev::Body::mutable_fault_duplicate, source, a.text);
       net.config().duplicate = a.value;
       break;
     case FaultAction::Op::kReorder:
-      emit_fault(kNoNode, "fault.reorder", from + a.text);
+      emit_fault(kNoNode, &ev::Body::mutable_fault_reorder, source, a.text);
       net.config().reorder = a.value;
       break;
     case FaultAction::Op::kTornWrites:
-      emit_fault(kNoNode, "fault.torn-writes", from + a.text);
+      emit_fault(kNoNode, &ev::Body::mutable_fault_torn_writes, source, a.text);
       torn_writes_ = a.value != 0;
       break;
     case FaultAction::Op::kSites:
-      emit_fault(kNoNode, "fault.sites", from + a.text);
+      emit_fault(kNoNode, &ev::Body::mutable_fault_sites, source, a.text);
       sites_on_ = a.value != 0;
       break;
   }
@@ -397,10 +415,10 @@ void Faults::swarm_fault(const std::string& kind) {
       ((i < 62 && ((mask >> i) & 1)) ? a : b).push_back(static_cast<NodeId>(i));
     }
     const Duration length = std::min(remaining(), seconds(rng_.uniform(0.5, 10)));
-    emit_fault(kNoNode, "fault.partition", "by=swarm for=" + format_duration(length));
+    emit_fault(kNoNode, &ev::Body::mutable_fault_partition, "swarm", "", length);
     net.partition(a, b);
     world_.scheduler().after(length, [this] {
-      emit_fault(kNoNode, "fault.heal", "by=swarm");
+      emit_fault(kNoNode, &ev::Body::mutable_fault_heal, "swarm", "");
       world_.net().heal();
     });
   } else if (kind == "crash" || kind == "pause") {
@@ -411,21 +429,21 @@ void Faults::swarm_fault(const std::string& kind) {
     const Duration length =
         std::min(remaining(), seconds(rng_.uniform(0.2, kind == "crash" ? 8 : 3)));
     if (kind == "crash") {
-      emit_fault(id, "fault.crash", "by=swarm for=" + format_duration(length));
+      emit_fault(id, &ev::Body::mutable_fault_crash, "swarm", "", length);
       crashed_by_us_.push_back(id);
       world_.crash(node);
       world_.scheduler().after(length, [this, id] {
         if (!world_.node(id).down()) return;
-        emit_fault(id, "fault.restart", "by=swarm");
+        emit_fault(id, &ev::Body::mutable_fault_restart, "swarm", "");
         std::erase(crashed_by_us_, id);
         world_.restart(world_.node(id));
       });
     } else {
-      emit_fault(id, "fault.pause", "by=swarm for=" + format_duration(length));
+      emit_fault(id, &ev::Body::mutable_fault_pause, "swarm", "", length);
       paused_by_us_.push_back(id);
       world_.pause(node);
       world_.scheduler().after(length, [this, id] {
-        emit_fault(id, "fault.resume", "by=swarm");
+        emit_fault(id, &ev::Body::mutable_fault_resume, "swarm", "");
         std::erase(paused_by_us_, id);
         world_.resume(world_.node(id));
       });
@@ -436,13 +454,14 @@ void Faults::swarm_fault(const std::string& kind) {
     const NodeId id = candidates[rng_.below(candidates.size())];
     const Duration extra = millis(rng_.uniform(10, 500));
     const Duration length = std::min(remaining(), seconds(rng_.uniform(1, 10)));
-    emit_fault(id, "fault.clog", "by=swarm extra=" + format_duration(extra));
+    emit_fault(id, &ev::Body::mutable_fault_clog, "swarm", "extra " + format_duration(extra),
+               length);
     net.clog(id, extra, length);
   }
 }
 
 void Faults::quiet() {
-  emit_fault(kNoNode, "fault.quiet", "healing and restarting");
+  emit_fault(kNoNode, &ev::Body::mutable_fault_quiet, "plan", "healing and restarting");
   Network& net = world_.net();
   net.heal();
   net.config().loss = 0;
@@ -465,7 +484,7 @@ bool Faults::fire(std::string_view site, double p) {
   }
   if (!it->second.enabled || !it->second.rng.bernoulli(p)) return false;
   const NodeId node = world_.current_task() ? world_.current_task()->node().id() : kNoNode;
-  emit_fault(node, "fault.site", std::string(site));
+  emit_fault(node, &ev::Body::mutable_fault_site, "site", site);
   return true;
 }
 

@@ -33,6 +33,10 @@
 #include "sim/rng.h"
 #include "sim/time.h"
 
+namespace edgesim::ev {
+class Fault;
+}
+
 namespace sim {
 
 class World;
@@ -142,7 +146,10 @@ class Faults {
   void swarm_fault(const std::string& kind);
   void quiet();
   std::vector<NodeId> faultable_up() const;
-  void emit_fault(NodeId node, std::string_view kind, const std::string& details);
+  // Counts a fault and emits it as the Body field `kind` (&ev::Body::mutable_fault_crash...).
+  using FaultKind = ev::Fault* (ev::Body::*)();
+  void emit_fault(NodeId node, FaultKind kind, std::string_view by, std::string_view text,
+                  Duration length = 0);
 
   World& world_;
   Rng rng_;

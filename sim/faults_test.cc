@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "sim/events.h"
 #include "sim/network.h"
 #include "sim/world.h"
 
@@ -13,7 +14,8 @@ namespace {
 struct RecordingSink : EventSink {
   std::vector<std::string> lines;
   void on_event(const TraceEvent& e) override {
-    lines.push_back(format_time(e.time) + " " + std::string(e.kind) + " " + std::string(e.details));
+    lines.push_back(format_time(e.time) + " " + std::string(event_kind(*e.body)) + " " +
+                    event_details(*e.body));
   }
   bool has(std::string_view kind) const {
     for (const auto& l : lines) {

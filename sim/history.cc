@@ -1,6 +1,7 @@
 #include "sim/history.h"
 
 #include "sim/assert.h"
+#include "sim/events.h"
 #include "sim/world.h"
 
 namespace sim {
@@ -30,11 +31,15 @@ OpId History::invoke(NodeId node, std::string client, std::string object, std::s
   op.kind = std::move(kind);
   op.input = std::move(input);
   op.invoke = world_.now();
-  if (world_.tracing()) {
-    world_.emit(node, "op.invoke",
-                "op=" + std::to_string(op.id) + " client=" + op.client + " object=" + op.object +
-                    " key=" + op.key + " kind=" + op.kind + " input=" + op.input);
-  }
+  world_.emit(node, [&](ev::Body& b) {
+    auto& e = *b.mutable_op_invoke();
+    e.set_op(op.id);
+    e.set_client(op.client);
+    e.set_object(op.object);
+    e.set_key(op.key);
+    e.set_kind(op.kind);
+    e.set_input(op.input);
+  });
   ops_.push_back(std::move(op));
   return ops_.back().id;
 }
@@ -47,11 +52,12 @@ void History::complete(OpId id, OpStatus status, std::string output) {
   op.status = status;
   op.output = std::move(output);
   op.complete = status == OpStatus::kUnknown ? kTimeMax : world_.now();
-  if (world_.tracing()) {
-    world_.emit(
-        op.node, "op.complete",
-        "op=" + std::to_string(id) + " status=" + op_status_name(status) + " output=" + op.output);
-  }
+  world_.emit(op.node, [&](ev::Body& b) {
+    auto& e = *b.mutable_op_complete();
+    e.set_op(id);
+    e.set_status(static_cast<ev::OpStatus>(status));
+    e.set_output(op.output);
+  });
 }
 
 void History::effect(OpId id) {
@@ -59,10 +65,11 @@ void History::effect(OpId id) {
   Operation& op = ops_[id - 1];
   SIM_REQUIRE(op.effect_seq == 0);
   op.effect_seq = next_effect_++;
-  if (world_.tracing()) {
-    world_.emit(op.node, "op.effect",
-                "op=" + std::to_string(id) + " seq=" + std::to_string(op.effect_seq));
-  }
+  world_.emit(op.node, [&](ev::Body& b) {
+    auto& e = *b.mutable_op_effect();
+    e.set_op(id);
+    e.set_seq(op.effect_seq);
+  });
 }
 
 std::size_t History::pending() const {
@@ -71,4 +78,12 @@ std::size_t History::pending() const {
   return n;
 }
 
+}  // namespace sim
+
+namespace sim {
+// The trace's status values are the recorder's, in the same order.
+static_assert(static_cast<int>(OpStatus::kPending) == ev::OP_PENDING);
+static_assert(static_cast<int>(OpStatus::kOk) == ev::OP_OK);
+static_assert(static_cast<int>(OpStatus::kFail) == ev::OP_FAIL);
+static_assert(static_cast<int>(OpStatus::kUnknown) == ev::OP_UNKNOWN);
 }  // namespace sim

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/events.h"
 #include "sim/world.h"
 
 namespace sim {
@@ -10,7 +11,7 @@ namespace {
 struct Kinds : EventSink {
   std::vector<std::string> events;
   void on_event(const TraceEvent& e) override {
-    events.push_back(std::string(e.kind) + " " + std::string(e.details));
+    events.push_back(std::string(event_kind(*e.body)) + " " + event_details(*e.body));
   }
 };
 

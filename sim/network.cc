@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sim/assert.h"
+#include "sim/events.h"
 #include "sim/node.h"
 #include "sim/world.h"
 
@@ -108,11 +109,13 @@ std::uint64_t Network::send(NodeId src, NodeId dst, Port port, std::string paylo
   m.sent_at = world_.now();
   m.payload = std::move(payload);
   ++stats_.sent;
-  if (world_.tracing()) {
-    world_.emit(src, "net.send",
-                "to=" + world_.node(dst).name() + " port=" + port_names_[port] +
-                    " msg=" + std::to_string(m.id) + " bytes=" + std::to_string(m.payload.size()));
-  }
+  world_.emit(src, [&](ev::Body& b) {
+    auto& e = *b.mutable_net_send();
+    e.set_to(dst);
+    e.set_port(port_names_[port]);
+    e.set_msg(m.id);
+    e.set_bytes(m.payload.size());
+  });
   if (!reachable(src, dst)) {
     drop(m, "partition");
     ++stats_.dropped_partition;
@@ -126,7 +129,7 @@ std::uint64_t Network::send(NodeId src, NodeId dst, Port port, std::string paylo
   const std::uint64_t id = m.id;
   if (config_.duplicate > 0 && rng_.bernoulli(config_.duplicate)) {
     ++stats_.duplicated;
-    if (world_.tracing()) world_.emit(src, "net.duplicate", "msg=" + std::to_string(id));
+    world_.emit(src, [&](ev::Body& b) { b.mutable_net_duplicate()->set_msg(id); });
     schedule_delivery(m, draw_latency(src, dst));
   }
   const Duration latency = draw_latency(src, dst);
@@ -149,10 +152,11 @@ void Network::schedule_delivery(Message msg, Duration latency) {
 }
 
 void Network::drop(const Message& m, const char* reason) {
-  if (world_.tracing()) {
-    world_.emit(m.bounced ? m.src : m.dst, "net.drop",
-                "msg=" + std::to_string(m.id) + " reason=" + reason);
-  }
+  world_.emit(m.bounced ? m.src : m.dst, [&](ev::Body& b) {
+    auto& e = *b.mutable_net_drop();
+    e.set_msg(m.id);
+    e.set_reason(reason);
+  });
 }
 
 void Network::deliver(std::uint32_t slot) {
@@ -197,11 +201,13 @@ void Network::arrive(Message m) {
     return;
   }
   ++stats_.delivered;
-  if (world_.tracing()) {
-    world_.emit(to, "net.deliver",
-                std::string(m.bounced ? "bounce " : "") + "from=" + world_.node(from).name() +
-                    " port=" + port_names_[port] + " msg=" + std::to_string(m.id));
-  }
+  world_.emit(to, [&](ev::Body& b) {
+    auto& e = *b.mutable_net_deliver();
+    e.set_from(from);
+    e.set_port(port_names_[port]);
+    e.set_msg(m.id);
+    e.set_bounce(m.bounced);
+  });
   // Copy the handler: it may replace itself (or the node may crash) while it runs.
   Handler h = hs[port];
   h(m);
@@ -216,15 +222,6 @@ void Network::block(NodeId from, NodeId to) {
   }
 }
 
-static std::string names(World& w, const std::vector<NodeId>& ids) {
-  std::string s = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i) s += ",";
-    s += w.node(ids[i]).name();
-  }
-  return s + "}";
-}
-
 void Network::partition(const std::vector<NodeId>& a, const std::vector<NodeId>& b) {
   for (NodeId x : a) {
     for (NodeId y : b) {
@@ -232,14 +229,23 @@ void Network::partition(const std::vector<NodeId>& a, const std::vector<NodeId>&
       block(y, x);
     }
   }
-  world_.emit(kNoNode, "net.partition", names(world_, a) + " | " + names(world_, b));
+  world_.emit(kNoNode, [&](ev::Body& body) {
+    auto& e = *body.mutable_net_partition();
+    for (NodeId x : a) e.add_a(x);
+    for (NodeId y : b) e.add_b(y);
+  });
 }
 
 void Network::partition_one_way(const std::vector<NodeId>& from, const std::vector<NodeId>& to) {
   for (NodeId x : from) {
     for (NodeId y : to) block(x, y);
   }
-  world_.emit(kNoNode, "net.partition", names(world_, from) + " -> " + names(world_, to));
+  world_.emit(kNoNode, [&](ev::Body& body) {
+    auto& e = *body.mutable_net_partition();
+    for (NodeId x : from) e.add_a(x);
+    for (NodeId y : to) e.add_b(y);
+    e.set_one_way(true);
+  });
 }
 
 void Network::isolate(NodeId n) {
@@ -253,14 +259,18 @@ void Network::isolate(NodeId n) {
 void Network::heal() {
   std::fill(blocked_.begin(), blocked_.end(), 0);
   blocked_count_ = 0;
-  world_.emit(kNoNode, "net.heal", "");
+  world_.emit(kNoNode, [](ev::Body& b) { b.mutable_net_heal(); });
 }
 
 void Network::clog(NodeId n, Duration extra, Duration length) {
   Clog& c = clogs_.at(static_cast<std::size_t>(n));
   c.extra = extra;
   c.until = world_.now() + length;
-  world_.emit(n, "net.clog", "extra=" + format_duration(extra) + " for=" + format_duration(length));
+  world_.emit(n, [&](ev::Body& b) {
+    auto& e = *b.mutable_net_clog();
+    e.set_extra(extra);
+    e.set_length(length);
+  });
 }
 
 }  // namespace sim

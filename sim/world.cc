@@ -4,6 +4,7 @@
 
 #include "sim/assert.h"
 #include "sim/disk.h"
+#include "sim/events.h"
 #include "sim/faults.h"
 #include "sim/history.h"
 #include "sim/network.h"
@@ -93,7 +94,10 @@ void World::start() {
     n->started_ = true;
     n->state_ = Node::State::kUp;
     n->incarnation_ = 1;
-    if (tracing()) emit(n->id(), "node.start", "location=" + n->location().code);
+    emit(n->id(), [&](ev::Body& b) {
+      b.mutable_node_start()->set_location(n->location().code);
+      b.mutable_node_start()->set_name(n->name());
+    });
     boot(*n);
   }
 }
@@ -104,7 +108,7 @@ void World::boot(Node& node) {
 
 void World::crash(Node& node) {
   if (node.state_ == Node::State::kDown || !node.started_) return;
-  emit(node.id(), "node.crash", "incarnation=" + std::to_string(node.incarnation_));
+  emit(node.id(), [&](ev::Body& b) { b.mutable_node_crash()->set_incarnation(node.incarnation_); });
   node.state_ = Node::State::kDown;
   // Unwind in spawn order. A task that is running now (it, or a task that it resumed, called us)
   // cannot be switched to: it throws at its next suspension instead (see the end).
@@ -134,20 +138,21 @@ void World::restart(Node& node) {
   if (node.state_ != Node::State::kDown || !node.started_) return;
   node.state_ = Node::State::kUp;
   ++node.incarnation_;
-  emit(node.id(), "node.restart", "incarnation=" + std::to_string(node.incarnation_));
+  emit(node.id(),
+       [&](ev::Body& b) { b.mutable_node_restart()->set_incarnation(node.incarnation_); });
   boot(node);
 }
 
 void World::pause(Node& node) {
   if (node.state_ != Node::State::kUp) return;
   node.state_ = Node::State::kPaused;
-  emit(node.id(), "node.pause", "");
+  emit(node.id(), [](ev::Body& b) { b.mutable_node_pause(); });
 }
 
 void World::resume(Node& node) {
   if (node.state_ != Node::State::kPaused) return;
   node.state_ = Node::State::kUp;
-  emit(node.id(), "node.resume", "held=" + std::to_string(node.deferred_.size()));
+  emit(node.id(), [&](ev::Body& b) { b.mutable_node_resume()->set_held(node.deferred_.size()); });
   auto held = std::move(node.deferred_);
   node.deferred_.clear();
   for (auto& fn : held) sched_.after(0, std::move(fn));
@@ -314,7 +319,7 @@ bool World::run_until_idle(Time limit) { return run_until(limit); }
 void World::internal_error(std::string message) {
   if (!error_) {
     error_ = std::move(message);
-    emit(kNoNode, "sim.error", *error_);
+    emit(kNoNode, [&](ev::Body& b) { b.mutable_sim_error()->set_message(*error_); });
   }
   sched_.stop();
 }
@@ -323,11 +328,21 @@ void World::add_sink(EventSink* sink) { sinks_.push_back(sink); }
 
 void World::remove_sink(EventSink* sink) { std::erase(sinks_, sink); }
 
-void World::emit(NodeId node, std::string_view kind, std::string_view details) {
-  if (sinks_.empty()) return;
+ev::Body& World::begin_event() {
+  // A sink or a fill function that emitted again would clobber the body being built.
+  SIM_REQUIRE(!emitting_);
+  emitting_ = true;
+  if (event_ == nullptr) event_ = std::make_unique<ev::Body>();
+  event_->Clear();
+  return *event_;
+}
+
+void World::end_event(NodeId node, const ev::Body& body) {
+  SIM_ASSERT(body.kind_case() != ev::Body::KIND_NOT_SET);
   ++events_emitted_;
-  const TraceEvent e{now(), node, kind, details};
+  const TraceEvent e{now(), node, &body};
   for (EventSink* s : sinks_) s->on_event(e);
+  emitting_ = false;
 }
 
 std::string World::describe_position() const {

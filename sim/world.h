@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/assert.h"
@@ -100,11 +101,18 @@ class World {
   void internal_error(std::string message);
   const std::optional<std::string>& error() const { return error_; }
 
-  // Trace events. Formatting details costs time, so check tracing() first on hot paths.
+  // Trace events (sim/events.h). `fill(ev::Body&)` sets the body's one field; it runs only while
+  // some sink listens, so building an event costs nothing in a run without sinks.
   void add_sink(EventSink* sink);
   void remove_sink(EventSink* sink);
   bool tracing() const { return !sinks_.empty(); }
-  void emit(NodeId node, std::string_view kind, std::string_view details);
+  template <typename Fill>
+  void emit(NodeId node, Fill&& fill) {
+    if (sinks_.empty()) return;
+    ev::Body& body = begin_event();
+    std::forward<Fill>(fill)(body);
+    end_event(node, body);
+  }
   std::uint64_t events_emitted() const { return events_emitted_; }
 
   // Where a failed assertion says it happened.
@@ -120,6 +128,8 @@ class World {
   void finish_task(Task* t);
   void unwind(Task* t);
   void boot(Node& node);
+  ev::Body& begin_event();
+  void end_event(NodeId node, const ev::Body& body);
 
   WorldOptions options_;
   Rng root_rng_;
@@ -134,6 +144,8 @@ class World {
   std::unique_ptr<StackPool> stacks_;
   std::vector<EventSink*> sinks_;
   std::uint64_t events_emitted_ = 0;
+  std::unique_ptr<ev::Body> event_;  // the body being built (reused)
+  bool emitting_ = false;
   std::optional<std::string> error_;
   std::unique_ptr<Network> net_;
   std::unique_ptr<Rpc> rpc_;

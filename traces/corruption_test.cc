@@ -96,7 +96,7 @@ TEST_F(Corruption, EveryZstdTruncationIsAnError) {
 
 TEST_F(Corruption, AFlippedByteInDetailsIsAHashMismatchNamingTheEvent) {
   auto events = test::make_events(30);
-  events[17].details = "a very recognizable payload";
+  events[17].body = test::note("a very recognizable payload");
   RunningHash h;
   for (RecordedEvent& e : events) e.hash = h.update(e.view());
   std::string bytes = test::trace_bytes(events);
@@ -111,6 +111,20 @@ TEST_F(Corruption, AFlippedByteInDetailsIsAHashMismatchNamingTheEvent) {
       contains(m, "hash mismatch (file says " + format_hash(events[17].hash) + ", recomputed 0x"))
       << m;
   EXPECT_TRUE(contains(m, "the file is corrupted")) << m;
+}
+
+// A body whose kind this build does not know (a newer edgesim, or damage that kept the hashes
+// consistent) is refused with the event's index, not read as an empty event.
+TEST_F(Corruption, AnEventOfNoKnownKindIsRefused) {
+  auto events = test::make_events(5);
+  events[3].body.Clear();
+  RunningHash h;
+  for (RecordedEvent& e : events) e.hash = h.update(e.view());
+  auto t = read_trace_bytes(test::trace_bytes(events), "future.trace");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.error().message.find("event #3"), std::string::npos) << t.error().message;
+  EXPECT_NE(t.error().message.find("no event kind this build knows"), std::string::npos)
+      << t.error().message;
 }
 
 TEST_F(Corruption, AChangedHeaderIsCaughtByTheFooter) {

@@ -67,7 +67,8 @@ std::string category(std::string_view kind) {
 // Writes the JSON object piece by piece, so a long trace needs no memory beyond one event.
 class ChromeTraceStream {
  public:
-  ChromeTraceStream(const Header& header, std::ostream& out) : header_(header), out_(out) {
+  ChromeTraceStream(const Header& header, std::ostream& out)
+      : header_(header), out_(out), names_(node_names(header)) {
     out_ << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
     std::string process =
         "edgesim " + header.scenario_name() + " seed " + std::to_string(header.seed());
@@ -84,9 +85,10 @@ class ChromeTraceStream {
     int tid = chrome_tid(e.node);
     if (!named_.contains(tid)) thread(tid, "node " + std::to_string(e.node));
     json args = {{"index", e.index}};
-    if (!e.details.empty()) args["details"] = e.details;
-    emit(json{{"name", e.kind},
-              {"cat", category(e.kind)},
+    const std::string details = e.details(names_);
+    if (!details.empty()) args["details"] = details;
+    emit(json{{"name", e.kind()},
+              {"cat", category(e.kind())},
               {"ph", "i"},
               {"s", "t"},
               {"ts", static_cast<double>(e.time) / 1000.0},
@@ -134,6 +136,7 @@ class ChromeTraceStream {
 
   const Header& header_;
   std::ostream& out_;
+  NodeNames names_;
   bool first_ = true;
   std::set<int> named_;
 };
@@ -143,8 +146,9 @@ class ChromeTraceStream {
 std::string timeline_line(const RecordedEvent& event, const NodeNames& names) {
   std::string line = pad_left(format_seconds(event.time), 13) + "  " +
                      pad_right(format_node(event.node, names), 10) + "  " +
-                     pad_right(escape_text(event.kind), 12);
-  if (!event.details.empty()) line += " " + escape_text(event.details);
+                     pad_right(std::string(event.kind()), 12);
+  const std::string details = event.details(names);
+  if (!details.empty()) line += " " + details;
   return line;
 }
 

@@ -18,13 +18,12 @@ TEST(Timeline, LineFormat) {
   RecordedEvent e;
   e.time = 12'500'000'000;
   e.node = 0;
-  e.kind = "net.send";
-  e.details = "to=iad msg=17 bytes=40";
-  EXPECT_EQ(timeline_line(e, {{0, "lhr-1"}}),
-            "   12.500000s  lhr-1       net.send     to=iad msg=17 bytes=40");
+  e.body = test::net_send(1, 17, 40);
+  EXPECT_EQ(timeline_line(e, {{0, "lhr-1"}, {1, "iad-1"}}),
+            "   12.500000s  lhr-1       net.send     to=iad-1 port=rpc msg=17 bytes=40");
   e.node = sim::kNoNode;
-  e.details = "a\nb";
-  EXPECT_EQ(timeline_line(e, {}), "   12.500000s  -           net.send     a\\nb");
+  e.body = test::note("a\nb");
+  EXPECT_EQ(timeline_line(e, {}), "   12.500000s  -           sim.note     text=a\\nb");
 }
 
 TEST(Timeline, HasEveryEventOnItsOwnLine) {
@@ -37,7 +36,7 @@ TEST(Timeline, HasEveryEventOnItsOwnLine) {
   std::string line;
   for (const RecordedEvent& e : events) {
     ASSERT_TRUE(std::getline(lines, line));
-    EXPECT_NE(line.find(e.kind), std::string::npos) << line;
+    EXPECT_NE(line.find(e.kind()), std::string::npos) << line;
     EXPECT_NE(line.find(format_seconds(e.time)), std::string::npos) << line;
   }
 }
@@ -52,7 +51,7 @@ TEST(Timeline, FromAReader) {
   EXPECT_NE(text.find("# edgesim trace: scenario counter, seed 42"), std::string::npos) << text;
   EXPECT_NE(text.find("# node 1 iad-1 (iad)"), std::string::npos) << text;
   EXPECT_NE(text.find("# verdict ok (exit code 0), 20 events"), std::string::npos) << text;
-  for (const RecordedEvent& e : events) EXPECT_NE(text.find(e.kind), std::string::npos);
+  for (const RecordedEvent& e : events) EXPECT_NE(text.find(e.kind()), std::string::npos);
 }
 
 TEST(Timeline, FromADamagedReaderReturnsTheError) {
@@ -73,7 +72,7 @@ void check_chrome_json(const json& j, const std::vector<RecordedEvent>& events) 
   }
   ASSERT_EQ(instants.size(), events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
-    EXPECT_EQ(instants[i]["name"], events[i].kind);
+    EXPECT_EQ(instants[i]["name"], events[i].kind());
     EXPECT_EQ(instants[i]["pid"], 0);
     int tid = events[i].node == sim::kNoNode ? kChromeWorldTid : events[i].node;
     EXPECT_EQ(instants[i]["tid"], tid);
@@ -87,7 +86,7 @@ void check_chrome_json(const json& j, const std::vector<RecordedEvent>& events) 
 TEST(ChromeTrace, IsValidJsonWithOneInstantPerEvent) {
   auto events = test::make_events(60);
   events[3].node = 9;  // not in the header's node table
-  events[4].details = "\xff\xfe not utf-8";
+  events[4].body = test::note("\xff\xfe not utf-8");
   std::ostringstream out;
   write_chrome_trace(test::sample_header(), events, out);
   json j = json::parse(out.str());
@@ -100,7 +99,7 @@ TEST(ChromeTrace, TimesAreMicroseconds) {
   RecordedEvent e;
   e.time = 12'500'000'000;
   e.node = 0;
-  e.kind = "net.send";
+  e.body = test::net_send(1, 1, 1);
   std::ostringstream out;
   write_chrome_trace(test::sample_header(), std::vector<RecordedEvent>{e}, out);
   json j = json::parse(out.str());

@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include "sim/events.h"
+
 namespace traces {
 namespace {
 
@@ -16,10 +18,7 @@ void encode(const sim::TraceEvent& event, std::string* out) {
   out->clear();
   put_le(out, static_cast<std::uint64_t>(event.time), 8);
   put_le(out, static_cast<std::uint32_t>(event.node), 4);
-  put_le(out, event.kind.size(), 8);
-  out->append(event.kind);
-  put_le(out, event.details.size(), 8);
-  out->append(event.details);
+  event.body->AppendToString(out);
 }
 
 std::uint64_t hash_encoded(std::uint64_t previous, const std::string& encoded) {

@@ -3,10 +3,12 @@
 //
 //   h_0 = kHashInitial
 //   h_n = XXH3_64bits_withSeed(encode(event_n), h_{n-1})
-//   encode(e) = le64(time) le32(node) le64(|kind|) kind le64(|details|) details
+//   encode(e) = le64(time) le32(node) body
 //
-// Integers are little-endian by construction, so the value is the same on every platform and
-// does not depend on protobuf. The length prefixes keep ("ab","c") and ("a","bc") apart.
+// where body is the event's ev::Body serialized (sim/events.proto). Integers are little-endian by
+// construction; the body's wire format is protobuf's, which is fixed by the schema (field numbers
+// and types) and deterministic for messages without maps (the registry has none), so the value is
+// the same on every platform and protobuf version.
 // Changing any of this changes every trace hash: bump the trace format version if you do.
 #pragma once
 

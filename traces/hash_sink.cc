@@ -18,13 +18,12 @@ void HashSink::on_event(const sim::TraceEvent& event) {
   if (ring_.size() < options_.ring_size) {
     ring_.push_back(RecordedEvent::from(event, index, h));
   } else {
-    // Reuse the slot's string capacity.
+    // Reuse the slot's message.
     RecordedEvent& slot = ring_[ring_taken_ % options_.ring_size];
     slot.index = index;
     slot.time = event.time;
     slot.node = event.node;
-    slot.kind.assign(event.kind);
-    slot.details.assign(event.details);
+    slot.body.CopyFrom(*event.body);
     slot.hash = h;
   }
   ++ring_taken_;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "sim/assert.h"
+#include "sim/events.h"
 
 namespace traces {
 namespace {
@@ -201,9 +202,14 @@ sim::Result<const RecordedEvent*> TraceReader::next() {
   event_.index = index;
   event_.time = e.time_ns();
   event_.node = e.node();
-  event_.kind.assign(e.kind());
-  event_.details.assign(e.details());
+  event_.body.CopyFrom(e.body());
   event_.hash = e.hash();
+  if (event_.body.kind_case() == sim::ev::Body::KIND_NOT_SET ||
+      sim::event_kind(event_.body).empty()) {
+    return fail(corrupt("event #" + std::to_string(index) + " at " + at_byte(record_offset_) +
+                        ": no event kind this build knows (a newer edgesim wrote it, or the file "
+                        "is corrupted)"));
+  }
   std::uint64_t recomputed = hash_.update(event_.view());
   if (recomputed != e.hash()) {
     return fail(corrupt("event #" + std::to_string(index) + " at " + at_byte(record_offset_) +

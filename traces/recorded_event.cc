@@ -5,20 +5,39 @@
 
 namespace traces {
 
+namespace {
+bool same_body(const sim::ev::Body& a, const sim::ev::Body& b) {
+  return a.kind_case() == b.kind_case() && a.SerializeAsString() == b.SerializeAsString();
+}
+}  // namespace
+
 RecordedEvent RecordedEvent::from(const sim::TraceEvent& event, std::uint64_t index,
                                   std::uint64_t hash) {
   RecordedEvent r;
   r.index = index;
   r.time = event.time;
   r.node = event.node;
-  r.kind = std::string(event.kind);
-  r.details = std::string(event.details);
+  r.body = *event.body;
   r.hash = hash;
   return r;
 }
 
+std::string_view RecordedEvent::kind() const { return sim::event_kind(body); }
+
+std::string RecordedEvent::details(const NodeNames& names) const {
+  return sim::event_details(body, [&names](sim::NodeId id) {
+    auto it = names.find(id);
+    return it == names.end() ? std::string() : it->second;
+  });
+}
+
 bool RecordedEvent::same_content(const sim::TraceEvent& event) const {
-  return time == event.time && node == event.node && kind == event.kind && details == event.details;
+  return time == event.time && node == event.node && same_body(body, *event.body);
+}
+
+bool RecordedEvent::operator==(const RecordedEvent& other) const {
+  return index == other.index && time == other.time && node == other.node && hash == other.hash &&
+         same_body(body, other.body);
 }
 
 std::string format_seconds(sim::Time time) {
@@ -79,8 +98,9 @@ std::string escape_text(std::string_view text) {
 
 std::string describe_event(const RecordedEvent& event, const NodeNames& names) {
   std::string out = "#" + std::to_string(event.index) + " " + format_seconds(event.time) + " " +
-                    format_node(event.node, names) + " " + escape_text(event.kind);
-  if (!event.details.empty()) out += " " + escape_text(event.details);
+                    format_node(event.node, names) + " " + std::string(event.kind());
+  const std::string details = event.details(names);
+  if (!details.empty()) out += " " + details;
   return out;
 }
 

@@ -8,8 +8,9 @@ namespace {
 
 std::string event_line(const RecordedEvent& e, const NodeNames& names) {
   std::string out =
-      format_seconds(e.time) + "  " + format_node(e.node, names) + "  " + escape_text(e.kind);
-  if (!e.details.empty()) out += "  " + escape_text(e.details);
+      format_seconds(e.time) + "  " + format_node(e.node, names) + "  " + std::string(e.kind());
+  const std::string details = e.details(names);
+  if (!details.empty()) out += "  " + details;
   return out;
 }
 
@@ -26,8 +27,11 @@ std::vector<std::string> Divergence::differing_fields() const {
   if (!expected || !actual) return out;
   if (expected->time != actual->time) out.push_back("time");
   if (expected->node != actual->node) out.push_back("node");
-  if (expected->kind != actual->kind) out.push_back("kind");
-  if (expected->details != actual->details) out.push_back("details");
+  if (expected->kind() != actual->kind()) {
+    out.push_back("kind");
+  } else if (expected->details() != actual->details()) {
+    out.push_back("details");
+  }
   if (expected->hash != actual->hash) out.push_back("hash");
   return out;
 }

@@ -31,13 +31,12 @@ TEST(ReplayComparer, ChangedEventIsNamedWithContext) {
   auto events = test::make_events(40);
   events[12].time = 12'500'000'000;
   events[12].node = 0;
-  events[12].kind = "net.send";
-  events[12].details = "to=iad msg=17";
+  events[12].body = test::net_send(1, 17, 40);
   RunningHash h;
   for (RecordedEvent& e : events) e.hash = h.update(e.view());
 
   auto actual = events;
-  actual[12].details = "to=fra msg=17";
+  actual[12].body = test::net_send(2, 17, 40);
   ReplayComparer c(events);
   test::feed(c, actual);
   const auto& d = c.finish();
@@ -46,19 +45,23 @@ TEST(ReplayComparer, ChangedEventIsNamedWithContext) {
   EXPECT_EQ(d->index, 12u);
   ASSERT_TRUE(d->expected.has_value());
   ASSERT_TRUE(d->actual.has_value());
-  EXPECT_EQ(d->expected->details, "to=iad msg=17");
-  EXPECT_EQ(d->actual->details, "to=fra msg=17");
+  EXPECT_EQ(d->expected->details(), "to=node 1 port=rpc msg=17 bytes=40");
+  EXPECT_EQ(d->actual->details(), "to=node 2 port=rpc msg=17 bytes=40");
   EXPECT_EQ(d->differing_fields(), (std::vector<std::string>{"details", "hash"}));
   ASSERT_EQ(d->before.size(), 5u);
   for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(d->before[i], events[7 + i]);
   EXPECT_EQ(d->expected_count, 40u);
   EXPECT_EQ(d->actual_count, 40u);  // events after the divergence are still counted
 
-  NodeNames names = {{0, "lhr-1"}};
+  NodeNames names = {{0, "lhr-1"}, {1, "iad-1"}, {2, "fra-1"}};
   std::string text = d->describe(names);
   EXPECT_TRUE(contains(text, "first divergence at event #12 (details, hash differ)")) << text;
-  EXPECT_TRUE(contains(text, "expected: 12.500000s  lhr-1  net.send  to=iad msg=17")) << text;
-  EXPECT_TRUE(contains(text, "actual:   12.500000s  lhr-1  net.send  to=fra msg=17")) << text;
+  EXPECT_TRUE(
+      contains(text, "expected: 12.500000s  lhr-1  net.send  to=iad-1 port=rpc msg=17 bytes=40"))
+      << text;
+  EXPECT_TRUE(
+      contains(text, "actual:   12.500000s  lhr-1  net.send  to=fra-1 port=rpc msg=17 bytes=40"))
+      << text;
   EXPECT_TRUE(contains(text, "the 5 events before it matched")) << text;
   EXPECT_TRUE(contains(text, "#11  ")) << text;
 }
@@ -90,11 +93,26 @@ RC_GTEST_PROP(ReplayComparer, ChangeAtKIsFoundAtK, ()) {
       actual[k].node += 100;
       break;
     case 2:
-      actual[k].kind += "x";
+      if (actual[k].body.has_net_heal()) {
+        actual[k].body = test::note("");
+      } else {
+        actual[k].body.mutable_net_heal();
+      }
       break;
-    case 3:
-      actual[k].details = "changed";
+    case 3: {
+      // Same kind, other details.
+      sim::ev::Body& b = actual[k].body;
+      if (b.has_net_send()) {
+        b.mutable_net_send()->set_msg(b.net_send().msg() + 1);
+      } else if (b.has_node_crash()) {
+        b.mutable_node_crash()->set_incarnation(b.node_crash().incarnation() + 1);
+      } else if (b.has_op_invoke()) {
+        b.mutable_op_invoke()->mutable_input()->append("x");
+      } else {
+        b.mutable_sim_note()->mutable_text()->append("x");
+      }
       break;
+    }
   }
   ReplayComparer c(kEvents);
   test::feed(c, actual);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/event.h"
+#include "sim/events.h"
 #include "traces/hash.h"
 #include "traces/recorded_event.h"
 #include "traces/trace_file.h"
@@ -69,6 +70,24 @@ inline void write_file(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
+// A sim.note event's body.
+inline sim::ev::Body note(std::string text) {
+  sim::ev::Body b;
+  b.mutable_sim_note()->set_text(std::move(text));
+  return b;
+}
+
+// A net.send event's body.
+inline sim::ev::Body net_send(sim::NodeId to, std::uint64_t msg, std::uint64_t bytes) {
+  sim::ev::Body b;
+  auto& e = *b.mutable_net_send();
+  e.set_to(to);
+  e.set_port("rpc");
+  e.set_msg(msg);
+  e.set_bytes(bytes);
+  return b;
+}
+
 // Deterministic pseudo-random events (splitmix64), with their running hashes filled in.
 inline std::vector<RecordedEvent> make_events(std::size_t n, std::uint64_t seed = 1) {
   auto next = [&seed]() {
@@ -77,8 +96,6 @@ inline std::vector<RecordedEvent> make_events(std::size_t n, std::uint64_t seed 
     z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
     return z ^ (z >> 31);
   };
-  static const char* kKinds[] = {"net.send",        "net.recv",  "node.crash",
-                                 "fault.partition", "op.invoke", "op.complete"};
   std::vector<RecordedEvent> events;
   RunningHash hash;
   sim::Time t = 0;
@@ -88,9 +105,29 @@ inline std::vector<RecordedEvent> make_events(std::size_t n, std::uint64_t seed 
     t += static_cast<sim::Time>(next() % 50'000'000);
     e.time = t;
     e.node = static_cast<sim::NodeId>(next() % 5) - 1;
-    e.kind = kKinds[next() % 6];
-    e.details = "msg=" + std::to_string(i) + " to=n" + std::to_string(next() % 9);
-    if (i % 7 == 3) e.details += std::string("\n\x01\xff", 3);  // any bytes must round-trip
+    switch (next() % 4) {
+      case 0: {
+        auto& m = *e.body.mutable_net_send();
+        m.set_msg(i);
+        m.set_to(static_cast<sim::NodeId>(next() % 9));
+        m.set_port("rpc");
+        break;
+      }
+      case 1:
+        e.body.mutable_node_crash()->set_incarnation(next() % 3);
+        break;
+      case 2: {
+        auto& m = *e.body.mutable_op_invoke();
+        m.set_op(i);
+        m.set_client("c" + std::to_string(next() % 4));
+        m.set_input("msg=" + std::to_string(i));
+        if (i % 7 == 3) m.mutable_input()->append(std::string("\n\x01\xff", 3));  // any bytes
+        break;
+      }
+      default:
+        e.body.mutable_sim_note()->set_text("note " + std::to_string(i) +
+                                            (i % 5 == 1 ? std::string("\0\xfe", 2) : ""));
+    }
     e.hash = hash.update(e.view());
     events.push_back(std::move(e));
   }

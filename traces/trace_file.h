@@ -15,7 +15,7 @@ using Footer = edgesim::trace::Footer;
 using TraceNode = edgesim::trace::Node;
 using PropertyResult = edgesim::trace::Property;
 
-inline constexpr std::uint32_t kFormatVersion = 1;
+inline constexpr std::uint32_t kFormatVersion = 2;
 inline constexpr std::size_t kMagicBytes = 8;
 inline constexpr std::string_view kMagicPlain = "EDGESIMT";
 inline constexpr std::string_view kMagicZstd = "EDGESIMZ";

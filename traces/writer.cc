@@ -121,8 +121,7 @@ void TraceWriter::on_event(const sim::TraceEvent& event) {
   edgesim::trace::Event* e = record_.mutable_event();
   e->set_time_ns(event.time);
   e->set_node(event.node);
-  e->set_kind(event.kind.data(), event.kind.size());
-  e->set_details(event.details.data(), event.details.size());
+  e->mutable_body()->CopyFrom(*event.body);
   e->set_hash(h);
   if (sim::Status s = append(record_, "event #", index); !s.ok()) {
     (void)fail(std::move(s));

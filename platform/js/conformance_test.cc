@@ -179,7 +179,7 @@ struct SuiteRun {
 SuiteRun run_script(const std::string& file, std::uint64_t seed) {
   SuiteRun out;
   sim::World w(seed);
-  Trace trace;
+  Trace trace(&w);
   w.add_sink(&trace);
   sim::Node& pop = w.add_node("pop", "lhr");
   sim::Node& client = w.add_node("client", "lhr");
@@ -311,11 +311,13 @@ TEST(ConformanceSuite, FetchesAreTraced) {
     return std::any_of(run.trace.begin(), run.trace.end(),
                        [&](const std::string& e) { return e.find(needle) != std::string::npos; });
   };
-  EXPECT_TRUE(has("fetch.start worker=conformance GET https://origin.test/hello origin=origin"));
-  EXPECT_TRUE(has("fetch.done worker=conformance GET https://origin.test/hello -> 200"));
-  EXPECT_TRUE(has("fetch.start worker=conformance GET https://nowhere.test/ origin=none"));
   EXPECT_TRUE(
-      has("fetch.done worker=conformance GET https://cut.test/ -> error: Network "
+      has("fetch.start worker=conformance request=GET https://origin.test/hello origin=origin"));
+  EXPECT_TRUE(
+      has("fetch.done worker=conformance request=GET https://origin.test/hello status=200"));
+  EXPECT_TRUE(has("fetch.start worker=conformance request=GET https://nowhere.test/ origin=none"));
+  EXPECT_TRUE(
+      has("fetch.done worker=conformance request=GET https://cut.test/ status=0 error=Network "
           "connection lost. (no response from cut.test within 5.000s)"));
 }
 

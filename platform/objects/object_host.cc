@@ -3,6 +3,8 @@
 #include <cmath>
 #include <utility>
 
+#include "sim/events.h"
+
 namespace runtime {
 
 namespace {
@@ -132,11 +134,10 @@ void DoHost::hibernate_later(const std::string& object) {
     instances_.erase(it);
     hibernated_[handle->instance()] = inst->hibernation_image();
     ++hibernations_;
-    if (world_.tracing()) {
-      world_.emit(node_.id(), "do.hibernate",
-                  "object=" + object.substr(0, object.find('/') + 17) +
-                      " sockets=" + std::to_string(sockets_->sockets_of(object)));
-    }
+    world_.emit(node_.id(), [&](sim::ev::Body& b) {
+      b.mutable_do_hibernate()->set_object(object);
+      b.mutable_do_hibernate()->set_sockets(sockets_->sockets_of(object));
+    });
     // `inst` goes with this scope: nothing of it was in flight (idle()).
   });
 }

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "sim/events.h"
 #include "sim/node.h"
 
 namespace runtime {
@@ -40,10 +41,12 @@ ObjectInstance::~ObjectInstance() {
   worker_.reset();
 }
 
-void ObjectInstance::emit(std::string_view kind, std::string details) {
-  if (!world_.tracing()) return;
-  world_.emit(node_.id(), kind,
-              "object=" + config_.class_name + ":" + config_.id_hex.substr(0, 16) + " " + details);
+void ObjectInstance::emit_reset(const std::string& reason) {
+  world_.emit(node_.id(), [&](sim::ev::Body& b) {
+    auto& e = *b.mutable_do_reset();
+    e.set_object(config_.class_name + "/" + config_.id_hex);
+    e.set_reason(reason);
+  });
 }
 
 std::uint64_t ObjectInstance::gate_seq() const {
@@ -53,7 +56,7 @@ std::uint64_t ObjectInstance::gate_seq() const {
 void ObjectInstance::breaks(std::string reason) {
   if (broken()) return;
   broken_reason_ = std::move(reason);
-  emit("do.reset", "reason=\"" + broken_reason_ + "\"");
+  emit_reset(broken_reason_);
   queue_.clear();
   output_gate_.fail();
   input_gate_.reset();
@@ -71,7 +74,7 @@ void ObjectInstance::after_run() {
     storage_->discard_batch();
     input_gate_.reset();
     worker_->evict();
-    emit("do.reset", "reason=\"" + reset_reason_ + "\" (the constructor runs again)");
+    emit_reset(reset_reason_ + " (the constructor runs again)");
     return;
   }
   if (!worker_->warm()) {

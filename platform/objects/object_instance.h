@@ -113,7 +113,8 @@ class ObjectInstance final : private Services {
   void breaks(std::string reason);
   // The batch a message leaving now must wait for.
   std::uint64_t gate_seq() const;
-  void emit(std::string_view kind, std::string details);
+  // do.reset: the instance broke or reset itself.
+  void emit_reset(const std::string& reason);
 
   struct Batch {
     std::uint64_t seq = 0;

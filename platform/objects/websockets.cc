@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "sim/events.h"
 #include "sim/rpc.h"
 
 namespace runtime {
@@ -68,9 +69,13 @@ SocketHub::SocketHub(sim::World& world, sim::Node& host, Deliver deliver, Socket
 
 SocketHub::~SocketHub() = default;
 
-void SocketHub::emit(std::string_view kind, const std::string& id, const std::string& details) {
-  if (!world_.tracing()) return;
-  world_.emit(host_.id(), kind, "socket=" + id + (details.empty() ? "" : " " + details));
+void SocketHub::emit(SocketEventKind kind, const std::string& id,
+                     const std::function<void(sim::ev::WsSocket&)>& fill) {
+  world_.emit(host_.id(), [&](sim::ev::Body& b) {
+    sim::ev::WsSocket& e = *(b.*kind)();
+    e.set_socket(id);
+    fill(e);
+  });
 }
 
 void SocketHub::boot() {
@@ -115,7 +120,8 @@ js::CallReply SocketHub::call(const std::string& object, std::uint64_t activatio
     const std::string id = "ws-" + std::to_string(host_.id()) + "." +
                            std::to_string(host_.incarnation()) + "-" + std::to_string(next_++);
     sockets_.emplace(id, std::move(s));
-    emit("ws.accept", id, "object=" + object);
+    emit(&sim::ev::Body::mutable_ws_accept, id,
+         [&](sim::ev::WsSocket& e) { e.set_object(object); });
     // A socket no client opens (its 101 response was lost) is dropped after open_timeout.
     std::weak_ptr<int> alive = alive_;
     world_.spawn(host_, "ws.open_timeout", [this, alive, id](sim::Task& task) {
@@ -257,7 +263,10 @@ void SocketHub::start_sender(const std::string& id) {
         return;
       }
       if (f.kind == Frame::Kind::kClose) {
-        emit("ws.closed", id, "by=object code=" + std::to_string(f.code));
+        emit(&sim::ev::Body::mutable_ws_closed, id, [&](sim::ev::WsSocket& e) {
+          e.set_by("object");
+          e.set_code(f.code);
+        });
         sockets_.erase(id);
         return;
       }
@@ -268,7 +277,7 @@ void SocketHub::start_sender(const std::string& id) {
 void SocketHub::broken(const std::string& id, const std::string& why) {
   auto it = sockets_.find(id);
   if (it == sockets_.end() || it->second.gone) return;
-  emit("ws.broken", id, "reason=\"" + why + "\"");
+  emit(&sim::ev::Body::mutable_ws_broken, id, [&](sim::ev::WsSocket& e) { e.set_reason(why); });
   if (it->second.closing || !host_.up()) {
     sockets_.erase(it);
     return;
@@ -356,7 +365,10 @@ void SocketHub::close_object(const std::string& object, int code, const std::str
       continue;
     }
     closing.emplace_back(it->first, it->second.client);
-    emit("ws.closed", it->first, "by=platform code=" + std::to_string(code));
+    emit(&sim::ev::Body::mutable_ws_closed, it->first, [&](sim::ev::WsSocket& e) {
+      e.set_by("platform");
+      e.set_code(code);
+    });
     it = sockets_.erase(it);
   }
   if (!host_.up()) return;  // a crash: the clients find out by themselves
@@ -387,7 +399,7 @@ sim::Result<std::string> SocketHub::on_frame(sim::Task& task, sim::NodeId from,
     }
     s.client = from;
     s.heard = task.now();
-    emit("ws.open", id, "client=" + std::to_string(from));
+    emit(&sim::ev::Body::mutable_ws_open, id, [&](sim::ev::WsSocket& e) { e.set_client(from); });
     start_sender(id);
     start_reaper();
     return std::string("ok");
@@ -411,7 +423,10 @@ sim::Result<std::string> SocketHub::on_frame(sim::Task& task, sim::NodeId from,
     return std::string("ok");
   }
   if (t == "close") {
-    emit("ws.closed", id, "by=client code=" + std::to_string(d->header.value("code", 1005)));
+    emit(&sim::ev::Body::mutable_ws_closed, id, [&](sim::ev::WsSocket& e) {
+      e.set_by("client");
+      e.set_code(d->header.value("code", 1005));
+    });
     if (s.closing) {
       sockets_.erase(it);  // both sides closed
       return std::string("ok");
@@ -482,10 +497,12 @@ void ClientSockets::closed(const std::string& id, int code, const std::string& r
   it->second.code = code;
   it->second.reason = reason;
   it->second.clean = clean;
-  if (world_.tracing()) {
-    world_.emit(node_.id(), "ws.client_closed",
-                "socket=" + id + " code=" + std::to_string(code) + " reason=\"" + reason + "\"");
-  }
+  world_.emit(node_.id(), [&](sim::ev::Body& b) {
+    auto& e = *b.mutable_ws_client_closed();
+    e.set_socket(id);
+    e.set_code(code);
+    e.set_reason(reason);
+  });
   it->second.readers->notify_all(world_);
   it->second.senders->notify_all(world_);
 }

@@ -44,6 +44,10 @@
 #include "sim/task.h"
 #include "sim/world.h"
 
+namespace edgesim::ev {
+class WsSocket;
+}
+
 namespace runtime {
 
 // RPC services: frames to a host's hub, and to a client node.
@@ -135,7 +139,11 @@ class SocketHub {
   void start_reaper();
   // The connection broke: forget the socket and tell the object (on a task of its own).
   void broken(const std::string& id, const std::string& why);
-  void emit(std::string_view kind, const std::string& id, const std::string& details);
+  // A ws.* event about socket `id`: `kind` is the ev::Body accessor (&ev::Body::mutable_ws_open),
+  // `fill` sets the fields other than the socket.
+  using SocketEventKind = sim::ev::WsSocket* (sim::ev::Body::*)();
+  void emit(SocketEventKind kind, const std::string& id,
+            const std::function<void(sim::ev::WsSocket&)>& fill);
 
   sim::World& world_;
   sim::Node& host_;

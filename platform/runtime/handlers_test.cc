@@ -178,9 +178,10 @@ TEST_F(HandlersTest, WaitUntilWorkRunsAfterTheResponse) {
   Worker worker(w_, *pop_, config());
   EXPECT_EQ(get(worker, "/wait-until"), "200 sent");
   EXPECT_EQ(responded_at_, 0);  // the response did not wait for the background work
-  EXPECT_EQ(trace_.of_kind("js.console"),
-            std::vector<std::string>{"1000ms js.console worker=app level=log background done at "
-                                     "1000"});
+  EXPECT_EQ(
+      trace_.of_kind("js.console"),
+      std::vector<std::string>{"1000ms js.console worker=app level=log text=background done at "
+                               "1000"});
   EXPECT_EQ(worker.open_contexts(), 0u);
   EXPECT_TRUE(trace_.of_kind("js.cancel").empty());
   EXPECT_TRUE(trace_.of_kind("js.wait_until_cancelled").empty());
@@ -190,13 +191,13 @@ TEST_F(HandlersTest, WaitUntilIsCancelled30sAfterTheResponse) {
   Worker worker(w_, *pop_, config());
   EXPECT_EQ(get(worker, "/wait-until-forever"), "200 sent");
   EXPECT_EQ(trace_.of_kind("js.console"),
-            (std::vector<std::string>{"7000ms js.console worker=app level=log tick 1",
-                                      "14000ms js.console worker=app level=log tick 2",
-                                      "21000ms js.console worker=app level=log tick 3",
-                                      "28000ms js.console worker=app level=log tick 4"}));
+            (std::vector<std::string>{"7000ms js.console worker=app level=log text=tick 1",
+                                      "14000ms js.console worker=app level=log text=tick 2",
+                                      "21000ms js.console worker=app level=log text=tick 3",
+                                      "28000ms js.console worker=app level=log text=tick 4"}));
   EXPECT_EQ(trace_.of_kind("js.wait_until_cancelled"),
             std::vector<std::string>{
-                "30000ms js.wait_until_cancelled worker=app invocation=1 pending=1 after=30000ms"});
+                "30000ms js.wait_until_cancelled worker=app invocation=1 pending=1 after=30.000s"});
   EXPECT_EQ(trace_.of_kind("js.cancel"),
             std::vector<std::string>{
                 "30000ms js.cancel worker=app invocation=1 timers=2 reason=waitUntil work "
@@ -224,7 +225,8 @@ TEST_F(HandlersTest, RejectedWaitUntilIsReported) {
   EXPECT_EQ(get(worker, "/wait-until-rejects"), "200 sent");
   auto uncaught = trace_.of_kind("js.uncaught");
   ASSERT_EQ(uncaught.size(), 1u);
-  EXPECT_EQ(uncaught[0].rfind("5ms js.uncaught worker=app waitUntil Error: background failed\n", 0),
+  EXPECT_EQ(uncaught[0].rfind(
+                "5ms js.uncaught worker=app where=waitUntil error=Error: background failed\\n", 0),
             0u)
       << uncaught[0];
   EXPECT_EQ(worker.open_contexts(), 0u);
@@ -258,7 +260,7 @@ TEST_F(HandlersTest, PassThroughOnExceptionGoesToTheOrigin) {
   EXPECT_EQ(origin_->requests_served(), 1u);
   auto events = trace_.of_kind("js.pass_through");
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_NE(events[0].find("invocation=1 to the origin"), std::string::npos) << events[0];
+  EXPECT_NE(events[0].find("invocation=1 text=to the origin"), std::string::npos) << events[0];
 }
 
 TEST_F(HandlersTest, OutboundFetchInWaitUntilFinishesAfterTheResponse) {
@@ -269,7 +271,8 @@ TEST_F(HandlersTest, OutboundFetchInWaitUntilFinishesAfterTheResponse) {
   EXPECT_EQ(responded_at_, 0);
   auto lines = trace_.of_kind("js.console");
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_NE(lines[0].find("level=log background got from origin"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("level=log text=background got from origin"), std::string::npos)
+      << lines[0];
   EXPECT_EQ(worker.open_contexts(), 0u);
 }
 
@@ -281,7 +284,7 @@ TEST_F(HandlersTest, ScheduledHandlerGetsTheController) {
   EXPECT_FALSE(r->no_retry);
   EXPECT_EQ(trace_.of_kind("js.console"),
             std::vector<std::string>{
-                "0ms js.console worker=app level=log cron */5 * * * * 1767225900000 scheduled "
+                "0ms js.console worker=app level=log text=cron */5 * * * * 1767225900000 scheduled "
                 "hello"});
 }
 
@@ -294,7 +297,7 @@ TEST_F(HandlersTest, ScheduledHandlerThatThrows) {
   EXPECT_EQ(r->error, "Error: cron failed");
   auto ex = trace_.of_kind("js.exception");
   ASSERT_EQ(ex.size(), 1u);
-  EXPECT_NE(ex[0].find("Error: cron failed\n    at Object.scheduled (src/index.js:"),
+  EXPECT_NE(ex[0].find("Error: cron failed\\n    at Object.scheduled (src/index.js:"),
             std::string::npos)
       << ex[0];
 }
@@ -317,7 +320,7 @@ TEST_F(HandlersTest, ScheduledOnANamedEntrypointAndWithoutAHandler) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->ok);
   EXPECT_EQ(trace_.of_kind("js.console").back(),
-            "0ms js.console worker=app level=log admin cron 0 0 * * *");
+            "0ms js.console worker=app level=log text=admin cron 0 0 * * *");
   WorkerConfig c = config();
   c.name = "nocron";
   c.modules = {{"index.js", "export default { fetch() { return new Response('x'); } };\n"}};
@@ -407,7 +410,7 @@ TEST_F(HandlersTest, QueueHandlerAcksByDefaultAndHonoursExplicitCalls) {
   EXPECT_EQ(run({R"({"action":"ack"})", R"({"throw":true})"}),
             "failed(Error: consumer broke) m1=ack m2=retry");
   EXPECT_EQ(trace_.of_kind("js.console").front(),
-            "0ms js.console worker=app level=log jobs m1:{\"n\":1}:1:2000 "
+            "0ms js.console worker=app level=log text=jobs m1:{\"n\":1}:1:2000 "
             "m2:{\"action\":\"retry\"}:2:2000 m3:{\"action\":\"twice\"}:3:2000");
 }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <utility>
 
+#include "sim/events.h"
 #include "sim/network.h"
 #include "sim/node.h"
 #include "sim/rpc.h"
@@ -207,23 +208,28 @@ sim::Result<HttpResponse> Origins::fetch(sim::Task& task, HttpRequest request,
                                          std::string_view who) {
   const sim::NodeId from = task.node().id();
   const std::string what = request.method + " " + request.url;
-  auto done = [&](const std::string& outcome) {
-    if (world_.tracing()) {
-      world_.emit(from, "fetch.done", "worker=" + std::string(who) + " " + what + " -> " + outcome);
-    }
+  auto done = [&](int status, const std::string& error) {
+    world_.emit(from, [&](sim::ev::Body& b) {
+      auto& e = *b.mutable_fetch_done();
+      e.set_worker(std::string(who));
+      e.set_request(what);
+      e.set_status(status);
+      e.set_error(error);
+    });
   };
   const std::string host = url_host(request.url);
   const std::optional<sim::NodeId> dst = find(host);
-  if (world_.tracing()) {
-    world_.emit(from, "fetch.start",
-                "worker=" + std::string(who) + " " + what +
-                    (dst ? " origin=" + world_.node(*dst).name() : std::string(" origin=none")));
-  }
+  world_.emit(from, [&](sim::ev::Body& b) {
+    auto& e = *b.mutable_fetch_start();
+    e.set_worker(std::string(who));
+    e.set_request(what);
+    e.set_origin(dst ? *dst : sim::kNoNode);
+  });
   if (!dst) {
     sim::Error e{
         sim::ErrorKind::kInvalid,
         "Network connection lost. (DNS lookup failed: no origin for host \"" + host + "\")"};
-    done("error: " + e.message);
+    done(0, e.message);
     return e;
   }
   sim::Result<std::string> reply =
@@ -241,16 +247,16 @@ sim::Result<HttpResponse> Origins::fetch(sim::Task& task, HttpRequest request,
     } else {
       e.message += " (" + err.message + ")";
     }
-    done("error: " + e.message);
+    done(0, e.message);
     return e;
   }
   sim::Result<HttpResponse> response = decode_response(reply.value());
   if (!response.ok()) {
-    done("error: " + response.error().message);
+    done(0, response.error().message);
     return sim::Error{sim::ErrorKind::kRemote,
                       "Network connection lost. (" + response.error().message + ")"};
   }
-  done(std::to_string(response->status));
+  done(response->status, "");
   return response;
 }
 

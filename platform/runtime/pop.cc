@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "sim/assert.h"
+#include "sim/events.h"
 #include "sim/faults.h"
 #include "sim/node.h"
 #include "sim/task.h"
@@ -150,11 +151,12 @@ void Pop::evict(Entry& e, std::string_view reason) {
   auto it = evictions_.find(reason);
   if (it == evictions_.end()) it = evictions_.emplace(std::string(reason), 0).first;
   ++it->second;
-  if (world_.tracing()) {
-    world_.emit(node_.id(), "pop.evict",
-                "worker=" + e.worker->config().name + " reason=" + std::string(reason) +
-                    " heap_bytes=" + std::to_string(e.heap_bytes));
-  }
+  world_.emit(node_.id(), [&](sim::ev::Body& b) {
+    auto& ev = *b.mutable_pop_evict();
+    ev.set_worker(e.worker->config().name);
+    ev.set_reason(std::string(reason));
+    ev.set_heap_bytes(e.heap_bytes);
+  });
   memory_bytes_ -= e.heap_bytes;
   e.heap_bytes = 0;
   e.worker->evict();

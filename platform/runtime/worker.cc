@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "platform/runtime/origin.h"  // web APIs
+#include "sim/events.h"
 #include "sim/node.h"
 
 namespace runtime {
@@ -36,9 +37,13 @@ Worker::~Worker() {
   isolate_.reset();
 }
 
-void Worker::emit(std::string_view kind, std::string details) {
-  if (!world_.tracing()) return;
-  world_.emit(node_.id(), kind, "worker=" + config_.name + " " + details);
+template <typename M, typename Fill>
+void Worker::emit(M* (sim::ev::Body::*field)(), Fill&& fill) {
+  world_.emit(node_.id(), [&](sim::ev::Body& b) {
+    M& e = *(b.*field)();
+    e.set_worker(config_.name);
+    fill(e);
+  });
 }
 
 bool Worker::spawn_js(std::string name, std::function<void()> body) {
@@ -61,19 +66,22 @@ js::Isolate* Worker::ensure_isolate(std::string* error) {
   const std::string stream =
       "js/" + node_.name() + "/" + config_.name + "/" + std::to_string(generation_);
   isolate_ = js::Isolate::create(world_, config_.isolate, world_.rng(stream), this);
-  emit("js.cold_start", "isolate=" + std::to_string(generation_) +
-                            " snapshot=" + (isolate_->from_snapshot() ? "yes" : "no"));
+  emit(&sim::ev::Body::mutable_js_cold_start, [&](sim::ev::JsColdStart& e) {
+    e.set_isolate(generation_);
+    e.set_snapshot(isolate_->from_snapshot());
+  });
   js::RunOutcome outcome = js::RunOutcome::kOk;
   sim::Status status = isolate_->load(config_.modules, config_.main, &outcome, config_.env);
   if (outcome != js::RunOutcome::kOk) {
     *error = std::string("worker ") + js::run_outcome_name(outcome) + " while loading";
-    emit("js.limit", *error);
+    emit(&sim::ev::Body::mutable_js_limit, [&](sim::ev::JsText& e) { e.set_text(*error); });
     isolate_.reset();
     return nullptr;
   }
   if (!status.ok()) {
     *error = "worker failed to load: " + status.error().message;
-    emit("js.load_error", status.error().message);
+    emit(&sim::ev::Body::mutable_js_load_error,
+         [&](sim::ev::JsText& e) { e.set_text(status.error().message); });
     isolate_.reset();
     return nullptr;
   }
@@ -266,13 +274,14 @@ sim::Result<ScheduledResult> Worker::serve_event(sim::Task& task, std::string ta
 void Worker::after_run(js::RunOutcome outcome) {
   if (outcome == js::RunOutcome::kOk) return;
   const std::string what = std::string("worker ") + js::run_outcome_name(outcome);
-  emit("js.limit", what);
+  emit(&sim::ev::Body::mutable_js_limit, [&](sim::ev::JsText& e) { e.set_text(what); });
   drop_isolate(platform_error(503, what));
 }
 
 void Worker::evict() {
   if (isolate_ == nullptr) return;
-  emit("js.evict", "isolate=" + std::to_string(generation_));
+  emit(&sim::ev::Body::mutable_js_evict,
+       [&](sim::ev::JsIsolate& e) { e.set_isolate(generation_); });
   drop_isolate(platform_error(503, "worker's isolate was evicted"));
 }
 
@@ -339,10 +348,11 @@ void Worker::handler_done(std::uint64_t invocation) {
     auto c = contexts_.find(invocation);
     if (c == contexts_.end()) return;
     c->second.has_deadline = false;
-    emit("js.wait_until_cancelled",
-         "invocation=" + std::to_string(invocation) +
-             " pending=" + std::to_string(c->second.wait_until_pending) +
-             " after=" + std::to_string(config_.wait_until_max / sim::kMillisecond) + "ms");
+    emit(&sim::ev::Body::mutable_js_wait_until_cancelled, [&](sim::ev::JsWaitUntilCancelled& e) {
+      e.set_invocation(invocation);
+      e.set_pending(static_cast<std::uint64_t>(c->second.wait_until_pending));
+      e.set_after(config_.wait_until_max);
+    });
     end_context(invocation, "waitUntil work cancelled " +
                                 std::to_string(config_.wait_until_max / sim::kMillisecond) +
                                 " ms after the handler finished");
@@ -366,9 +376,11 @@ void Worker::end_context(std::uint64_t invocation, std::string_view why) {
     ++cancelled;
   }
   if (cancelled > 0 || !why.empty()) {
-    emit("js.cancel",
-         "invocation=" + std::to_string(invocation) + " timers=" + std::to_string(cancelled) +
-             (why.empty() ? std::string(" reason=done") : " reason=" + std::string(why)));
+    emit(&sim::ev::Body::mutable_js_cancel, [&](sim::ev::JsCancel& e) {
+      e.set_invocation(invocation);
+      e.set_timers(cancelled);
+      e.set_reason(why.empty() ? std::string("done") : std::string(why));
+    });
   }
   if (context.scheduled != nullptr) {
     if (!why.empty() && context.result.ok) {
@@ -380,7 +392,10 @@ void Worker::end_context(std::uint64_t invocation, std::string_view why) {
 }
 
 void Worker::on_console(std::string_view level, std::string_view text) {
-  emit("js.console", "level=" + std::string(level) + " " + std::string(text));
+  emit(&sim::ev::Body::mutable_js_console, [&](sim::ev::JsConsole& e) {
+    e.set_level(std::string(level));
+    e.set_text(std::string(text));
+  });
 }
 
 void Worker::on_set_timer(std::uint64_t timer_id, sim::Duration delay) {
@@ -420,14 +435,19 @@ void Worker::on_response(std::uint64_t invocation, HttpResponse response) {
 }
 
 void Worker::on_exception(std::uint64_t invocation, std::string message, std::string stack) {
-  emit("js.exception",
-       "invocation=" + std::to_string(invocation) + " " + (stack.empty() ? message : stack));
+  emit(&sim::ev::Body::mutable_js_exception, [&](sim::ev::JsInvocation& e) {
+    e.set_invocation(invocation);
+    e.set_text(stack.empty() ? message : stack);
+  });
   auto it = contexts_.find(invocation);
   std::string error = "worker threw exception: " + message;
   if (it != contexts_.end() && it->second.pass_through && it->second.request != nullptr) {
     if (config_.origins != nullptr) {
       // As if the Worker were not there: the request goes on to the origin.
-      emit("js.pass_through", "invocation=" + std::to_string(invocation) + " to the origin");
+      emit(&sim::ev::Body::mutable_js_pass_through, [&](sim::ev::JsInvocation& e) {
+        e.set_invocation(invocation);
+        e.set_text("to the origin");
+      });
       std::weak_ptr<int> alive = alive_;
       world_.spawn(
           node_, "pass_through",
@@ -442,8 +462,10 @@ void Worker::on_exception(std::uint64_t invocation, std::string message, std::st
       handler_done(invocation);
       return;
     }
-    emit("js.pass_through",
-         "invocation=" + std::to_string(invocation) + " no origins configured: answering 500");
+    emit(&sim::ev::Body::mutable_js_pass_through, [&](sim::ev::JsInvocation& e) {
+      e.set_invocation(invocation);
+      e.set_text("no origins configured: answering 500");
+    });
     error += " (passThroughOnException: no origin)";
   }
   HttpResponse response = platform_error(500, std::move(error));
@@ -452,14 +474,19 @@ void Worker::on_exception(std::uint64_t invocation, std::string message, std::st
 }
 
 void Worker::on_uncaught(std::string_view where, std::string message, std::string stack) {
-  emit("js.uncaught", std::string(where) + " " + (stack.empty() ? message : stack));
+  emit(&sim::ev::Body::mutable_js_uncaught, [&](sim::ev::JsUncaught& e) {
+    e.set_where(std::string(where));
+    e.set_error(stack.empty() ? message : stack);
+  });
 }
 
 void Worker::on_event_done(std::uint64_t invocation, bool ok, bool no_retry, std::string message,
                            std::string stack) {
   if (!ok) {
-    emit("js.exception",
-         "invocation=" + std::to_string(invocation) + " " + (stack.empty() ? message : stack));
+    emit(&sim::ev::Body::mutable_js_exception, [&](sim::ev::JsInvocation& e) {
+      e.set_invocation(invocation);
+      e.set_text(stack.empty() ? message : stack);
+    });
   }
   auto it = contexts_.find(invocation);
   if (it == contexts_.end()) return;
@@ -475,8 +502,10 @@ void Worker::on_event_done(std::uint64_t invocation, bool ok, bool no_retry, std
 void Worker::on_wait_until(std::uint64_t invocation) {
   auto it = contexts_.find(invocation);
   if (it == contexts_.end()) {
-    emit("js.wait_until_late", "invocation=" + std::to_string(invocation) +
-                                   " ctx.waitUntil after the invocation ended: not awaited");
+    emit(&sim::ev::Body::mutable_js_wait_until_late, [&](sim::ev::JsInvocation& e) {
+      e.set_invocation(invocation);
+      e.set_text("ctx.waitUntil after the invocation ended: not awaited");
+    });
     return;
   }
   ++it->second.wait_until_pending;
@@ -484,7 +513,12 @@ void Worker::on_wait_until(std::uint64_t invocation) {
 
 void Worker::on_wait_until_settled(std::uint64_t invocation, bool ok, std::string message,
                                    std::string stack) {
-  if (!ok) emit("js.uncaught", "waitUntil " + (stack.empty() ? message : stack));
+  if (!ok) {
+    emit(&sim::ev::Body::mutable_js_uncaught, [&](sim::ev::JsUncaught& e) {
+      e.set_where("waitUntil");
+      e.set_error(stack.empty() ? message : stack);
+    });
+  }
   auto it = contexts_.find(invocation);
   if (it == contexts_.end()) return;
   Context& context = it->second;

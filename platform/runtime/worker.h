@@ -198,7 +198,10 @@ class Worker final : public js::IsolateHost {
   // Ends the context: cancels its timers, settles a scheduled() result. `why` says why it ended
   // early (empty when it ended normally).
   void end_context(std::uint64_t invocation, std::string_view why);
-  void emit(std::string_view kind, std::string details);
+  // Emits an event of this Worker: `field` is the ev::Body accessor (&ev::Body::mutable_js_cancel),
+  // `fill` sets the fields other than the Worker's name. Defined in worker.cc.
+  template <typename M, typename Fill>
+  void emit(M* (sim::ev::Body::*field)(), Fill&& fill);
 
   // js::IsolateHost
   void on_console(std::string_view level, std::string_view text) override;

@@ -114,8 +114,8 @@ TEST_F(WorkerTest, FetchHandlerReturnsAResponse) {
   EXPECT_EQ(worker.isolates_created(), 1u);  // one cold start, then warm
   EXPECT_EQ(trace.of_kind("js.cold_start").size(), 1u);
   EXPECT_EQ(trace.of_kind("js.console"),
-            (std::vector<std::string>{"0 js.console worker=app level=log hello GET yes",
-                                      "0 js.console worker=app level=log hello GET yes"}));
+            (std::vector<std::string>{"0 js.console worker=app level=log text=hello GET yes",
+                                      "0 js.console worker=app level=log text=hello GET yes"}));
 }
 
 TEST_F(WorkerTest, IncomingRequestHeadersAreImmutable) {
@@ -142,7 +142,7 @@ TEST_F(WorkerTest, ThrowingHandlerGives500AndLaterRequestsAreServed) {
   EXPECT_EQ(out[2], "200 hello x");
   auto ex = trace.of_kind("js.exception");
   ASSERT_EQ(ex.size(), 2u);
-  EXPECT_NE(ex[0].find("TypeError: handler broke\n    at Object.fetch (src/index.js:"),
+  EXPECT_NE(ex[0].find("TypeError: handler broke\\n    at Object.fetch (src/index.js:"),
             std::string::npos)
       << ex[0];
   EXPECT_EQ(worker.isolates_created(), 1u);  // an exception does not recycle the isolate

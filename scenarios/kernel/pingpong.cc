@@ -17,6 +17,7 @@
 
 #include "scenarios/scenario.h"
 #include "sim/disk.h"
+#include "sim/events.h"
 #include "sim/network.h"
 #include "sim/rpc.h"
 
@@ -30,49 +31,32 @@ class PartitionWatch : public sim::EventSink {
  public:
   explicit PartitionWatch(sim::World& w) : w_(w) {}
   void on_event(const sim::TraceEvent& e) override {
-    if (e.kind == "net.partition") {
-      // "{a,b} | {c}" or "{a} -> {b}"
-      std::string d(e.details);
-      const bool one_way = d.find("->") != std::string::npos;
-      const std::size_t sep = d.find(one_way ? "->" : "|");
-      auto a = names(d.substr(0, sep)), b = names(d.substr(sep + 2));
-      for (auto& x : a) {
-        for (auto& y : b) {
+    const sim::ev::Body& b = *e.body;
+    if (b.has_net_partition()) {
+      const sim::ev::NetPartition& p = b.net_partition();
+      for (sim::NodeId x : p.a()) {
+        for (sim::NodeId y : p.b()) {
           cut_.insert({x, y});
-          if (!one_way) cut_.insert({y, x});
+          if (!p.one_way()) cut_.insert({y, x});
         }
       }
-    } else if (e.kind == "net.heal") {
+    } else if (b.has_net_heal()) {
       cut_.clear();
-    } else if (e.kind == "net.deliver" && e.node >= 0) {
-      std::string d(e.details);
-      const std::size_t f = d.find("from=");
-      const std::string from = d.substr(f + 5, d.find(' ', f) - f - 5);
-      const std::string& to = w_.node(e.node).name();
-      if (cut_.count({from, to}) && violation_.empty()) {
-        violation_ = "at " + sim::format_time(e.time) + " a message from " + from + " reached " +
-                     to + " while " + from + " -> " + to + " was cut";
+    } else if (b.has_net_deliver() && e.node >= 0) {
+      const sim::NodeId from = b.net_deliver().from();
+      if (cut_.count({from, e.node}) && violation_.empty()) {
+        const std::string& f = w_.node(from).name();
+        const std::string& to = w_.node(e.node).name();
+        violation_ = "at " + sim::format_time(e.time) + " a message from " + f + " reached " + to +
+                     " while " + f + " -> " + to + " was cut";
       }
     }
   }
   const std::string& violation() const { return violation_; }
 
  private:
-  static std::vector<std::string> names(std::string group) {
-    std::vector<std::string> out;
-    std::string cur;
-    for (char c : group) {
-      if (c == ',' || c == '}') {
-        if (!cur.empty()) out.push_back(cur);
-        cur.clear();
-      } else if (c != '{' && c != ' ') {
-        cur.push_back(c);
-      }
-    }
-    return out;
-  }
   sim::World& w_;
-  std::set<std::pair<std::string, std::string>> cut_;
+  std::set<std::pair<sim::NodeId, sim::NodeId>> cut_;
   std::string violation_;
 };
 

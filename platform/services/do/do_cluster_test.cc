@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "platform/services/do/do_internal.h"
+#include "sim/events.h"
 #include "sim/faults.h"
 #include "sim/history.h"
 #include "sim/rpc.h"
@@ -137,11 +138,11 @@ struct DigestSink : sim::EventSink {
   std::uint64_t events = 0;
   std::map<std::string, int> kinds;
   void on_event(const sim::TraceEvent& e) override {
-    std::string line = std::to_string(e.time) + "|" + std::to_string(e.node) + "|" +
-                       std::string(e.kind) + "|" + std::string(e.details);
+    const std::string line =
+        std::to_string(e.time) + "|" + std::to_string(e.node) + "|" + e.body->SerializeAsString();
     digest = sim::mix64(digest ^ sim::stable_hash(line));
     ++events;
-    ++kinds[std::string(e.kind)];
+    ++kinds[std::string(sim::event_kind(*e.body))];
   }
 };
 

@@ -29,10 +29,6 @@ std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
 DirectoryRole::DirectoryRole(DoCluster& cluster, sim::Node& node) : c_(cluster), node_(node) {}
 
-void DirectoryRole::emit(std::string_view kind, const std::string& details) {
-  if (c_.world_.tracing()) c_.world_.emit(node_.id(), kind, details);
-}
-
 void DirectoryRole::boot() {
   sim::World& w = c_.world_;
   rng_ = w.rng("do/directory/" + node_.name()).fork(std::to_string(node_.incarnation()));
@@ -61,10 +57,13 @@ void DirectoryRole::boot() {
       alarms_[SqlDb::column_text(st, 0)] = e;
     });
   }
-  emit("do.directory_boot",
-       "grants=" + std::to_string(records_.size()) + " alarms=" + std::to_string(alarms_.size()) +
-           (grace_until_ > 0 ? " grace_until=" + sim::format_time(grace_until_) : std::string()) +
-           (db_ok_ ? "" : " db=failed"));
+  emit([&](sim::ev::Body& b) {
+    auto& e = *b.mutable_do_directory_boot();
+    e.set_grants(records_.size());
+    e.set_alarms(alarms_.size());
+    e.set_grace_until(grace_until_);
+    e.set_db_failed(!db_ok_);
+  });
   sim::Rpc& rpc = w.rpc();
   rpc.serve(node_, "do.locate", [this](sim::Task& t, sim::NodeId from, std::string_view req) {
     return on_locate(t, from, req);
@@ -162,8 +161,12 @@ sim::Result<std::string> DirectoryRole::on_locate(sim::Task& t, sim::NodeId from
   const sim::NodeId host = nearest(c_.world_.node(from).location(), candidates);
   if (host == sim::kNoNode) return sim::Error{sim::ErrorKind::kUnreachable, "no DO hosts"};
   placements_[key] = Placement{host, t.now() + c_.config_.placement_ttl};
-  emit("do.place", "object=" + key + " host=" + c_.world_.node(host).name() +
-                       " caller=" + c_.world_.node(from).name());
+  emit([&](sim::ev::Body& b) {
+    auto& e = *b.mutable_do_place();
+    e.set_object(key);
+    e.set_host(host);
+    e.set_caller(from);
+  });
   return reply(host, false);
 }
 
@@ -207,8 +210,12 @@ sim::Result<std::string> DirectoryRole::on_acquire(sim::Task& t, sim::NodeId fro
   records_[key] = Record{epoch, from};
   leases_[key] = Lease{from, epoch, t.now() + c_.config_.lease_duration, nonce};
   placements_.erase(key);
-  emit("do.grant", "object=" + key + " host=" + c_.world_.node(from).name() +
-                       " epoch=" + std::to_string(epoch));
+  emit([&](sim::ev::Body& b) {
+    auto& e = *b.mutable_do_grant();
+    e.set_object(key);
+    e.set_host(from);
+    e.set_epoch(epoch);
+  });
   return Writer()
       .u8(static_cast<std::uint8_t>(AcquireStatus::kGranted))
       .u64(epoch)
@@ -260,8 +267,12 @@ sim::Result<std::string> DirectoryRole::on_release(sim::Task& t, sim::NodeId fro
   auto it = leases_.find(key);
   if (it != leases_.end() && it->second.host == from && it->second.epoch == epoch) {
     it->second.expiry = std::min(it->second.expiry, t.now());
-    emit("do.released", "object=" + key + " host=" + c_.world_.node(from).name() +
-                            " epoch=" + std::to_string(epoch));
+    emit([&](sim::ev::Body& b) {
+      auto& e = *b.mutable_do_released();
+      e.set_object(key);
+      e.set_host(from);
+      e.set_epoch(epoch);
+    });
   }
   return std::string();
 }
@@ -315,10 +326,14 @@ sim::Result<std::string> DirectoryRole::on_alarms(sim::Task& t, sim::NodeId from
     e.alarm = item->alarm;
     e.version = item->version;
     e.woken_at = -1;
-    emit("do.alarm_registered", "object=" + item->key + " alarm=" + format_alarm(item->alarm) +
-                                    " epoch=" + std::to_string(item->version.epoch) +
-                                    " seq=" + std::to_string(item->version.seq) +
-                                    " from=" + c_.world_.node(from).name());
+    emit([&](sim::ev::Body& b) {
+      auto& ev = *b.mutable_do_alarm_registered();
+      ev.set_object(item->key);
+      if (item->alarm) ev.set_alarm(*item->alarm);
+      ev.set_epoch(item->version.epoch);
+      ev.set_seq(item->version.seq);
+      ev.set_from(from);
+    });
   }
   return std::string();
 }
@@ -358,7 +373,11 @@ void DirectoryRole::alarm_scan(sim::Task& t) {
 
 void DirectoryRole::wake(sim::Task& t, std::string key, sim::NodeId host) {
   ++c_.stats_.wakes;
-  emit("do.wake", "object=" + key + " host=" + c_.world_.node(host).name());
+  emit([&](sim::ev::Body& b) {
+    auto& e = *b.mutable_do_wake();
+    e.set_object(key);
+    e.set_host(host);
+  });
   auto r = c_.world_.rpc().call(t, host, "do.wake", Writer().str(key).take(),
                                 c_.config_.request_timeout);
   if (!r.ok() && (r.error().kind == sim::ErrorKind::kUnreachable ||

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "platform/services/do/do_cluster.h"
+#include "sim/events.h"
 #include "sim/rng.h"
 #include "sim/wire.h"
 
@@ -39,8 +40,6 @@ struct Version {
   std::uint64_t seq = 0;
   auto operator<=>(const Version&) const = default;
 };
-
-std::string format_alarm(const std::optional<sim::Time>& t);
 
 // ---- SQLite on a node's simulated disk. ----
 
@@ -132,7 +131,11 @@ class DirectoryRole {
   bool host_ok(sim::NodeId host) const;
   // The host nearest `near` among `candidates` (ties by a seeded draw).
   sim::NodeId nearest(const sim::Location& near, const std::vector<sim::NodeId>& candidates);
-  void emit(std::string_view kind, const std::string& details);
+  // A trace event from this node (sim/events.h): `fill` sets the body's field.
+  template <typename Fill>
+  void emit(Fill&& fill) {
+    c_.world_.emit(node_.id(), std::forward<Fill>(fill));
+  }
 
   DoCluster& c_;
   sim::Node& node_;
@@ -169,7 +172,11 @@ class StorageRole {
   std::optional<Row> load(const std::string& key);
   void report_loop(sim::Task& t);
   void flush_loop(sim::Task& t);
-  void emit(std::string_view kind, const std::string& details);
+  // A trace event from this node (sim/events.h): `fill` sets the body's field.
+  template <typename Fill>
+  void emit(Fill&& fill) {
+    c_.world_.emit(node_.id(), std::forward<Fill>(fill));
+  }
 
   DoCluster& c_;
   sim::Node& node_;
@@ -219,7 +226,11 @@ class HostRole {
   bool take_token(ObjectHandle& h);
   bool seen_request(std::uint64_t id);
   std::string encode_activation(const Activation& a) const;
-  void emit(std::string_view kind, const std::string& details);
+  // A trace event from this node (sim/events.h): `fill` sets the body's field.
+  template <typename Fill>
+  void emit(Fill&& fill) {
+    c_.world_.emit(node_.id(), std::forward<Fill>(fill));
+  }
 
   DoCluster& c_;
   sim::Node& node_;

@@ -30,14 +30,14 @@ SqlDb::Value time_value(const std::optional<sim::Time>& t) {
 
 StorageRole::StorageRole(DoCluster& cluster, sim::Node& node) : c_(cluster), node_(node) {}
 
-void StorageRole::emit(std::string_view kind, const std::string& details) {
-  if (c_.world_.tracing()) c_.world_.emit(node_.id(), kind, details);
-}
-
 void StorageRole::boot() {
   sim::World& w = c_.world_;
   db_ok_ = db_.open(node_.disk(), "/do_storage.db", c_.config_.storage_sync, kSchema);
-  if (!db_ok_) emit("do.storage_failed", "cannot open /do_storage.db");
+  if (!db_ok_) {
+    emit([](sim::ev::Body& b) {
+      b.mutable_do_storage_failed()->set_why("cannot open /do_storage.db");
+    });
+  }
   w.rpc().serve(node_, "do.promise", [this](sim::Task& t, sim::NodeId from, std::string_view req) {
     return on_promise(t, from, req);
   });
@@ -83,8 +83,14 @@ sim::Result<std::string> StorageRole::on_promise(sim::Task& t, sim::NodeId from,
   std::optional<Row> row = load(key);
   if (!row) return sim::Error{sim::ErrorKind::kIo, node_.name() + ": " + db_.error()};
   if (c_.config_.fencing && row->promised > epoch) {
-    emit("do.fenced", "object=" + key + " promise epoch=" + std::to_string(epoch) +
-                          " promised=" + std::to_string(row->promised));
+    emit([&](sim::ev::Body& b) {
+      auto& e = *b.mutable_do_fenced();
+      e.set_object(key);
+      e.set_side("replica");
+      e.set_at("promise");
+      e.set_epoch(epoch);
+      e.set_promised(row->promised);
+    });
     return Writer()
         .u8(static_cast<std::uint8_t>(ReplicaStatus::kRejected))
         .u64(row->promised)
@@ -124,10 +130,18 @@ sim::Result<std::string> StorageRole::on_write(sim::Task& t, sim::NodeId from,
   std::optional<Row> row = load(key);
   if (!row) return sim::Error{sim::ErrorKind::kIo, node_.name() + ": " + db_.error()};
   const auto reject = [&](const char* why) {
-    emit("do.fenced", "object=" + key + " write epoch=" + std::to_string(v.epoch) + " seq=" +
-                          std::to_string(v.seq) + " promised=" + std::to_string(row->promised) +
-                          " stored=" + std::to_string(row->version.epoch) + "." +
-                          std::to_string(row->version.seq) + " (" + why + ")");
+    emit([&](sim::ev::Body& b) {
+      auto& e = *b.mutable_do_fenced();
+      e.set_object(key);
+      e.set_side("replica");
+      e.set_at("write");
+      e.set_epoch(v.epoch);
+      e.set_seq(v.seq);
+      e.set_promised(row->promised);
+      e.set_stored_epoch(row->version.epoch);
+      e.set_stored_seq(row->version.seq);
+      e.set_why(why);
+    });
     return Writer()
         .u8(static_cast<std::uint8_t>(ReplicaStatus::kRejected))
         .u64(row->promised)

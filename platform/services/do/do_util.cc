@@ -9,10 +9,6 @@
 
 namespace services::do_internal {
 
-std::string format_alarm(const std::optional<sim::Time>& t) {
-  return t.has_value() ? sim::format_time(*t) : std::string("none");
-}
-
 // ---- SqlDb ----
 
 bool SqlDb::open(sim::Disk& disk, const char* path, bool synced, const char* schema) {

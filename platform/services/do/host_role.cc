@@ -115,10 +115,6 @@ HostRole::HostRole(DoCluster& cluster, sim::Node& node, ObjectExecutor& executor
 
 bool HostRole::fencing() const { return c_.config_.fencing; }
 
-void HostRole::emit(std::string_view kind, const std::string& details) {
-  if (c_.world_.tracing()) c_.world_.emit(node_.id(), kind, details);
-}
-
 std::shared_ptr<ObjectHandle> HostRole::find(std::string_view key) const {
   auto it = objects_.find(key);
   return it == objects_.end() ? nullptr : it->second;
@@ -219,7 +215,10 @@ sim::Result<std::string> HostRole::on_request(sim::Task& t, sim::NodeId from,
   const std::shared_ptr<ObjectHandle> h = a.handle;
   if (!take_token(*h)) {
     ++c_.stats_.overloaded;
-    emit("do.overloaded", "object=" + key + " instance=" + std::to_string(h->instance_));
+    emit([&](sim::ev::Body& b) {
+      b.mutable_do_overloaded()->set_object(key);
+      b.mutable_do_overloaded()->set_instance(h->instance_);
+    });
     return encode_activation(
         Activation{nullptr, RequestStatus::kError, sim::kNoNode, DoErrorKind::kOverloaded,
                    key + " is over " + std::to_string(c_.config_.requests_per_second_max) +
@@ -293,8 +292,13 @@ HostRole::Activation HostRole::ensure_active(sim::Task& t, const std::string& ke
 
 void HostRole::fail_activation(const std::shared_ptr<ObjectHandle>& h, const std::string& why) {
   ++c_.stats_.activation_failures;
-  emit("do.activate_failed", "object=" + h->object_ + " instance=" + std::to_string(h->instance_) +
-                                 " epoch=" + std::to_string(h->epoch_) + " why=" + why);
+  emit([&](sim::ev::Body& b) {
+    auto& e = *b.mutable_do_activate_failed();
+    e.set_object(h->object_);
+    e.set_instance(h->instance_);
+    e.set_epoch(h->epoch_);
+    e.set_why(why);
+  });
   const bool had_lease = h->epoch_ > 0 && h->state_ != ObjectHandle::State::kDead;
   deactivate(h, why, false);
   if (had_lease) give_back(h->object_, h->epoch_);
@@ -362,8 +366,15 @@ HostRole::Activation HostRole::activate(sim::Task& t, const std::string& key) {
   const Tally tl = tally(replies);
   if (tl.rejected > 0) {
     ++c_.stats_.fenced;
-    emit("do.fenced", "object=" + key + " epoch=" + std::to_string(epoch) +
-                          " promised=" + std::to_string(tl.promised_max) + " at=promise");
+    emit([&](sim::ev::Body& b) {
+      auto& e = *b.mutable_do_fenced();
+      e.set_object(key);
+      e.set_side("host");
+      e.set_at("promise");
+      e.set_instance(h->instance_);
+      e.set_epoch(epoch);
+      e.set_promised(tl.promised_max);
+    });
     fail_activation(h, "superseded by epoch " + std::to_string(tl.promised_max));
     return retry(key + " was superseded by a newer activation");
   }
@@ -395,12 +406,19 @@ HostRole::Activation HostRole::activate(sim::Task& t, const std::string& key) {
   c_.activations_.push_back(
       DoActivation{key, h->instance_, node_.name(), node_.id(), epoch, t.now(), sim::kTimeMax, ""});
   ++c_.stats_.activations;
-  emit("do.activate",
-       "object=" + key + " host=" + node_.name() + " epoch=" + std::to_string(epoch) +
-           " instance=" + std::to_string(h->instance_) + " recovered=" +
-           (best ? std::to_string(best->version.epoch) + "." + std::to_string(best->version.seq)
-                 : std::string("none")) +
-           " alarm=" + format_alarm(h->recovered_alarm_));
+  emit([&](sim::ev::Body& b) {
+    auto& e = *b.mutable_do_activate();
+    e.set_object(key);
+    e.set_host(node_.id());
+    e.set_epoch(epoch);
+    e.set_instance(h->instance_);
+    if (best) {
+      e.set_recovered(true);
+      e.set_recovered_epoch(best->version.epoch);
+      e.set_recovered_seq(best->version.seq);
+    }
+    if (h->recovered_alarm_) e.set_alarm(*h->recovered_alarm_);
+  });
   h->state_waiters_.notify_all(w);
   w.spawn(node_, "do.alarm", [this, h](sim::Task& at) { alarm_loop(at, h); });
   return Activation::ok(h);
@@ -421,11 +439,15 @@ void HostRole::deactivate(const std::shared_ptr<ObjectHandle>& h, const std::str
   DoActivation& a = c_.activations_[h->activation_index_];
   a.end = w.now();
   a.end_reason = reason;
-  const std::string details = "object=" + h->object_ + " host=" + node_.name() +
-                              " epoch=" + std::to_string(h->epoch_) +
-                              " instance=" + std::to_string(h->instance_);
-  if (lease_lost) emit("do.lease_lost", details);
-  emit("do.deactivate", details + " reason=" + reason);
+  const auto ended = [&](sim::ev::DoDeactivate* e) {
+    e->set_object(h->object_);
+    e->set_host(node_.id());
+    e->set_epoch(h->epoch_);
+    e->set_instance(h->instance_);
+    e->set_reason(reason);
+  };
+  if (lease_lost) emit([&](sim::ev::Body& b) { ended(b.mutable_do_lease_lost()); });
+  emit([&](sim::ev::Body& b) { ended(b.mutable_do_deactivate()); });
   // Never from inside the executor's own call stack (we may be in its commit()).
   deactivating_[h->instance_] = h;
   w.spawn(node_, "do.deactivate", [this, h](sim::Task&) {
@@ -499,11 +521,20 @@ sim::Status HostRole::commit(sim::Task& task, ObjectHandle& hr, std::string imag
                      return tl.accepted >= q || tl.rejected > 0 || tl.failed > n - q;
                    });
   const Tally tl = tally(replies);
-  const std::string details = "object=" + h->object_ + " instance=" + std::to_string(h->instance_) +
-                              " epoch=" + std::to_string(epoch) + " seq=" + std::to_string(seq);
+  const auto failed = [&](const char* why) {
+    emit([&](sim::ev::Body& b) {
+      auto& e = *b.mutable_do_commit_failed();
+      e.set_object(h->object_);
+      e.set_instance(h->instance_);
+      e.set_epoch(epoch);
+      e.set_seq(seq);
+      e.set_why(why);
+      e.set_accepted(static_cast<std::uint64_t>(tl.accepted));
+    });
+  };
   if (h->state_ != ObjectHandle::State::kActive) {
     ++c_.stats_.commit_failures;
-    emit("do.commit_failed", details + " why=deactivated");
+    failed("deactivated");
     return sim::Error{sim::ErrorKind::kIo,
                       h->object_ + " was deactivated during its commit; outcome unknown"};
   }
@@ -512,7 +543,7 @@ sim::Status HostRole::commit(sim::Task& task, ObjectHandle& hr, std::string imag
       // Durable, but too late to count: a newer instance may exist by now.
       ++c_.stats_.commit_failures;
       ++c_.stats_.leases_lost;
-      emit("do.commit_failed", details + " why=lease_expired");
+      failed("lease_expired");
       deactivate(h, "lease expired during commit", true);
       return sim::Error{sim::ErrorKind::kIo, "the lease of " + h->object_ +
                                                  " expired during its commit; outcome unknown"};
@@ -523,21 +554,39 @@ sim::Status HostRole::commit(sim::Task& task, ObjectHandle& hr, std::string imag
     ++c_.stats_.commits;
     c_.commits_.push_back(
         DoCommit{h->object_, h->instance_, node_.name(), epoch, seq, sent, task.now(), alarm});
-    emit("do.commit",
-         details + " alarm=" + format_alarm(alarm) + " bytes=" + std::to_string(image.size()));
+    emit([&](sim::ev::Body& b) {
+      auto& e = *b.mutable_do_commit();
+      e.set_object(h->object_);
+      e.set_host(node_.id());
+      e.set_instance(h->instance_);
+      e.set_epoch(epoch);
+      e.set_seq(seq);
+      e.set_sent(sent);
+      if (alarm) e.set_alarm(*alarm);
+      e.set_bytes(image.size());
+    });
     h->state_waiters_.notify_all(w);  // the alarm loop re-arms
     return sim::Status::Ok();
   }
   ++c_.stats_.commit_failures;
   if (tl.rejected > 0) {
     ++c_.stats_.fenced;
-    emit("do.fenced", details + " promised=" + std::to_string(tl.promised_max) + " at=write");
+    emit([&](sim::ev::Body& b) {
+      auto& e = *b.mutable_do_fenced();
+      e.set_object(h->object_);
+      e.set_side("host");
+      e.set_at("write");
+      e.set_instance(h->instance_);
+      e.set_epoch(epoch);
+      e.set_seq(seq);
+      e.set_promised(tl.promised_max);
+    });
     deactivate(h, "fenced by epoch " + std::to_string(tl.promised_max), false);
     return sim::Error{sim::ErrorKind::kIo, h->object_ + " was fenced by epoch " +
                                                std::to_string(tl.promised_max) +
                                                "; outcome unknown"};
   }
-  emit("do.commit_failed", details + " why=no_quorum accepted=" + std::to_string(tl.accepted));
+  failed("no_quorum");
   deactivate(h, "no storage quorum", false);
   return sim::Error{sim::ErrorKind::kIo, "no storage quorum for " + h->object_ + " (" +
                                              std::to_string(tl.accepted) + "/" + std::to_string(q) +
@@ -626,10 +675,14 @@ void HostRole::alarm_loop(sim::Task& t, std::shared_ptr<ObjectHandle> h) {
       continue;
     }
     ++c_.stats_.alarms_fired;
-    const std::string details =
-        "object=" + h->object_ + " instance=" + std::to_string(h->instance_) +
-        " scheduled=" + sim::format_time(*alarm) + " retry=" + std::to_string(retry);
-    emit("do.alarm", details);
+    const auto alarm_event = [&](sim::ev::DoAlarm* e, const std::string& error) {
+      e->set_object(h->object_);
+      e->set_instance(h->instance_);
+      e->set_scheduled(*alarm);
+      e->set_retry(retry);
+      e->set_error(error);
+    };
+    emit([&](sim::ev::Body& b) { alarm_event(b.mutable_do_alarm(), ""); });
     struct Running {
       std::shared_ptr<ObjectHandle> h;
       explicit Running(std::shared_ptr<ObjectHandle> handle) : h(std::move(handle)) {
@@ -655,9 +708,10 @@ void HostRole::alarm_loop(sim::Task& t, std::shared_ptr<ObjectHandle> h) {
       continue;
     }
     ++c_.stats_.alarm_failures;
-    emit("do.alarm_failed", details + " error=" + s.error().to_string());
+    emit(
+        [&](sim::ev::Body& b) { alarm_event(b.mutable_do_alarm_failed(), s.error().to_string()); });
     if (retry >= cfg.alarm_retries_max) {
-      emit("do.alarm_gave_up", details);
+      emit([&](sim::ev::Body& b) { alarm_event(b.mutable_do_alarm_gave_up(), ""); });
       if (h->committed_alarm_ == alarm) h->alarm_settled_ = alarm;
       retrying = false;
       retry = 0;

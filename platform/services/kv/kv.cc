@@ -8,6 +8,7 @@
 
 #include "platform/services/kv/kv_internal.h"
 #include "sim/assert.h"
+#include "sim/events.h"
 #include "sim/faults.h"
 #include "sim/history.h"
 #include "sim/network.h"
@@ -231,10 +232,10 @@ class Central {
   }
 
  private:
-  void emit(sim::NodeId node, std::string_view kind, const std::string& details) {
-    service_.world().emit(node, kind, details);
+  template <typename Fill>
+  void emit(sim::NodeId node, Fill&& fill) {
+    service_.world().emit(node, std::forward<Fill>(fill));
   }
-  bool tracing() const { return service_.world().tracing(); }
 
   // Request: ns, key. Reply body: seq, present, value, metadata, expires_at.
   std::string handle_read(sim::Task& t, sim::NodeId from, std::string_view req) {
@@ -252,13 +253,15 @@ class Central {
       const Version* newest = ks->versions.back().get();
       if (newest != v) {
         ++service_.stats_.stale_serves;
-        if (tracing()) {
-          emit(node_.id(), "kv.read_stale",
-               "ns=" + ns + " key=" + kv_history_escape(key) +
-                   " pop=" + service_.world().node(from).name() + " served_seq=" +
-                   std::to_string(v ? v->seq : 0) + " newest_seq=" + std::to_string(newest->seq) +
-                   " visible_at=" + sim::format_time(newest->visible_to(pop)));
-        }
+        emit(node_.id(), [&](sim::ev::Body& b) {
+          auto& e = *b.mutable_kv_read_stale();
+          e.set_ns(ns);
+          e.set_key(key);
+          e.set_pop(from);
+          e.set_served_seq(v ? v->seq : 0);
+          e.set_newest_seq(newest->seq);
+          e.set_visible_at(newest->visible_to(pop));
+        });
       }
     }
     WireWriter w;
@@ -338,12 +341,13 @@ class Central {
     const KvConfig& c = service_.config();
     if (ks != nullptr && now - ks->last_write_at < c.write_interval_per_key_min) {
       ++service_.stats_.writes_rate_limited;
-      if (tracing()) {
-        emit(node_.id(), "kv.rate_limited",
-             "ns=" + ns + " key=" + kv_history_escape(key) +
-                 " pop=" + service_.world().node(from).name() +
-                 " last_write=" + sim::format_time(ks->last_write_at));
-      }
+      emit(node_.id(), [&](sim::ev::Body& b) {
+        auto& e = *b.mutable_kv_rate_limited();
+        e.set_ns(ns);
+        e.set_key(key);
+        e.set_pop(from);
+        e.set_last_write(ks->last_write_at);
+      });
       reply = error_reply(kv_error(sim::ErrorKind::kOverloaded, op_name, 429, "Too Many Requests"));
     } else {
       reply = accept_write(op, pop, std::move(ns), std::move(key), deleted, std::move(value),
@@ -380,11 +384,10 @@ class Central {
       if (w.faults().fire(c.lag_spike_site, c.lag_spike_probability)) {
         lag *= c.lag_spike_multiplier;
         ++s.stats_.lag_spikes;
-        if (tracing()) {
-          emit(s.pops_[p], "kv.lag_spike",
-               "seq=" + std::to_string(v->seq) +
-                   " lag=" + sim::format_duration(static_cast<sim::Duration>(lag)));
-        }
+        emit(s.pops_[p], [&](sim::ev::Body& b) {
+          b.mutable_kv_lag_spike()->set_seq(v->seq);
+          b.mutable_kv_lag_spike()->set_lag(static_cast<sim::Duration>(std::min(lag, 1e18)));
+        });
       }
       const auto d = static_cast<sim::Duration>(std::min(lag, 1e18));
       v->visible_at[p] = now + d;
@@ -396,23 +399,27 @@ class Central {
     if (op != 0 && op <= w.history().ops().size() && w.history().op(op).effect_seq == 0) {
       w.history().effect(op);
     }
-    if (tracing()) {
-      emit(node_.id(), "kv.write",
-           "ns=" + shared->ns + " key=" + kv_history_escape(shared->key) +
-               " seq=" + std::to_string(shared->seq) + (deleted ? " delete" : " put") +
-               " from=" + w.node(s.pops_[static_cast<std::size_t>(writer)]).name() +
-               " visible_everywhere_at=" + sim::format_time(shared->visible_all_at));
-    }
+    emit(node_.id(), [&](sim::ev::Body& b) {
+      auto& e = *b.mutable_kv_write();
+      e.set_ns(shared->ns);
+      e.set_key(shared->key);
+      e.set_seq(shared->seq);
+      e.set_deleted(deleted);
+      e.set_from(s.pops_[static_cast<std::size_t>(writer)]);
+      e.set_visible_everywhere_at(shared->visible_all_at);
+    });
     if (c.propagation_events) {
       for (std::size_t p = 0; p < s.pops_.size(); ++p) {
         if (static_cast<int>(p) == writer && c.local_read_your_writes) continue;
         const sim::NodeId pop_node = s.pops_[p];
         w.scheduler().at(shared->visible_at[p], [&w, shared, pop_node]() {
-          if (!w.tracing()) return;
-          w.emit(pop_node, "kv.propagate",
-                 "ns=" + shared->ns + " key=" + kv_history_escape(shared->key) +
-                     " seq=" + std::to_string(shared->seq) +
-                     " lag=" + sim::format_duration(w.now() - shared->written_at));
+          w.emit(pop_node, [&](sim::ev::Body& b) {
+            auto& e = *b.mutable_kv_propagate();
+            e.set_ns(shared->ns);
+            e.set_key(shared->key);
+            e.set_seq(shared->seq);
+            e.set_lag(w.now() - shared->written_at);
+          });
         });
       }
     }
@@ -499,11 +506,15 @@ class Central {
       store_.apply(std::move(v), t.now());
       ++applied;
     }
-    if (tracing() && n > 0) {
-      emit(node_.id(), "kv.replicate",
-           "from=" + service_.world().node(from).name() + " first_seq=" + std::to_string(first) +
-               " ops=" + std::to_string(n) + " applied=" + std::to_string(applied) +
-               " applied_seq=" + std::to_string(store_.applied_seq()));
+    if (n > 0) {
+      emit(node_.id(), [&](sim::ev::Body& b) {
+        auto& e = *b.mutable_kv_replicate();
+        e.set_from(from);
+        e.set_first_seq(first);
+        e.set_ops(n);
+        e.set_applied(applied);
+        e.set_applied_seq(store_.applied_seq());
+      });
     }
     WireWriter w;
     w.u8(kReplyOk);
@@ -574,7 +585,8 @@ int KvService::pop_index(sim::NodeId node) const {
 void KvService::set_lag_multiplier(double factor) {
   SIM_REQUIRE(factor >= 0);
   lag_multiplier_ = factor;
-  world_.emit(primary().id(), "kv.lag_multiplier", "factor=" + std::to_string(factor));
+  world_.emit(primary().id(),
+              [&](sim::ev::Body& b) { b.mutable_kv_lag_multiplier()->set_factor(factor); });
 }
 
 std::optional<std::string> KvService::TEST_central_value(std::size_t index, std::string_view ns,
@@ -724,12 +736,14 @@ sim::Result<KvValueWithMetadata> KvClient::read(sim::Task& task, std::string_vie
   if (it != cache_.end() && it->second.fresh_until > task.now()) {
     const CacheEntry& e = it->second;
     const bool present = e.present && e.expires_at > task.now();
-    if (w.tracing()) {
-      w.emit(node_.id(), "kv.cache_hit",
-             "ns=" + std::string(ns) + " key=" + kv_history_escape(key) +
-                 " seq=" + std::to_string(e.seq) + (present ? " present" : " absent") +
-                 " fresh_for=" + sim::format_duration(e.fresh_until - task.now()));
-    }
+    w.emit(node_.id(), [&](sim::ev::Body& b) {
+      auto& ev = *b.mutable_kv_cache_hit();
+      ev.set_ns(std::string(ns));
+      ev.set_key(std::string(key));
+      ev.set_seq(e.seq);
+      ev.set_present(present);
+      ev.set_ttl(e.fresh_until - task.now());
+    });
     return finish(present, e.value, e.metadata);
   }
 
@@ -741,12 +755,14 @@ sim::Result<KvValueWithMetadata> KvClient::read(sim::Task& task, std::string_vie
   it = cache_.find(ck);
   const bool present = f.present && f.expires_at > now;
   if (it != cache_.end() && it->second.seq > f.seq) return finish(present, f.value, f.metadata);
-  if (w.tracing()) {
-    w.emit(node_.id(), "kv.cache_fill",
-           "ns=" + std::string(ns) + " key=" + kv_history_escape(key) +
-               " seq=" + std::to_string(f.seq) + (f.present ? " present" : " absent") +
-               " ttl=" + sim::format_duration(ttl));
-  }
+  w.emit(node_.id(), [&](sim::ev::Body& b) {
+    auto& ev = *b.mutable_kv_cache_fill();
+    ev.set_ns(std::string(ns));
+    ev.set_key(std::string(key));
+    ev.set_seq(f.seq);
+    ev.set_present(f.present);
+    ev.set_ttl(ttl);
+  });
   KvValueWithMetadata out = finish(present, f.value, f.metadata);
   CacheEntry e;
   e.present = f.present;

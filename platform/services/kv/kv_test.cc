@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "platform/services/kv/kv_internal.h"
+#include "sim/events.h"
 #include "sim/faults.h"
 #include "sim/history.h"
 #include "sim/network.h"
@@ -27,9 +28,10 @@ struct Recorder : sim::EventSink {
   std::vector<std::string> events;  // "<time> <node> <kind> <details>"
   std::vector<std::string> kinds;
   void on_event(const sim::TraceEvent& e) override {
-    events.push_back(std::to_string(e.time) + " " + std::to_string(e.node) + " " +
-                     std::string(e.kind) + " " + std::string(e.details));
-    kinds.push_back(std::string(e.kind));
+    const std::string kind(sim::event_kind(*e.body));
+    events.push_back(std::to_string(e.time) + " " + std::to_string(e.node) + " " + kind + " " +
+                     sim::event_details(*e.body));
+    kinds.push_back(kind);
   }
   std::size_t count(std::string_view kind) const {
     std::size_t n = 0;

@@ -1,4 +1,4 @@
-#include "props/history_io.h"
+#include "props/history.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -6,6 +6,7 @@
 
 #include "props/linearizability.h"
 #include "props/test_util.h"
+#include "sim/events.h"
 #include "sim/world.h"
 #include "traces/writer.h"
 
@@ -18,6 +19,16 @@ struct Collector : sim::EventSink {
     events.push_back(traces::RecordedEvent::from(e, events.size(), 0));
   }
 };
+
+sim::Result<std::vector<sim::Operation>> ops_from_events(
+    const std::vector<traces::RecordedEvent>& events) {
+  HistoryRecorder recorder;
+  for (const traces::RecordedEvent& e : events) {
+    sim::Status s = recorder.add(e.index, e.view());
+    if (!s.ok()) return s.error();
+  }
+  return recorder.take().ops;
+}
 
 // Names without spaces (possibly empty), and free text that tries hard to look like fields.
 std::string word(test::TestRng& rng) {
@@ -95,17 +106,17 @@ void record(sim::World& w, std::uint64_t seed, int actions) {
   RC_ASSERT(w.run_until(sim::kTimeMax));
 }
 
-RC_GTEST_PROP(HistoryIo, RebuildsTheRecordedHistoryFromEvents, ()) {
+RC_GTEST_PROP(HistoryRecorder, RebuildsTheRecordedHistoryFromEvents, ()) {
   sim::World w(1);
   Collector sink;
   w.add_sink(&sink);
   record(w, *rc::gen::arbitrary<std::uint64_t>(), *rc::gen::inRange(0, 200));
-  auto ops = history_from_events(sink.events);
+  auto ops = ops_from_events(sink.events);
   RC_ASSERT(ops.ok());
   expect_same(*ops, w.history().ops());
 }
 
-TEST(HistoryIo, ChecksATraceFile) {
+TEST(HistoryRecorder, ChecksATraceFile) {
   std::string path =
       ::testing::TempDir() + "props-history-" + std::to_string(::getpid()) + ".trace";
   // A correct counter history, recorded through a real History into a real trace file.
@@ -133,9 +144,12 @@ TEST(HistoryIo, ChecksATraceFile) {
   }
   ASSERT_TRUE(w.run_until(sim::kTimeMax));
   ASSERT_TRUE((*writer)->finish(traces::Footer()).ok());
-  auto ops = history_from_trace_file(path);
+  auto history = history_from_trace_file(path);
   ::unlink(path.c_str());
-  ASSERT_TRUE(ops.ok()) << ops.error().to_string();
+  ASSERT_TRUE(history.ok()) << history.error().to_string();
+  ASSERT_EQ(history->nodes.size(), 1u);
+  EXPECT_EQ(history->nodes.at(node.id()).location, "lhr");
+  auto* ops = &history->ops;
   ASSERT_EQ(ops->size(), 15u);
   CounterModel model;
   auto r = check_linearizability(*ops, model);
@@ -149,58 +163,84 @@ TEST(HistoryIo, ChecksATraceFile) {
   EXPECT_EQ(r->verdict, Verdict::kViolated);
 }
 
-TEST(HistoryIo, MissingFileIsAnError) {
-  auto ops = history_from_trace_file("/nonexistent/props.trace");
-  EXPECT_FALSE(ops.ok());
+TEST(HistoryRecorder, MissingFileIsAnError) {
+  auto history = history_from_trace_file("/nonexistent/props.trace");
+  EXPECT_FALSE(history.ok());
 }
 
-traces::RecordedEvent event(std::uint64_t index, std::string kind, std::string details) {
+traces::RecordedEvent event(std::uint64_t index, sim::ev::Body body) {
   traces::RecordedEvent e;
   e.index = index;
   e.time = sim::millis(3);
-  e.kind = std::move(kind);
-  e.details = std::move(details);
+  e.body = std::move(body);
   return e;
 }
 
-TEST(HistoryIo, ErrorsNameTheEvent) {
+sim::ev::Body invoke_body(std::uint64_t op, std::string kind, std::string input) {
+  sim::ev::Body b;
+  auto& e = *b.mutable_op_invoke();
+  e.set_op(op);
+  e.set_client("a");
+  e.set_object("o");
+  e.set_kind(std::move(kind));
+  e.set_input(std::move(input));
+  return b;
+}
+
+sim::ev::Body complete_body(std::uint64_t op, sim::ev::OpStatus status, std::string output) {
+  sim::ev::Body b;
+  auto& e = *b.mutable_op_complete();
+  e.set_op(op);
+  e.set_status(status);
+  e.set_output(std::move(output));
+  return b;
+}
+
+sim::ev::Body effect_body(std::uint64_t op, std::uint64_t seq) {
+  sim::ev::Body b;
+  b.mutable_op_effect()->set_op(op);
+  b.mutable_op_effect()->set_seq(seq);
+  return b;
+}
+
+TEST(HistoryRecorder, ErrorsNameTheEvent) {
   auto check = [](std::vector<traces::RecordedEvent> events, const std::string& want) {
-    auto ops = history_from_events(events);
+    auto ops = ops_from_events(events);
     ASSERT_FALSE(ops.ok()) << want;
     EXPECT_EQ(ops.error().message, want);
   };
-  auto invoke = event(0, "op.invoke", "op=1 client=a object=o key=k kind=read input=");
-  check({invoke, event(4, "op.complete", "op=2 status=ok output=")},
-        "event #4 (op.complete at 0.003000s): op 2 was never invoked in details \"op=2 "
-        "status=ok output=\"");
-  check({event(7, "op.invoke", "op=1 client=a object=o kind=read input=")},
-        "event #7 (op.invoke at 0.003000s): missing \"key=\" in details \"op=1 client=a "
-        "object=o kind=read input=\"");
-  check({invoke, event(1, "op.complete", "op=1 status=maybe output=")},
-        "event #1 (op.complete at 0.003000s): unknown status \"maybe\" (ok, fail or unknown) in "
-        "details \"op=1 status=maybe output=\"");
-  check({invoke, invoke},
-        "event #0 (op.invoke at 0.003000s): op 1 was already invoked in "
-        "details \"op=1 client=a object=o key=k kind=read input=\"");
-  check({invoke, event(2, "op.effect", "op=1 seq=x")},
-        "event #2 (op.effect at 0.003000s): seq is not a positive number in details \"op=1 "
-        "seq=x\"");
-  check({event(3, "op.effect", "seq=1")},
-        "event #3 (op.effect at 0.003000s): missing \"op=\" in details \"seq=1\"");
+  auto invoke = event(0, invoke_body(1, "read", ""));
+  check({invoke, event(4, complete_body(2, sim::ev::OP_OK, ""))},
+        "event #4 (op.complete at 0.003000s): op 2 was never invoked");
+  check({event(7, invoke_body(0, "read", ""))}, "event #7 (op.invoke at 0.003000s): op id 0");
+  check({invoke, event(1, complete_body(1, sim::ev::OpStatus(9), ""))},
+        "event #1 (op.complete at 0.003000s): status 9 (ok, fail or unknown)");
+  check({invoke, invoke}, "event #0 (op.invoke at 0.003000s): op 1 was already invoked");
+  check({invoke, event(2, effect_body(1, 0))}, "event #2 (op.effect at 0.003000s): effect seq 0");
+  check({event(3, effect_body(5, 1))}, "event #3 (op.effect at 0.003000s): op 5 was never invoked");
+  check({invoke, event(1, complete_body(1, sim::ev::OP_OK, "")),
+         event(2, complete_body(1, sim::ev::OP_OK, ""))},
+        "event #2 (op.complete at 0.003000s): op 1 was already completed");
 }
 
-TEST(HistoryIo, ValuesWithSpacesAndEmptyFields) {
+// Values that once broke a text format (fields glued as k=v) are plain bytes now.
+TEST(HistoryRecorder, ValuesWithSpacesSeparatorsAndEmptyFields) {
+  sim::ev::Body invoke = invoke_body(1, "put", "a b=c kind=d");
+  invoke.mutable_op_invoke()->set_client("");
+  invoke.mutable_op_invoke()->set_key(" kind=x ");
+  sim::ev::Body heal;
+  heal.mutable_net_heal();
   std::vector<traces::RecordedEvent> events = {
-      event(0, "net.send", "to=x"),
-      event(1, "op.invoke", "op=1 client= object=o key= kind=put input=a b=c kind=d"),
-      event(2, "op.complete", "op=1 status=unknown output= output=\n"),
+      event(0, heal),
+      event(1, invoke),
+      event(2, complete_body(1, sim::ev::OP_UNKNOWN, " output=\n")),
   };
-  auto ops = history_from_events(events);
+  auto ops = ops_from_events(events);
   ASSERT_TRUE(ops.ok()) << ops.error().to_string();
   ASSERT_EQ(ops->size(), 1u);
   const sim::Operation& op = (*ops)[0];
   EXPECT_EQ(op.client, "");
-  EXPECT_EQ(op.key, "");
+  EXPECT_EQ(op.key, " kind=x ");
   EXPECT_EQ(op.kind, "put");
   EXPECT_EQ(op.input, "a b=c kind=d");
   EXPECT_EQ(op.output, " output=\n");
