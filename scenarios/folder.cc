@@ -18,12 +18,9 @@
 #include "platform/runtime/pop.h"
 #include "platform/services/do/do_cluster.h"
 #include "platform/services/kv/kv.h"
-#include "props/broadcast.h"
-#include "props/do_single_instance.h"
-#include "props/kv_convergence.h"
-#include "props/linearizability.h"
-#include "props/models.h"
+#include "scenarios/check.h"
 #include "scenarios/js_model.h"
+#include "sim/events.h"
 #include "sim/history.h"
 #include "sim/location.h"
 #include "sim/node.h"
@@ -70,41 +67,6 @@ sim::Status parse_knobs(const std::map<std::string, std::string>& knobs, Knobs* 
     }
   }
   return sim::Status::Ok();
-}
-
-bool object_matches(const std::string& pattern, const std::string& object) {
-  if (pattern.empty()) return !object.starts_with("kv:");
-  if (pattern.ends_with("*")) return object.starts_with(pattern.substr(0, pattern.size() - 1));
-  return object == pattern;
-}
-
-const char* model_name(spec::ModelSpec::Kind kind) {
-  switch (kind) {
-    case spec::ModelSpec::Kind::kRegister:
-      return "register";
-    case spec::ModelSpec::Kind::kCounter:
-      return "counter";
-    case spec::ModelSpec::Kind::kKv:
-      return "kv";
-    case spec::ModelSpec::Kind::kSet:
-      return "set";
-    case spec::ModelSpec::Kind::kList:
-      return "list";
-    default:
-      return "";
-  }
-}
-
-PropertyResult::Verdict verdict_of(props::Verdict v) {
-  switch (v) {
-    case props::Verdict::kOk:
-      return PropertyResult::Verdict::kOk;
-    case props::Verdict::kViolated:
-      return PropertyResult::Verdict::kViolated;
-    case props::Verdict::kUnknown:
-      break;
-  }
-  return PropertyResult::Verdict::kUnknown;
 }
 
 // The JSON pointer's value in `body` as text ("" when absent).
@@ -278,7 +240,7 @@ class FolderRun final : public ScenarioRun {
   }
 
   void build(sim::World& world) override;
-  std::vector<PropertyResult> check(sim::World& world) override;
+  std::vector<PropertyResult> check(sim::World& world, const props::History& history) override;
   std::map<std::string, std::uint64_t> stats(sim::World& world) override;
 
  private:
@@ -294,7 +256,6 @@ class FolderRun final : public ScenarioRun {
   sim::NodeId pop_for(const spec::ClientPlacement& p, int index, const sim::Node& client) const;
   void run_client(sim::Task& task, sim::World& world, const spec::LoadSpec& load, int index,
                   sim::NodeId pop);
-  PropertyResult check_property(sim::World& world, const spec::PropertySpec& p);
 
   std::shared_ptr<const spec::LoadedScenario> s_;
   Knobs knobs_;
@@ -314,7 +275,6 @@ class FolderRun final : public ScenarioRun {
   };
   std::vector<ScriptClient> script_clients_;
   std::map<int, std::uint64_t> statuses_;  // HTTP status (0: no response) -> count
-  std::map<std::string, std::map<int, std::uint64_t>> load_statuses_;  // by load name
   std::uint64_t requests_ = 0;
 };
 
@@ -338,6 +298,7 @@ runtime::WorkerConfig FolderRun::worker_config(const spec::WorkerSpec& w,
     c.services = services;
   }
   c.origins = origins_.get();
+  if (w.config.cpu_ms.has_value()) c.isolate.cpu_max = *w.config.cpu_ms * sim::kMillisecond;
   return c;
 }
 
@@ -629,7 +590,10 @@ void FolderRun::run_client(sim::Task& task, sim::World& world, const spec::LoadS
       }
     }
     ++statuses_[status];
-    ++load_statuses_[load.name][status];
+    world.emit(task.node().id(), [&](sim::ev::Body& b) {
+      b.mutable_load_response()->set_load(load.name);
+      b.mutable_load_response()->set_status(status);
+    });
     if (op != 0) {
       const spec::RecordSpec& rec = *chosen->record;
       const bool refused = !reply.ok() && reply.error().kind == sim::ErrorKind::kUnreachable;
@@ -669,163 +633,8 @@ void FolderRun::run_client(sim::Task& task, sim::World& world, const spec::LoadS
   }
 }
 
-PropertyResult FolderRun::check_property(sim::World& world, const spec::PropertySpec& p) {
-  PropertyResult out;
-  out.name = p.name;
-  switch (p.checker) {
-    case spec::Checker::kLinearizability: {
-      std::unique_ptr<props::Model> model;
-      if (p.model.kind == spec::ModelSpec::Kind::kJs) {
-        sim::Result<std::unique_ptr<JsModel>> js_model = JsModel::load(s_->files, p.model.js_path);
-        if (!js_model.ok()) {
-          out.verdict = PropertyResult::Verdict::kUnknown;
-          out.explanation = js_model.error().message;
-          return out;
-        }
-        model = std::move(js_model.value());
-      } else {
-        model = props::make_model(model_name(p.model.kind));
-      }
-      const std::string name = model->name();
-      std::vector<sim::Operation> ops;
-      for (const sim::Operation& op : world.history().ops()) {
-        if (!object_matches(p.object, op.object)) continue;
-        sim::Operation copy = op;
-        if (copy.status == sim::OpStatus::kPending) copy.status = sim::OpStatus::kUnknown;
-        ops.push_back(std::move(copy));
-      }
-      auto r = props::check_linearizability(ops, *model);
-      if (!r.ok()) {
-        out.verdict = PropertyResult::Verdict::kUnknown;
-        out.explanation = r.error().message;
-        return out;
-      }
-      out.verdict = verdict_of(r->verdict);
-      out.explanation =
-          r->verdict == props::Verdict::kOk
-              ? std::to_string(ops.size()) + " operations linearizable (" + name + " model)"
-              : r->report();
-      return out;
-    }
-    case spec::Checker::kDoSingleInstance: {
-      props::DoSingleInstanceInput in;
-      if (cluster_ != nullptr) {
-        for (const services::DoActivation& a : cluster_->activations()) {
-          in.activations.push_back(
-              {a.object, "i" + std::to_string(a.instance), a.host, a.epoch, a.start});
-        }
-        for (const services::DoCommit& c : cluster_->commits()) {
-          in.commits.push_back({c.object, "i" + std::to_string(c.instance), c.epoch, c.acked});
-        }
-      }
-      props::DoSingleInstanceResult r = props::check_do_single_instance(in);
-      out.verdict = verdict_of(r.verdict);
-      out.explanation = r.report();
-      return out;
-    }
-    case spec::Checker::kKvConvergence: {
-      props::KvConvergenceInput in;
-      auto it = p.params.find("staleness_max");
-      if (it != p.params.end()) {
-        sim::Duration d = 0;
-        if (sim::parse_duration(it->second, &d)) in.bound = d;
-      }
-      in.check_monotonic_reads =
-          p.params.count("monotonic_reads") != 0 && p.params.at("monotonic_reads") == "true";
-      const std::string only_ns =
-          p.params.count("namespace") != 0 ? "kv:" + p.params.at("namespace") : "";
-      in.healed = s_->quiet_after;
-      for (const sim::Operation& op : world.history().ops()) {
-        if (!op.object.starts_with("kv:") || op.status != sim::OpStatus::kOk) continue;
-        if (!only_ns.empty() && op.object != only_ns) continue;
-        const std::string location = world.node(op.node).location().code;
-        if (op.kind == "put") {
-          in.writes.push_back({op.object.substr(3), op.key, op.input, op.complete, location});
-        } else if (op.kind == "delete") {
-          in.writes.push_back({op.object.substr(3), op.key, std::nullopt, op.complete, location});
-        } else if (op.kind == "get") {
-          std::optional<std::string> v;
-          if (op.output != "null") v = op.output;
-          in.reads.push_back({op.object.substr(3), op.key, v, op.complete, location});
-        }
-      }
-      props::KvConvergenceResult r = props::check_kv_convergence(in);
-      out.verdict = verdict_of(r.verdict);
-      out.explanation = r.report();
-      return out;
-    }
-    case spec::Checker::kHttpStatus: {
-      // allow: "2xx", "2xx,404", "200-299" (checked by the loader); default 2xx. No response at
-      // all (status 0: a timeout, a refused connection) is never allowed.
-      const std::string allow = p.params.count("allow") != 0 ? p.params.at("allow") : "2xx";
-      auto allowed = [&allow](int status) {
-        std::size_t at = 0;
-        while (at <= allow.size()) {
-          std::size_t end = allow.find(',', at);
-          if (end == std::string::npos) end = allow.size();
-          const std::string item = allow.substr(at, end - at);
-          at = end + 1;
-          if (item.size() == 3 && item.substr(1) == "xx") {
-            if (status / 100 == item[0] - '0') return true;
-            continue;
-          }
-          const std::size_t dash = item.find('-');
-          const int lo = std::atoi(item.substr(0, dash).c_str());
-          const int hi = dash == std::string::npos ? lo : std::atoi(item.substr(dash + 1).c_str());
-          if (status >= lo && status <= hi) return true;
-        }
-        return false;
-      };
-      const std::map<int, std::uint64_t>* counts = &statuses_;
-      static const std::map<int, std::uint64_t> kNone;
-      if (auto it = p.params.find("load"); it != p.params.end()) {
-        auto l = load_statuses_.find(it->second);
-        counts = l == load_statuses_.end() ? &kNone : &l->second;
-      }
-      std::uint64_t bad = 0;
-      std::uint64_t total = 0;
-      std::string examples;
-      for (const auto& [status, n] : *counts) {
-        total += n;
-        if (status != 0 && allowed(status)) continue;
-        bad += n;
-        examples += (examples.empty() ? "" : ", ") + std::to_string(n) + " x " +
-                    (status == 0 ? std::string("no response") : std::to_string(status));
-      }
-      out.verdict = bad > 0 ? PropertyResult::Verdict::kViolated : PropertyResult::Verdict::kOk;
-      out.explanation = std::to_string(bad) + " of " + std::to_string(total) +
-                        " responses had a status outside " + allow +
-                        (examples.empty() ? "" : " (" + examples + ")");
-      return out;
-    }
-    case spec::Checker::kBroadcast: {
-      props::BroadcastOptions options;
-      if (auto it = p.params.find("grace"); it != p.params.end()) {
-        sim::Duration d = 0;
-        if (sim::parse_duration(it->second, &d)) options.grace = d;
-      }
-      std::vector<sim::Operation> ops;
-      for (const sim::Operation& op : world.history().ops()) {
-        if (object_matches(p.object, op.object)) ops.push_back(op);
-      }
-      props::BroadcastResult r = props::check_broadcast(ops, options);
-      out.verdict = verdict_of(r.verdict);
-      out.explanation = r.report();
-      return out;
-    }
-    case spec::Checker::kQueueDelivery:
-    case spec::Checker::kWorkflowReplay:
-      break;
-  }
-  out.verdict = PropertyResult::Verdict::kUnknown;
-  out.explanation = std::string(spec::checker_name(p.checker)) + ": not supported in this build";
-  return out;
-}
-
-std::vector<PropertyResult> FolderRun::check(sim::World& world) {
-  std::vector<PropertyResult> out;
-  for (const spec::PropertySpec& p : s_->properties) out.push_back(check_property(world, p));
-  return out;
+std::vector<PropertyResult> FolderRun::check(sim::World&, const props::History& history) {
+  return check_properties(*s_, history);
 }
 
 std::map<std::string, std::uint64_t> FolderRun::stats(sim::World& world) {
@@ -881,7 +690,46 @@ sim::Status check_workers_load(const spec::LoadedScenario& s) {
   return sim::Status::Ok();
 }
 
+// What the scenario asks for that this build does not simulate, refused at load (exit 2) with the
+// file, line and key rather than accepted and ignored.
+sim::Status check_supported(const spec::LoadedScenario& s) {
+  std::string errors;
+  auto refuse = [&](const std::string& where, const std::string& key, const std::string& why) {
+    errors += (errors.empty() ? "" : "\n") + where + ": " + key + ": " + why;
+  };
+  const std::map<std::string, std::string> unsimulated = {
+      {"queues", "Queues are not simulated by this build of edgesim"},
+      {"d1_databases", "D1 is not simulated by this build of edgesim"},
+      {"r2_buckets", "R2 is not simulated by this build of edgesim"},
+      {"workflows", "Workflows are not simulated by this build of edgesim"},
+      {"triggers.crons", "Cron Triggers are not simulated by this build of edgesim"},
+  };
+  for (const spec::WorkerSpec& w : s.workers) {
+    for (const auto& [key, where] : w.config.where) {
+      auto it = unsimulated.find(key);
+      if (it != unsimulated.end()) refuse(where, key, it->second);
+      if (key.starts_with("compatibility_flags[")) {
+        const std::size_t i = std::stoul(key.substr(20));
+        refuse(where, key,
+               "compatibility flag \"" + w.config.compatibility_flags.at(i) +
+                   "\" is not supported by this build of edgesim (it supports no flags yet)");
+      }
+    }
+  }
+  for (const spec::PropertySpec& p : s.properties) {
+    if (p.checker == spec::Checker::kQueueDelivery || p.checker == spec::Checker::kWorkflowReplay) {
+      refuse(p.where, "property \"" + p.name + "\" checker",
+             std::string(spec::checker_name(p.checker)) +
+                 " has nothing to check: this build of edgesim simulates no " +
+                 (p.checker == spec::Checker::kQueueDelivery ? "queues" : "workflows"));
+    }
+  }
+  if (errors.empty()) return sim::Status::Ok();
+  return sim::Error{sim::ErrorKind::kInvalid, errors};
+}
+
 sim::Result<ScenarioInfo> folder_scenario(std::shared_ptr<const spec::LoadedScenario> loaded) {
+  if (sim::Status s = check_supported(*loaded); !s.ok()) return s.error();
   Knobs knobs;
   sim::Status s = parse_knobs(loaded->knobs, &knobs);
   if (!s.ok()) {
@@ -895,6 +743,7 @@ sim::Result<ScenarioInfo> folder_scenario(std::shared_ptr<const spec::LoadedScen
   info.expected = loaded->expected;
   info.duration = loaded->duration;
   info.quiet_after = loaded->quiet_after;
+  info.checks_from_history = true;
   info.make = [loaded, knobs]() -> std::unique_ptr<ScenarioRun> {
     return std::make_unique<FolderRun>(loaded, knobs);
   };

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "props/history.h"
 #include "scenarios/spec/loader.h"
 #include "sim/faults.h"
 #include "sim/network.h"
@@ -15,6 +16,7 @@
 #include "traces/writer.h"
 
 #ifdef EDGESIM_HAS_PLATFORM
+#include "scenarios/check.h"
 #include "scenarios/folder.h"
 #endif
 
@@ -100,6 +102,24 @@ sim::Result<Resolved> resolve(const RunConfig& config) {
 }
 
 }  // namespace
+
+void settle_verdict(RunOutcome& out) {
+  out.verdict = "pass";
+  out.exit_code = kExitOk;
+  bool unknown = false;
+  for (const auto& p : out.properties) {
+    if (p.verdict == PropertyResult::Verdict::kViolated) {
+      out.verdict = "fail";
+      out.exit_code = kExitViolated;
+    }
+    unknown = unknown || p.verdict == PropertyResult::Verdict::kUnknown;
+  }
+  // A checker that could not decide is never a pass.
+  if (unknown && out.exit_code == kExitOk) {
+    out.verdict = "unknown";
+    out.exit_code = kExitUndecided;
+  }
+}
 
 std::string repro_command(const RunConfig& c) {
   std::string cmd = "edgesim run " + shell_quote(c.scenario) + " --seed " + std::to_string(c.seed);
@@ -193,6 +213,9 @@ RunOutcome run_scenario(const RunConfig& config, const std::vector<sim::EventSin
 
   traces::HashSink hash;
   world.add_sink(&hash);
+  // What the checkers read: the History the run's events record (props/history.h).
+  props::HistoryRecorder recorder;
+  world.add_sink(&recorder);
   for (sim::EventSink* s : sinks) world.add_sink(s);
 
   std::unique_ptr<traces::TraceWriter> writer;
@@ -244,15 +267,13 @@ RunOutcome run_scenario(const RunConfig& config, const std::vector<sim::EventSin
     out.exit_code = kExitInternal;
     out.verdict = "error";
     out.error = world.error().value_or("the run stopped early");
+  } else if (!recorder.status().ok()) {
+    out.exit_code = kExitInternal;
+    out.verdict = "error";
+    out.error = "the run's events do not make a history: " + recorder.status().error().message;
   } else {
-    out.properties = run->check(world);
-    out.verdict = "pass";
-    for (const auto& p : out.properties) {
-      if (p.verdict == PropertyResult::Verdict::kViolated) {
-        out.verdict = "fail";
-        out.exit_code = kExitViolated;
-      }
-    }
+    out.properties = run->check(world, recorder.take());
+    settle_verdict(out);
     out.stats = run->stats(world);
   }
   out.stats["faults_fired"] = world.faults().fired();
@@ -342,6 +363,71 @@ ReplayOutcome replay_trace(const std::string& trace_path) {
   out.report = r.str();
   out.exit_code = out.run.exit_code;
   return out;
+}
+
+CheckOutcome check_trace(const std::string& trace_path) {
+  CheckOutcome out;
+  auto bad = [&](const std::string& why) {
+    out.exit_code = kExitBadInput;
+    out.result.verdict = "error";
+    out.result.error = why;
+    out.report = why + "\n";
+    return out;
+  };
+  auto reader = traces::TraceReader::open(trace_path);
+  if (!reader.ok()) return bad(reader.error().message);
+  const traces::Header& h = (*reader)->header();
+  if (h.scenario_files().empty()) {
+    return bad(trace_path + ": " + h.scenario_name() +
+               " is a built-in kernel scenario: its checks read the simulated disks, which a "
+               "trace does not hold; re-run it with: edgesim replay " +
+               trace_path);
+  }
+#ifdef EDGESIM_HAS_PLATFORM
+  std::map<std::string, std::string> files;
+  for (const auto& [path, bytes] : h.scenario_files()) files[path] = bytes;
+  std::string variant;
+  if (auto v = h.options().find("variant"); v != h.options().end()) variant = v->second;
+  sim::Result<spec::LoadedScenario> loaded =
+      spec::load_scenario_files(files, variant, h.scenario_name());
+  if (!loaded.ok()) return bad(trace_path + ": its scenario: " + loaded.error().message);
+  props::HistoryRecorder recorder;
+  while (true) {
+    auto event = (*reader)->next();
+    if (!event.ok()) return bad(event.error().message);
+    if (*event == nullptr) break;
+    sim::Status s = recorder.add((*event)->index, (*event)->view());
+    if (!s.ok()) return bad(trace_path + ": " + s.error().message);
+  }
+  out.result.properties = check_properties(loaded.value(), recorder.take());
+  settle_verdict(out.result);
+  out.exit_code = out.result.exit_code;
+  out.result.events = (*reader)->events_read();
+  out.result.final_hash = (*reader)->hash();
+  // The verdicts the run recorded, to compare with.
+  std::map<std::string, std::string> recorded;
+  for (const auto& p : (*reader)->footer().properties()) recorded[p.name()] = p.verdict();
+  std::ostringstream r;
+  r << "checked " << out.result.properties.size() << " properties of " << h.scenario_name()
+    << " seed " << h.seed() << " on the history of " << out.result.events << " events\n";
+  int differ = 0;
+  for (const PropertyResult& p : out.result.properties) {
+    auto it = recorded.find(p.name);
+    const std::string now = verdict_name(p.verdict);
+    if (it == recorded.end() || it->second != now) {
+      ++differ;
+      r << "  " << p.name << ": " << now << ", but the run recorded "
+        << (it == recorded.end() ? std::string("no verdict") : it->second) << "\n";
+    }
+  }
+  r << (differ == 0 ? "same verdicts as the run that wrote the trace\n"
+                    : "the verdicts differ from the run's: this build's checkers differ from " +
+                          h.build_id() + "'s\n");
+  out.report = r.str();
+  return out;
+#else
+  return bad("scenario folders need a build with the platform");
+#endif
 }
 
 DeterminismOutcome check_determinism(const RunConfig& config) {

@@ -3,7 +3,8 @@
 // determinism check (run twice, compare the hash streams).
 //
 // Exit codes (the CLI's): 0 every property holds; 1 a property was violated; 2 bad input;
-// 3 nondeterminism or an internal error.
+// 3 nondeterminism or an internal error; 4 undecided: no property was violated but a checker
+// could not decide one (its verdict is unknown), which is never a pass.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitViolated = 1;
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitInternal = 3;
+inline constexpr int kExitUndecided = 4;
 
 struct RunConfig {
   RunConfig() = default;
@@ -47,7 +49,7 @@ struct RunConfig {
 
 struct RunOutcome {
   int exit_code = kExitOk;
-  std::string verdict;  // "pass", "fail", "error"
+  std::string verdict;  // "pass", "fail", "unknown" (undecided), "error"
   std::string error;    // for exit codes 2 and 3
   std::vector<PropertyResult> properties;
   std::map<std::string, std::uint64_t> stats;
@@ -58,6 +60,10 @@ struct RunOutcome {
   std::uint64_t scheduler_events = 0;
   std::string trace_path;  // set when a trace was written
 };
+
+// Sets outcome.verdict and exit_code from its properties: "fail" (1) when one is violated, else
+// "unknown" (4) when one is unknown, else "pass" (0).
+void settle_verdict(RunOutcome& outcome);
 
 // What a scenario name stands for (a built-in, or a folder, optionally "@variant"): its
 // description (name, summary, expected verdict). Errors: unknown or malformed scenarios.
@@ -80,6 +86,17 @@ struct ReplayOutcome {
 };
 // Re-runs the run recorded in `trace_path` and compares it event by event.
 ReplayOutcome replay_trace(const std::string& trace_path);
+
+struct CheckOutcome {
+  int exit_code = kExitOk;
+  std::string report;  // what was checked, and whether the verdicts match the trace's
+  RunOutcome result;   // the properties as re-checked; verdict and exit code from them
+};
+// Re-runs the checkers on the history a trace recorded, without simulating: the scenario's
+// properties come from the scenario files in the trace's header, the history from its events.
+// Errors (exit 2): an unreadable or corrupted trace, a built-in kernel scenario (its checks read
+// the simulated disks, which a trace does not hold: replay it instead).
+CheckOutcome check_trace(const std::string& trace_path);
 
 struct DeterminismOutcome {
   int exit_code = kExitOk;

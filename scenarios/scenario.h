@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "props/history.h"
 #include "sim/faults.h"
 #include "sim/time.h"
 #include "sim/world.h"
@@ -33,7 +34,9 @@ class ScenarioRun {
   // Adds nodes and boot functions. Called before World::start().
   virtual void build(sim::World& world) = 0;
   // Called after the world ran to the end of the scenario (faults quiet, nodes restarted).
-  virtual std::vector<PropertyResult> check(sim::World& world) = 0;
+  // `history` is what the run's events recorded (props/history.h): checks that read only it
+  // give the same verdicts on a trace file (edgesim check).
+  virtual std::vector<PropertyResult> check(sim::World& world, const props::History& history) = 0;
   // Host-independent counters for the trace footer and the summary line.
   virtual std::map<std::string, std::uint64_t> stats(sim::World& world) { return {}; }
 };
@@ -46,6 +49,9 @@ struct ScenarioInfo {
   sim::Duration quiet_after = 45 * sim::kSecond;  // faults stop here; the rest shows recovery
   // The fault plan a run uses when none is given (--faults): none, swarm, or a plan's text.
   std::string default_faults = "none";
+  // The properties are checked from the History alone (folder scenarios): `edgesim check TRACE`
+  // can re-check a trace of it. Kernel scenarios read the World's state (disks) too.
+  bool checks_from_history = false;
   std::function<std::unique_ptr<ScenarioRun>()> make;
 };
 

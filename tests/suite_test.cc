@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "scenarios/runner.h"
@@ -80,6 +81,83 @@ TEST(FolderChecks, HttpStatusHonoursAllowAndLoad) {
   EXPECT_EQ(property(o, "good-load")->verdict, PropertyResult::Verdict::kOk)
       << property(o, "good-load")->explanation;
   EXPECT_EQ(property(o, "bad-load")->verdict, PropertyResult::Verdict::kViolated);
+}
+
+// `edgesim check TRACE` decides from the trace alone what the run decided: for every shipped
+// scenario and variant, the same verdict and the same explanation for every property. (The
+// checkers read only the History the events make, so a difference means an event lost data.)
+TEST(CheckTrace, GivesTheRunsVerdictsForEveryShippedScenario) {
+  sim::Result<std::vector<std::string>> names = expand_scenarios(EDGESIM_SUITE_DIR);
+  ASSERT_TRUE(names.ok()) << names.error().message;
+  ASSERT_GE(names->size(), 9u);
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("edgesim-check-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  int violated = 0;
+  for (const std::string& name : *names) {
+    for (std::uint64_t seed : {1, 2}) {
+      const std::string trace = (dir / ("t" + std::to_string(seed) + ".trace")).string();
+      RunConfig c(name, seed, "", trace);
+      RunOutcome run = run_scenario(c);
+      ASSERT_TRUE(run.exit_code == kExitOk || run.exit_code == kExitViolated)
+          << name << " seed " << seed << ": " << run.error;
+      CheckOutcome check = check_trace(trace);
+      ASSERT_EQ(check.exit_code, run.exit_code) << name << " seed " << seed << ": " << check.report;
+      EXPECT_EQ(check.result.verdict, run.verdict) << name;
+      ASSERT_EQ(check.result.properties.size(), run.properties.size()) << name;
+      for (std::size_t i = 0; i < run.properties.size(); ++i) {
+        const PropertyResult& a = run.properties[i];
+        const PropertyResult& b = check.result.properties[i];
+        EXPECT_EQ(b.name, a.name) << name;
+        EXPECT_EQ(b.verdict, a.verdict) << name << " " << a.name;
+        EXPECT_EQ(b.explanation, a.explanation) << name << " " << a.name;
+        violated += a.verdict == PropertyResult::Verdict::kViolated ? 1 : 0;
+      }
+      EXPECT_NE(check.report.find("same verdicts as the run"), std::string::npos) << check.report;
+      EXPECT_EQ(check.result.final_hash, run.final_hash) << name;
+    }
+  }
+  std::filesystem::remove_all(dir);
+  EXPECT_GT(violated, 0);  // the variants' bugs were caught, and re-caught from the traces
+}
+
+// Unknown is never a pass: undecided (exit 4) unless something was violated (exit 1).
+TEST(Verdicts, UnknownIsNeverAPass) {
+  using V = PropertyResult::Verdict;
+  auto settled = [](std::vector<V> verdicts) {
+    RunOutcome o;
+    for (V v : verdicts) o.properties.push_back({"p", v, ""});
+    settle_verdict(o);
+    return std::make_pair(o.verdict, o.exit_code);
+  };
+  EXPECT_EQ(settled({}), std::make_pair(std::string("pass"), kExitOk));
+  EXPECT_EQ(settled({V::kOk, V::kOk}), std::make_pair(std::string("pass"), kExitOk));
+  EXPECT_EQ(settled({V::kOk, V::kUnknown}), std::make_pair(std::string("unknown"), kExitUndecided));
+  EXPECT_EQ(settled({V::kUnknown, V::kViolated}),
+            std::make_pair(std::string("fail"), kExitViolated));
+}
+
+TEST(CheckTrace, BuiltInScenariosAndDamagedTracesAreBadInput) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("edgesim-check2-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string trace = (dir / "p.trace").string();
+  RunOutcome run = run_scenario(RunConfig("pingpong", 1, "", trace));
+  ASSERT_EQ(run.exit_code, kExitOk) << run.error;
+  CheckOutcome check = check_trace(trace);
+  EXPECT_EQ(check.exit_code, kExitBadInput);
+  EXPECT_NE(check.report.find("edgesim replay"), std::string::npos) << check.report;
+  std::string bytes;
+  {
+    std::ifstream in(trace, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::ofstream(trace, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
+  check = check_trace(trace);
+  EXPECT_EQ(check.exit_code, kExitBadInput);
+  EXPECT_NE(check.report.find("p.trace"), std::string::npos) << check.report;
+  EXPECT_EQ(check_trace((dir / "none.trace").string()).exit_code, kExitBadInput);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -34,6 +34,9 @@ expect 1 "FAIL" -- "$edgesim" run "$work/quota@in-memory" --seed 2 --trace "$wor
 rm -rf "$work/quota"
 expect 1 "identical" -- "$edgesim" replay "$work/moved.trace"
 
+# The checkers alone, on the trace's recorded history: the run's verdict without simulating.
+expect 1 "same verdicts as the run" -- "$edgesim" check "$work/q.trace"
+
 # A corrupted trace.
 head -c 300 "$work/q.trace" > "$work/cut.trace"
 expect 2 "cut.trace" -- "$edgesim" replay "$work/cut.trace"
@@ -54,6 +57,11 @@ expect 2 "syntax/src/index.js:[0-9]+: SyntaxError" -- "$edgesim" run "$work/synt
 cp -r "$src/scenarios/suite/do-quota" "$work/wrangler"
 sed -i 's/"class_name"/"clas_name"/' "$work/wrangler/wrangler.jsonc"
 expect 2 "wrangler.jsonc:[0-9]+" -- "$edgesim" run "$work/wrangler"
+
+# A binding the platform does not simulate is refused at load with file, line and key.
+cp -r "$src/scenarios/suite/do-quota" "$work/unsimulated"
+sed -i 's/^{/{ "r2_buckets": [{ "binding": "B", "bucket_name": "b" }],/' "$work/unsimulated/wrangler.jsonc"
+expect 2 "unsimulated/wrangler.jsonc:[0-9]+:[0-9]+: r2_buckets: R2 is not simulated" -- "$edgesim" run "$work/unsimulated"
 
 # Shards: the JSON lines of 3 shards are exactly those of the whole sweep (same runs, same hashes).
 key() { grep -o '"final_hash":"[^"]*"\|"scenario":"[^"]*"\|"seed":[0-9]*' | paste -sd' ' ; }

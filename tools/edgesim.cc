@@ -30,10 +30,24 @@ using scenarios::RunConfig;
 using scenarios::RunOutcome;
 
 void print_outcome(const RunConfig& c, const RunOutcome& o) {
+  if (o.exit_code == scenarios::kExitBadInput) {
+    // Bad input: what is wrong, one problem a line, and nothing about a run that did not happen.
+    std::fprintf(stderr, "edgesim: %s: bad input\n", c.scenario.c_str());
+    std::size_t at = 0;
+    while (at < o.error.size()) {
+      const std::size_t nl = o.error.find('\n', at);
+      std::fprintf(
+          stderr, "  %s\n",
+          o.error.substr(at, nl == std::string::npos ? std::string::npos : nl - at).c_str());
+      at = nl == std::string::npos ? o.error.size() : nl + 1;
+    }
+    return;
+  }
   std::printf("%s seed %llu: %s\n", c.scenario.c_str(), static_cast<unsigned long long>(c.seed),
-              o.verdict == "pass"   ? "PASS"
-              : o.verdict == "fail" ? "FAIL"
-                                    : "ERROR");
+              o.verdict == "pass"      ? "PASS"
+              : o.verdict == "fail"    ? "FAIL"
+              : o.verdict == "unknown" ? "UNDECIDED (a checker could not decide: not a pass)"
+                                       : "ERROR");
   std::printf("  faults: %s\n", o.faults.empty() ? c.faults.c_str() : o.faults.c_str());
   for (const auto& p : o.properties) {
     std::printf("  %-9s %-30s %s\n", scenarios::verdict_name(p.verdict), p.name.c_str(),
@@ -74,7 +88,7 @@ struct Job {
 
 struct SweepRow {
   std::string expected;
-  int runs = 0, passed = 0, failed = 0, errors = 0;
+  int runs = 0, passed = 0, failed = 0, errors = 0, undecided = 0;
   std::uint64_t first_fail = 0;
   std::string first_trace, first_expl;
   std::map<std::string, int> violated;  // property -> seeds
@@ -181,7 +195,7 @@ int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, i
     const double eta =
         done ? el / static_cast<double>(done) * static_cast<double>(todo.size() - done) : 0;
     int failing = 0;
-    for (auto& [n, r] : rows) failing += r.failed + r.errors;
+    for (auto& [n, r] : rows) failing += r.failed + r.errors + r.undecided;
     const int width = 30;
     const int filled = static_cast<int>(width * done / std::max<std::size_t>(1, todo.size()));
     std::fprintf(stderr, "%s[%s%s] %zu/%zu runs  %d failing  %.1fs elapsed  ETA %.1fs%s",
@@ -267,7 +281,13 @@ int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, i
         if (verdict == "pass") {
           ++row.passed;
         } else {
-          verdict == "fail" ? ++row.failed : ++row.errors;
+          if (verdict == "fail") {
+            ++row.failed;
+          } else if (verdict == "unknown") {
+            ++row.undecided;
+          } else {
+            ++row.errors;
+          }
           for (const auto& p : j["properties"]) {
             if (p.value("verdict", "") == "violated") ++row.violated[p.value("name", "")];
           }
@@ -307,9 +327,16 @@ int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, i
     if (r.errors > 0) {
       verdict = "ERROR (internal error or nondeterminism)";
       exit_code = std::max(exit_code, scenarios::kExitInternal);
+    } else if (r.expected == "pass" && r.failed > 0) {
+      verdict = "UNEXPECTED: a property failed";
+      exit_code = std::max(exit_code, scenarios::kExitViolated);
+    } else if (r.expected == "pass" && r.undecided > 0) {
+      // Unknown is never a pass.
+      verdict =
+          "UNDECIDED on " + std::to_string(r.undecided) + " seeds (a checker could not decide)";
+      exit_code = std::max(exit_code, scenarios::kExitUndecided);
     } else if (r.expected == "pass") {
-      verdict = r.failed == 0 ? "ok: held on every seed" : "UNEXPECTED: a property failed";
-      if (r.failed) exit_code = std::max(exit_code, scenarios::kExitViolated);
+      verdict = "ok: held on every seed";
     } else if (r.violated.count(r.expected)) {
       verdict = "ok: bug caught on " + std::to_string(r.violated.at(r.expected)) + "/" +
                 std::to_string(r.runs) + " seeds, first seed " + std::to_string(r.first_fail);
@@ -318,7 +345,7 @@ int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, i
       exit_code = std::max(exit_code, scenarios::kExitViolated);
     }
     std::printf("%-*s %-*s %6d %6d %6d  %s\n", name_w, name.c_str(), expected_w, r.expected.c_str(),
-                r.runs, r.passed, r.failed + r.errors, verdict.c_str());
+                r.runs, r.passed, r.failed + r.errors + r.undecided, verdict.c_str());
   }
   for (const auto& [name, r] : rows) {
     if (!r.first_fail) continue;
@@ -414,6 +441,13 @@ int main(int argc, char** argv) {
   det->add_option("--seed", det_cfg.seed, "seed (default 1)");
   det->add_option("--faults", det_cfg.faults, "none | swarm | PLAN");
 
+  std::string check_path;
+  bool check_json = false;
+  auto* check = app.add_subcommand(
+      "check", "re-run the checkers on a trace's recorded history, without simulating");
+  check->add_option("trace", check_path, "trace file")->required();
+  check->add_flag("--json", check_json, "print one JSON object");
+
   std::string show_path, show_chrome;
   auto* show = app.add_subcommand("show", "print a trace as a timeline");
   show->add_option("trace", show_path, "trace file")->required();
@@ -452,6 +486,23 @@ int main(int argc, char** argv) {
   if (det->parsed()) {
     auto r = scenarios::check_determinism(det_cfg);
     std::fputs(r.report.c_str(), r.exit_code == 0 ? stdout : stderr);
+    return r.exit_code;
+  }
+  if (check->parsed()) {
+    scenarios::CheckOutcome r = scenarios::check_trace(check_path);
+    RunConfig c;
+    c.scenario = check_path;
+    if (check_json) {
+      std::printf("%s\n", scenarios::outcome_json(c, r.result).c_str());
+    } else if (r.exit_code == scenarios::kExitBadInput) {
+      std::fprintf(stderr, "edgesim check: %s", r.report.c_str());
+    } else {
+      for (const auto& p : r.result.properties) {
+        std::printf("  %-9s %-30s %s\n", scenarios::verdict_name(p.verdict), p.name.c_str(),
+                    p.explanation.c_str());
+      }
+      std::fputs(r.report.c_str(), stdout);
+    }
     return r.exit_code;
   }
   if (show->parsed()) return cmd_show(show_path, show_chrome);

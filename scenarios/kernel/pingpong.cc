@@ -86,7 +86,7 @@ class PingPong : public ScenarioRun {
     }
   }
 
-  std::vector<PropertyResult> check(sim::World& w) override {
+  std::vector<PropertyResult> check(sim::World& w, const props::History&) override {
     w.remove_sink(watch_.get());
     std::vector<PropertyResult> out;
     // 1. Durability of acknowledged pings.

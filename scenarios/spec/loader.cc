@@ -1079,6 +1079,7 @@ class Resolver {
         continue;
       }
       ps.checker = *checker;
+      ps.where = loc("checker").where();
       model(loc("model"), p.model(), &ps);
       ps.object = p.object();
       if (ps.object.find('*') < ps.object.size() - 1) {

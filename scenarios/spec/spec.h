@@ -168,6 +168,7 @@ struct PropertySpec {
   ModelSpec model;
   std::string object;  // empty: every object; "x*": a prefix
   std::map<std::string, std::string> params;
+  std::string where;  // "scenario.textproto:31:3": the property's checker, for later errors
   bool operator==(const PropertySpec&) const = default;
 };
 

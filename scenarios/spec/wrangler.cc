@@ -689,6 +689,20 @@ sim::Result<WranglerConfig> parse_wrangler(std::string_view text, std::string_vi
   parse_workflows(v, root, c);
   parse_triggers_and_limits(v, root, c);
   if (!v.ok()) return fail(v.message());
+  for (const std::string& key : kTopKeys) {
+    if (v.member(root, key) != nullptr) c.where[key] = v.where(KeyPath{}.key(key));
+  }
+  for (const auto& [section, key] :
+       {std::pair<std::string, std::string>{"triggers", "crons"}, {"limits", "cpu_ms"}}) {
+    const json* outer = v.member(root, section);
+    if (outer != nullptr && v.member(*outer, key) != nullptr) {
+      c.where[section + "." + key] = v.where(KeyPath{}.key(section).key(key));
+    }
+  }
+  for (std::size_t i = 0; i < c.compatibility_flags.size(); ++i) {
+    c.where["compatibility_flags[" + std::to_string(i) + "]"] =
+        v.where(KeyPath{}.key("compatibility_flags").at(i));
+  }
   return c;
 }
 

@@ -120,6 +120,10 @@ struct WranglerConfig {
   std::vector<std::string> crons;  // five-field cron expressions, UTC
   std::optional<std::int64_t> cpu_ms;
   std::vector<std::string> ignored_keys;  // deploy-only keys that were present
+  // Where the keys present are ("wrangler.jsonc:12:3"), by key path: every top-level key, and
+  // "triggers.crons", "limits.cpu_ms", "compatibility_flags[i]". For errors a later stage finds
+  // (a binding the platform does not simulate).
+  std::map<std::string, std::string> where;
 
   // Derived: the Durable Object classes alive after all migrations, class -> SQLite-backed.
   std::map<std::string, bool> durable_object_classes;
