@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/engine_setup.h"
 #include "platform/js/engine.h"
 #include "platform/js/isolate.h"
 #include "platform/runtime/pop.h"
@@ -262,7 +263,7 @@ int main(int argc, char** argv) {
     }
   }
   int n = static_cast<int>(args.size());
-  js::Engine::init(options);
+  platform::init_engine(options);
   benchmark::Initialize(&n, args.data());
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -1,26 +1,14 @@
-// Folder scenarios: a scenario folder (scenarios/spec/README.md) run on the whole platform —
-// PoPs running the scenario's Workers (runtime::Pop), the Durable Object cluster and hosts, the
-// KV service, origins, and client nodes that drive the declared HTTP loads and record the
-// operations the properties check.
-//
-// What a run builds, from the LoadedScenario:
-//  - one node per PoP, DO host, DO storage node (plus a DO directory, "do-dir", at the first
-//    storage node's location) and origin; KV central stores per topology.kv_store (or KV's
-//    defaults); one client node per client of each load, at its locations in turn;
-//  - every Worker deployed at every PoP; its env holds its vars and bindings (DO namespaces, KV);
-//    a DO class runs the script of the Worker that defines it, on the DO hosts;
-//  - clients send their load's requests over the simulated network to their PoP (the nearest, or
-//    those named), and record each request that has a `record` as a history operation: ok with
-//    the recorded output for a 2xx, fail for a status in fail_status (or a refused connection),
-//    unknown otherwise (a timeout, a 5xx: it may have taken effect).
-// Client scripts (ClientScript) run as Workers on their client nodes, started at `start`:
-// ctx.fetch goes over the network to the client's PoP, ctx.op records into the history.
-// Checks (PropertySpec): linearizability (built-in models), do_single_instance, kv_convergence,
-// http_status; linearizability takes built-in models or one written in JS (js_model.h).
-// queue_delivery and workflow_replay report "unknown" (no queues or workflows in the platform yet).
-//
-// Knobs: "do.*" (services::DoClusterConfig::set_knob, plus do.output_gate on|off),
-// "kv.local_read_your_writes" on|off, "kv.propagation_max" (a duration), "kv.cache_ttl_min".
+// Folder scenarios: a scenario folder (scenarios/spec/README.md) run on the whole platform. A run
+//  - translates the folder into a platform::DeploymentSpec (topology, Workers with their vars and
+//    bindings, origins, knobs) and builds it (platform/deployment.h: PoPs with their front doors,
+//    the services the Workers bind, the defaults for what the folder leaves out);
+//  - adds the clients (clients.h): loads and client scripts, which drive the platform and record
+//    history operations;
+//  - checks the properties on the History its events recorded (check.h), as `edgesim check` does
+//    on a trace.
+// What this build does not simulate (a binding kind, a trigger, a compatibility flag, a checker
+// with nothing to check) is refused when the folder loads, naming the file, line and key; so is
+// a Worker whose modules do not load, and a knob that does not exist.
 #pragma once
 
 #include <memory>

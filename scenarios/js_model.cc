@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "platform/engine_setup.h"
 #include "platform/js/engine.h"
 
 namespace scenarios {
@@ -20,7 +21,7 @@ JsModel::~JsModel() = default;
 
 sim::Result<std::unique_ptr<JsModel>> JsModel::load(const js::ModuleMap& modules,
                                                     const std::string& main) {
-  js::Engine::init();
+  platform::init_engine();
   std::unique_ptr<JsModel> m(new JsModel());
   m->main_ = main;
   m->host_ = std::make_unique<Host>();

@@ -9,6 +9,28 @@
 
 namespace sim {
 
+const Knobs<NetConfig>& NetConfig::knobs() {
+  using C = NetConfig;
+  static const auto* table =
+      &(*new Knobs<C>())
+           .duration("same_location_latency", &C::same_location_latency,
+                     "one-way latency between nodes of one location")
+           .duration("latency_floor", &C::latency_floor,
+                     "the least one-way latency between locations")
+           .decimal("km_per_ms", &C::km_per_ms, 1, 300,
+                    "distance a message covers per ms (great-circle km; routes are not straight)")
+           .decimal("jitter_fraction", &C::jitter_fraction, 0, 10,
+                    "mean of the exponential jitter, as a fraction of the base latency")
+           .duration("jitter_floor", &C::jitter_floor, "the least mean jitter")
+           .decimal("loss", &C::loss, 0, 1, "chance a message is lost")
+           .decimal("duplicate", &C::duplicate, 0, 1, "chance a message is delivered twice")
+           .decimal("reorder", &C::reorder, 0, 1, "chance a message is delayed past later ones")
+           .duration("reorder_delay_max", &C::reorder_delay_max, "the longest such delay")
+           .integer("payload_bytes_max", &C::payload_bytes_max, 1, std::int64_t{1} << 34,
+                    "largest message");
+  return *table;
+}
+
 Network::Network(World& world) : world_(world), rng_(world.rng("net")) {}
 
 Port Network::port(std::string_view name) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "sim/event.h"
+#include "sim/knobs.h"
 #include "sim/rng.h"
 #include "sim/time.h"
 
@@ -55,6 +56,9 @@ struct NetConfig {
   double reorder = 0;  // chance of an extra delay that reorders a message
   Duration reorder_delay_max = millis(50);
   std::size_t payload_bytes_max = 32 * 1024 * 1024;
+
+  // The fields above as knobs (sim/knobs.h), listed by the platform as "net.<name>".
+  static const Knobs<NetConfig>& knobs();
 };
 
 class Network {

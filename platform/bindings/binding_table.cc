@@ -1,45 +1,51 @@
 #include "platform/bindings/binding_table.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
-#include "platform/objects/object_messages.h"
+#include "sim/assert.h"
 
 namespace runtime {
 
-js::CallReply BindingServices::call(sim::Task& task, const js::CallRequest& request) {
-  const std::string& target = request.target;
-  if (target.starts_with("do:")) {
-    auto it = do_classes_.find(target.substr(3));
-    if (it == do_classes_.end() || !routes_.objects) {
-      return js::CallReply::failure("Error", "no Durable Object binding " + target.substr(3));
-    }
-    sim::Result<DoRequest> r = do_request_from_call(request);
-    if (!r.ok()) return js::CallReply::failure("TypeError", r.error().message);
-    const std::string key = it->second + "/" + r->id_hex;
-    const DoRequest::Kind kind = r->kind;
-    return call_reply_from_do(kind, routes_.objects(task, key, encode_do_request(*r)));
-  }
-  if (target.starts_with("kv:")) {
-    auto it = kv_namespaces_.find(target.substr(3));
-    if (it == kv_namespaces_.end() || !routes_.kv) {
-      return js::CallReply::failure("Error", "no KV binding " + target.substr(3));
-    }
-    return routes_.kv(task, it->second, request);
-  }
-  return js::CallReply::failure("Error", "no such binding: " + target);
+void BindingTable::add(std::string name, std::unique_ptr<Binding> binding) {
+  SIM_REQUIRE(binding != nullptr);
+  SIM_REQUIRE(names_.count(name) == 0);
+  const auto target = kFirstTarget + static_cast<std::uint32_t>(bindings_.size());
+  names_.emplace(std::move(name), target);
+  bindings_.push_back(std::move(binding));
 }
 
-std::map<std::string, BindingValue> BindingServices::env() const {
-  std::map<std::string, BindingValue> env;
-  for (const auto& [binding, class_name] : do_classes_) {
-    env[binding] = BindingValue::service(
-        nlohmann::json{{"type", "durable_object_namespace"}, {"class_name", class_name}}.dump());
-  }
-  for (const auto& [binding, id] : kv_namespaces_) {
-    env[binding] =
-        BindingValue::service(nlohmann::json{{"type", "kv_namespace"}, {"id", id}}.dump());
+std::map<std::string, js::BindingValue> BindingTable::env() const {
+  std::map<std::string, js::BindingValue> env;
+  for (const auto& [name, target] : names_) {
+    const Binding& b = *route(target);
+    const std::string fields = b.descriptor_fields();
+    env[name] = js::BindingValue::service("{\"type\":" + nlohmann::json(b.type()).dump() +
+                                          ",\"target\":" + std::to_string(target) +
+                                          (fields.empty() ? "" : "," + fields) + "}");
   }
   return env;
+}
+
+Binding* BindingTable::route(std::uint32_t target) const {
+  if (target < kFirstTarget || target - kFirstTarget >= bindings_.size()) return nullptr;
+  return bindings_[target - kFirstTarget].get();
+}
+
+js::CallReply BindingTable::call(sim::Task& task, const js::CallRequest& request) {
+  Binding* b = route(request.target);
+  if (b == nullptr) {
+    return js::CallReply::failure("Error", "no binding " + std::to_string(request.target));
+  }
+  return b->call(task, request);
+}
+
+js::CallReply BindingTable::call_sync(const js::CallRequest& request) {
+  Binding* b = route(request.target);
+  if (b == nullptr) {
+    return js::CallReply::failure("Error", "no binding " + std::to_string(request.target));
+  }
+  return b->call_sync(request);
 }
 
 }  // namespace runtime

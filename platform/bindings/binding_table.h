@@ -1,52 +1,65 @@
-// runtime::BindingServices: the runtime::Services of a Worker on a PoP (or of a Durable Object
-// on its host): routes the calls of its service bindings to the platform's services.
-//  - "do:<binding>": a Durable Object stub's fetch or RPC. The binding names a class (its
-//    namespace); the object's key is "<class>/<id hex>". The call goes to `objects` (the DO
-//    cluster's caller side), which finds the object's host, activating it if needed.
-//  - "kv:<binding>": a KV namespace method, handed to `kv` with the namespace id.
-// Values of bindings are plain descriptors (see js::BindingValue::service); make_env() builds
-// them from the declared bindings.
+// The bindings of one Worker on one node (its env.* services) and the route table their calls
+// take: runtime::BindingTable is the Worker's runtime::Services. Each binding gets a target number
+// when it is added; JS carries it in every call (js::CallRequest::target), so routing is an index,
+// not a name to parse.
 //
-// Single-threaded; the route functions suspend (they are called on a task of the Worker's node).
+// A binding is one file pair per service in this folder: the C++ half (a Binding: what serves its
+// calls, and the descriptor JS builds its object from) and the JS half (the binding type's class,
+// registered in the prelude's internal.bindingTypes: do_binding.js, kv_binding.js, ...).
+//
+// Single-threaded; call() suspends (it runs on a task of the Worker's node).
 #pragma once
 
-#include <functional>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "platform/js/engine.h"
 #include "platform/runtime/worker.h"
 
 namespace runtime {
 
-struct BindingRoutes {
-  // Sends an encoded DoRequest (do_wire.h) to the object `key`; returns the encoded reply.
-  std::function<sim::Result<std::string>(sim::Task&, const std::string& key, std::string request)>
-      objects;
-  // Serves one KV call (method "get", "put", "delete", "list"; see the prelude's KVNamespace)
-  // on namespace `namespace_id`.
-  std::function<js::CallReply(sim::Task&, const std::string& namespace_id,
-                              const js::CallRequest& call)>
-      kv;
+// The bindings' JS halves (do_binding.js, kv_binding.js, service_binding.js), embedded at build
+// time: extensions for js::Engine (platform/engine_setup.h).
+std::vector<js::Extension> bindings_js();
+
+class Binding {
+ public:
+  virtual ~Binding() = default;
+  // The binding type JS makes the object from (a key of internal.bindingTypes).
+  virtual std::string type() const = 0;
+  // More fields of the descriptor, as a JSON object's members ("\"class_name\":\"Counter\""), or
+  // "" for none. The table adds "type" and "target".
+  virtual std::string descriptor_fields() const { return ""; }
+  // A call from JS (host.call). Suspends. Throws TaskCancelled.
+  virtual js::CallReply call(sim::Task& task, const js::CallRequest& request) = 0;
+  // A call that must answer at once (host.callSync).
+  virtual js::CallReply call_sync(const js::CallRequest& request) {
+    return js::CallReply::failure("TypeError", "this binding has no synchronous methods");
+  }
 };
 
-class BindingServices final : public Services {
+class BindingTable final : public Services {
  public:
-  // do_classes: binding name -> class name; kv_namespaces: binding name -> namespace id.
-  BindingServices(std::map<std::string, std::string> do_classes,
-                  std::map<std::string, std::string> kv_namespaces, BindingRoutes routes)
-      : do_classes_(std::move(do_classes)),
-        kv_namespaces_(std::move(kv_namespaces)),
-        routes_(std::move(routes)) {}
+  // Targets below this are the invocation's own services (a Durable Object's storage, ...).
+  static constexpr std::uint32_t kFirstTarget = 16;
+
+  // REQUIRES: `name` is not bound yet.
+  void add(std::string name, std::unique_ptr<Binding> binding);
+  // The env entries of the bindings: descriptors with their targets (merge them with the vars).
+  std::map<std::string, js::BindingValue> env() const;
 
   js::CallReply call(sim::Task& task, const js::CallRequest& request) override;
-
-  // The env entries for these bindings (merge them with the vars).
-  std::map<std::string, BindingValue> env() const;
+  js::CallReply call_sync(const js::CallRequest& request) override;
 
  private:
-  std::map<std::string, std::string> do_classes_;
-  std::map<std::string, std::string> kv_namespaces_;
-  BindingRoutes routes_;
+  // The binding a target routes to, or nullptr.
+  Binding* route(std::uint32_t target) const;
+
+  std::vector<std::unique_ptr<Binding>> bindings_;  // index: target - kFirstTarget
+  std::map<std::string, std::uint32_t> names_;      // binding name -> target
 };
 
 }  // namespace runtime

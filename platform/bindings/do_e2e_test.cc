@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "platform/bindings/binding_table.h"
+#include "platform/bindings/do_binding.h"
+#include "platform/engine_setup.h"
 #include "platform/js/engine.h"
 #include "platform/objects/object_host.h"
 #include "sim/faults.h"
@@ -70,7 +72,7 @@ struct Outcome {
 // directory).
 Outcome run_counter(std::uint64_t seed, const sim::FaultPlan& plan, bool fencing,
                     int increments_per_client = 12, sim::Duration sin_start = sim::kSecond) {
-  js::Engine::init();
+  platform::init_engine();
   sim::World world(seed);
   services::DoClusterConfig dc;
   dc.fencing = fencing;
@@ -97,9 +99,8 @@ Outcome run_counter(std::uint64_t seed, const sim::FaultPlan& plan, bool fencing
     executors.push_back(std::make_unique<DoHost>(world, *h, hc));
     cluster.add_host(*h, *executors.back());
   }
-  BindingRoutes routes;
-  routes.objects = do_route(cluster);
-  BindingServices services({{"COUNTER", "Counter"}}, {}, routes);
+  BindingTable services;
+  services.add("COUNTER", std::make_unique<DoBinding>("Counter", cluster));
   std::vector<std::unique_ptr<Worker>> workers;
   for (sim::Node* p : pops) {
     WorkerConfig c;

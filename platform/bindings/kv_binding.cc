@@ -93,3 +93,11 @@ js::CallReply kv_call(sim::Task& task, services::KvClient& client, std::string_v
 }
 
 }  // namespace runtime
+
+namespace runtime {
+
+js::CallReply KvBinding::call(sim::Task& task, const js::CallRequest& request) {
+  return kv_call(task, client_, namespace_id_, request);
+}
+
+}  // namespace runtime

@@ -8,6 +8,7 @@
 
 #include "platform/bindings/binding_table.h"
 #include "platform/bindings/kv_binding.h"
+#include "platform/engine_setup.h"
 #include "platform/js/engine.h"
 #include "sim/world.h"
 
@@ -52,23 +53,18 @@ struct KvWorld {
   sim::World world{11};
   std::unique_ptr<services::KvService> kv;
   std::vector<sim::Node*> pops;
-  std::vector<std::unique_ptr<BindingServices>> services;
+  std::vector<std::unique_ptr<BindingTable>> services;
   std::vector<std::unique_ptr<Worker>> workers;
 
   explicit KvWorld(services::KvConfig config = {}) {
-    js::Engine::init();
+    platform::init_engine();
     pops = {&world.add_node("pop-lhr", "lhr"), &world.add_node("pop-sin", "sin")};
     config.propagation_lag = services::KvLagDistribution::fixed(30 * sim::kSecond);
     kv = std::make_unique<services::KvService>(world, config);
     for (sim::Node* p : pops) {
-      services::KvClient* client = &kv->attach(*p);
-      BindingRoutes routes;
-      routes.kv = [client](sim::Task& task, const std::string& ns, const js::CallRequest& call) {
-        return kv_call(task, *client, ns, call);
-      };
-      services.push_back(std::make_unique<BindingServices>(
-          std::map<std::string, std::string>{},
-          std::map<std::string, std::string>{{"FLAGS", "flags-ns"}}, routes));
+      auto table = std::make_unique<BindingTable>();
+      table->add("FLAGS", std::make_unique<KvBinding>("flags-ns", kv->attach(*p)));
+      services.push_back(std::move(table));
       WorkerConfig c;
       c.name = "app";
       c.modules = {{"index.js", kFlagsScript}};

@@ -25,21 +25,52 @@ extern const char kPreludeSource[];
 namespace {
 Engine* g_engine = nullptr;  // the process's V8; see the header for why it is a singleton
 
-// Runs the prelude in `context`. Returns "" or an error text.
-std::string run_prelude(v8::Isolate* isolate, v8::Local<v8::Context> context) {
+// Runs one script in `context`; when `internal` is given, the script's value is a function that
+// is called with it (an extension). Returns "" or an error text naming the script and line.
+std::string run_script(v8::Isolate* isolate, v8::Local<v8::Context> context, const char* name,
+                       std::string_view text, v8::Local<v8::Value> internal) {
   v8::TryCatch tc(isolate);
-  v8::Local<v8::String> source = v8::String::NewFromUtf8(isolate, kPreludeSource).ToLocalChecked();
-  v8::ScriptOrigin origin(isolate, v8::String::NewFromUtf8Literal(isolate, "edgesim:prelude"));
+  v8::Local<v8::String> source =
+      v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
+                              static_cast<int>(text.size()))
+          .ToLocalChecked();
+  v8::ScriptOrigin origin(isolate, v8::String::NewFromUtf8(isolate, name).ToLocalChecked());
   v8::Local<v8::Script> script;
-  if (!v8::Script::Compile(context, source, &origin).ToLocal(&script) ||
-      script->Run(context).IsEmpty()) {
-    v8::String::Utf8Value text(isolate, tc.Exception());
-    std::string where;
-    if (!tc.Message().IsEmpty()) {
-      where =
-          "prelude.js:" + std::to_string(tc.Message()->GetLineNumber(context).FromMaybe(0)) + ": ";
-    }
-    return where + (*text != nullptr ? *text : "unknown error");
+  v8::Local<v8::Value> value;
+  bool ok = v8::Script::Compile(context, source, &origin).ToLocal(&script) &&
+            script->Run(context).ToLocal(&value);
+  if (ok && !internal.IsEmpty()) {
+    v8::Local<v8::Value> argv[] = {internal};
+    ok = value->IsFunction() &&
+         !value.As<v8::Function>()->Call(context, v8::Undefined(isolate), 1, argv).IsEmpty();
+    if (ok) return "";
+    if (!tc.HasCaught()) return std::string(name) + ": not a function of `internal`";
+  }
+  if (ok) return "";
+  v8::String::Utf8Value error(isolate, tc.Exception());
+  std::string where = std::string(name) + ":";
+  if (!tc.Message().IsEmpty()) {
+    where += std::to_string(tc.Message()->GetLineNumber(context).FromMaybe(0)) + ":";
+  }
+  return where + " " + (*error != nullptr ? *error : "unknown error");
+}
+
+// Runs the prelude, then the extensions with the prelude's `internal` object. Returns "" or an
+// error text.
+std::string run_prelude(v8::Isolate* isolate, v8::Local<v8::Context> context,
+                        const std::vector<Extension>& extensions) {
+  std::string error = run_script(isolate, context, "edgesim:prelude", kPreludeSource, {});
+  if (!error.empty()) return error;
+  v8::Local<v8::Value> internal;
+  if (!context->Global()
+           ->Get(context, v8::String::NewFromUtf8Literal(isolate, "__edgesim_internal"))
+           .ToLocal(&internal) ||
+      !internal->IsObject()) {
+    return "the prelude left no __edgesim_internal";
+  }
+  for (const Extension& e : extensions) {
+    error = run_script(isolate, context, e.name.c_str(), e.source, internal);
+    if (!error.empty()) return error;
   }
   return "";
 }
@@ -92,7 +123,11 @@ struct Engine::Blob {
 };
 
 void Engine::init(const EngineOptions& options) {
-  if (g_engine != nullptr) return;
+  if (g_engine != nullptr) {
+    // One set of extensions per process (the snapshot holds them).
+    SIM_REQUIRE(options.extensions.empty() || options.extensions == g_engine->extensions_);
+    return;
+  }
   g_engine = new Engine();
   g_engine->start(options);
 }
@@ -133,6 +168,7 @@ void Engine::start(const EngineOptions& options) {
   v8::V8::InitializePlatform(platform_);
   SIM_ASSERT(v8::V8::Initialize());
   watchdog_ = new Watchdog();
+  extensions_ = options.extensions;
   blob_ = new Blob();
   if (options.snapshot) build_snapshot();
   keep_read_only_heap(options.keep_read_only_heap);
@@ -172,7 +208,7 @@ void Engine::build_snapshot() {
     v8::HandleScope hs(isolate);
     v8::Local<v8::Context> context = v8::Context::New(isolate);
     v8::Context::Scope cs(context);
-    snapshot_error_ = run_prelude(isolate, context);
+    snapshot_error_ = run_prelude(isolate, context, extensions_);
     if (snapshot_error_.empty()) {
       warm_up(isolate, context);
       creator.SetDefaultContext(context);
@@ -191,9 +227,9 @@ void Engine::build_snapshot() {
   }
 }
 
-// For isolate.cc: runs the prelude in a fresh context (the no-snapshot path).
+// For isolate.cc: runs the prelude and the extensions in a fresh context (the no-snapshot path).
 std::string run_prelude_in(v8::Isolate* isolate, v8::Local<v8::Context> context) {
-  return run_prelude(isolate, context);
+  return run_prelude(isolate, context, Engine::get().extensions());
 }
 
 }  // namespace js

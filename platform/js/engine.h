@@ -5,6 +5,11 @@
 // Call Engine::init() once before creating any js::Isolate (tests do it in main or a fixture;
 // repeated calls are no-ops). Never torn down: V8 cannot be re-initialized after disposal.
 //
+// The embedder's own JS (the runtime's handler dispatcher, the JS halves of objects and
+// bindings) comes as extensions: scripts run after the prelude, in the snapshot, each a
+// function of the prelude's `internal` object (platform/js/prelude/00_begin.js). A process has one
+// set: platform::init_engine() (platform/engine_setup.h) gives the platform's.
+//
 // Fixed for the process, so every run sees the same: V8 flags (--predictable, --single-threaded,
 // constant --random-seed and --hash-seed), the time zone (UTC) and the locale (en-US) of JS.
 #pragma once
@@ -12,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace v8 {
 class Isolate;
@@ -22,7 +28,17 @@ namespace js {
 class SimPlatform;
 class Watchdog;
 
+// A script the engine runs after the prelude: `source` is an expression whose value is a function
+// of one argument, internal: "(function (internal) { ... })". `name` names it in errors.
+struct Extension {
+  std::string name;
+  std::string source;
+  bool operator==(const Extension&) const = default;
+};
+
 struct EngineOptions {
+  // The embedder's scripts, run in this order after the prelude (see the header comment).
+  std::vector<Extension> extensions;
   // Build a startup snapshot holding the prelude at init, and start isolates from it.
   bool snapshot = true;
   // Extra V8 flags (tests and benchmarks only), appended after the fixed ones.
@@ -45,7 +61,8 @@ struct PageCacheStats {
 
 class Engine {
  public:
-  // Idempotent; the first call's options win.
+  // Idempotent; the first call's options win, but a later call that asks for other (non-empty)
+  // extensions is a bug (SIM_REQUIRE): a process has one set.
   static void init(const EngineOptions& options = {});
   static bool initialized();
   // REQUIRES: initialized().
@@ -56,6 +73,7 @@ class Engine {
   // The startup snapshot (nullptr when disabled or when creating it failed).
   const void* snapshot_blob() const;
   const std::string& snapshot_error() const { return snapshot_error_; }
+  const std::vector<Extension>& extensions() const { return extensions_; }
 
   // Cold-start knobs, switchable at run time so that benchmarks can compare. Neither changes
   // what JS can observe.
@@ -84,6 +102,7 @@ class Engine {
   v8::Isolate* anchor_ = nullptr;  // see keep_read_only_heap()
   void* anchor_allocator_ = nullptr;
   std::string snapshot_error_;
+  std::vector<Extension> extensions_;
 };
 
 }  // namespace js

@@ -25,8 +25,6 @@ struct RecordingHost : IsolateHost {
     timers.emplace_back(id, delay);
   }
   void on_clear_timer(std::uint64_t id) override {}
-  void on_response(std::uint64_t invocation, HttpResponse response) override {}
-  void on_exception(std::uint64_t invocation, std::string message, std::string stack) override {}
   void on_uncaught(std::string_view where, std::string message, std::string stack) override {
     uncaught.push_back(std::string(where) + ": " + message);
   }

@@ -24,8 +24,9 @@ struct Host : IsolateHost {
   void on_response(std::uint64_t invocation, HttpResponse response) override {
     responses.push_back(std::to_string(response.status) + " " + response.body);
   }
-  void on_exception(std::uint64_t invocation, std::string message, std::string stack) override {
-    responses.push_back("exception " + message);
+  // runtime/dispatcher.js's exception signal (runtime::SignalCode::kException).
+  void on_signal(std::uint64_t invocation, Signal signal) override {
+    if (signal.code == 1) responses.push_back("exception " + signal.text);
   }
   void on_uncaught(std::string_view where, std::string message, std::string stack) override {
     uncaught.push_back(std::string(where) + ": " + message);
@@ -201,14 +202,18 @@ TEST_F(ModulesTest, NamedEntrypointsAndClassHandlers) {
        "export const fn = Object.assign(() => {}, {fetch: () => new Response('fn')});\n"},
   };
   ASSERT_TRUE(iso->load(m, "index.js", nullptr, {{"V", BindingValue::text("v1")}}).ok());
-  HttpRequest req;
-  req.url = "https://x.test/p";
-  EXPECT_EQ(iso->fetch(1, req), RunOutcome::kOk);
-  EXPECT_EQ(iso->fetch(2, req, "Admin"), RunOutcome::kOk);
-  EXPECT_EQ(iso->fetch(3, req, "api"), RunOutcome::kOk);
-  EXPECT_EQ(iso->fetch(4, req, "missing"), RunOutcome::kOk);
-  EXPECT_EQ(iso->fetch(5, req, "Plain"), RunOutcome::kOk);
-  EXPECT_EQ(iso->fetch(6, req, "fn"), RunOutcome::kOk);  // a function with a fetch() property
+  // The runtime's "fetch" entry point (runtime/dispatcher.js): (invocation, entrypoint, method,
+  // url, headers, body).
+  auto fetch = [&](double id, const char* entrypoint) {
+    return iso->dispatch("fetch", {Arg::number(id), Arg::string(entrypoint), Arg::string("GET"),
+                                   Arg::string("https://x.test/p"), Arg::list({}), Arg::null()});
+  };
+  EXPECT_EQ(fetch(1, "default"), RunOutcome::kOk);
+  EXPECT_EQ(fetch(2, "Admin"), RunOutcome::kOk);
+  EXPECT_EQ(fetch(3, "api"), RunOutcome::kOk);
+  EXPECT_EQ(fetch(4, "missing"), RunOutcome::kOk);
+  EXPECT_EQ(fetch(5, "Plain"), RunOutcome::kOk);
+  EXPECT_EQ(fetch(6, "fn"), RunOutcome::kOk);  // a function with a fetch() property
   EXPECT_EQ(host_.responses,
             (std::vector<std::string>{
                 "200 class v1 GET function 1", "200 admin /p", "200 api v1",

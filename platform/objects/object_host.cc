@@ -17,6 +17,20 @@ std::optional<sim::Time> alarm_time(std::optional<double> unix_ms) {
 }
 }  // namespace
 
+const sim::Knobs<DoHostConfig>& DoHostConfig::knobs() {
+  using C = DoHostConfig;
+  static const auto* table =
+      &(*new sim::Knobs<C>())
+           .flag("output_gate", &C::output_gate,
+                 "messages leave an object only once the writes before them are durable (off: a "
+                 "mutant)")
+           .duration(
+               "hibernate_after", &C::hibernate_after,
+               "an object with open WebSockets and no event for this long hibernates (0: never)")
+           .include("websocket_", &C::sockets, SocketTiming::knobs());
+  return *table;
+}
+
 DoHost::DoHost(sim::World& world, sim::Node& node, DoHostConfig config)
     : world_(world), node_(node), config_(std::move(config)) {
   sockets_ = std::make_unique<SocketHub>(
@@ -216,33 +230,6 @@ void DoHost::deactivate(services::ObjectHandle& object) {
   std::shared_ptr<ObjectInstance> inst = std::move(it->second);
   instances_.erase(it);
   inst->shutdown("deactivated: " + std::string(object.active() ? "released" : "lease gone"));
-}
-
-std::function<sim::Result<std::string>(sim::Task&, const std::string&, std::string)> do_route(
-    services::DoCluster& cluster) {
-  return [&cluster](sim::Task& task, const std::string& key,
-                    std::string request) -> sim::Result<std::string> {
-    services::DoResult r = cluster.call(task, key, std::move(request));
-    if (r.ok()) return r.value();
-    const services::DoError& e = r.error();
-    sim::ErrorKind kind = sim::ErrorKind::kUnreachable;
-    switch (e.kind) {
-      case services::DoErrorKind::kRetryable:
-      case services::DoErrorKind::kUnreachable:
-        kind = sim::ErrorKind::kUnreachable;
-        break;
-      case services::DoErrorKind::kOverloaded:
-        kind = sim::ErrorKind::kOverloaded;
-        break;
-      case services::DoErrorKind::kTimeout:
-        kind = sim::ErrorKind::kTimeout;
-        break;
-      case services::DoErrorKind::kRemote:
-        kind = sim::ErrorKind::kRemote;
-        break;
-    }
-    return sim::Error{kind, "Durable Object: " + e.message};
-  };
 }
 
 }  // namespace runtime

@@ -22,12 +22,18 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "platform/js/engine.h"
 #include "platform/objects/object_instance.h"
 #include "platform/objects/websockets.h"
 #include "platform/services/do/do_cluster.h"
 
 namespace runtime {
+
+// The objects' JS halves (websockets.js, object_storage.js, object_state.js), embedded at build
+// time: extensions for js::Engine (platform/engine_setup.h).
+std::vector<js::Extension> objects_js();
 
 struct DoHostConfig {
   // Class name -> the script that defines it (its env and bindings included).
@@ -37,6 +43,10 @@ struct DoHostConfig {
   // An object with open WebSockets and no event for this long hibernates (0: never).
   sim::Duration hibernate_after = 10 * sim::kSecond;
   SocketTiming sockets;
+
+  // The fields above but `classes` as knobs (sim/knobs.h): "output_gate", "hibernate_after",
+  // "websocket_<timing>". The platform lists them with the cluster's as "do.<name>".
+  static const sim::Knobs<DoHostConfig>& knobs();
 };
 
 class DoHost final : public services::ObjectExecutor {
@@ -90,11 +100,5 @@ class DoHost final : public services::ObjectExecutor {
   std::uint64_t hibernations_ = 0;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
-
-// The caller side, for BindingRoutes::objects (bindings.h): DoCluster::call from the task's node,
-// its errors as sim errors (retryable and unreachable: kUnreachable; overloaded: kOverloaded;
-// outcome unknown: kTimeout; the object's failure: kRemote).
-std::function<sim::Result<std::string>(sim::Task&, const std::string&, std::string)> do_route(
-    services::DoCluster& cluster);
 
 }  // namespace runtime

@@ -120,19 +120,19 @@ sim::Result<std::string> ObjectInstance::handle(sim::Task& task, std::string_vie
   if (!decoded.ok()) return decoded.error();
   DoRequest request = std::move(decoded.value());
   if (sim::Status s = start_event(task, "event"); !s.ok()) return s.error();
-  js::ActorEvent event;
+  ActorEvent event;
   event.class_name = config_.class_name;
   event.id_hex = config_.id_hex;
   event.name = config_.name;
   DoReply reply;
   if (request.kind == DoRequest::Kind::kFetch) {
-    event.kind = js::ActorEvent::Kind::kFetch;
+    event.kind = ActorEvent::Kind::kFetch;
     event.request = std::move(request.request);
     sim::Result<HttpResponse> r = worker_->actor_fetch(task, std::move(event));
     if (!r.ok()) return r.error();
     reply.response = std::move(r.value());
   } else {
-    event.kind = js::ActorEvent::Kind::kRpc;
+    event.kind = ActorEvent::Kind::kRpc;
     event.method = std::move(request.method);
     event.args = std::move(request.args);
     sim::Result<js::CallReply> r = worker_->actor_rpc(task, std::move(event));
@@ -160,8 +160,8 @@ sim::Status ObjectInstance::start_event(sim::Task& task, std::string_view what) 
 sim::Status ObjectInstance::alarm(sim::Task& task, int retry_count) {
   if (sim::Status s = start_event(task, "alarm"); !s.ok()) return s;
   const std::optional<double> fired = storage_->alarm();
-  js::ActorEvent event;
-  event.kind = js::ActorEvent::Kind::kAlarm;
+  ActorEvent event;
+  event.kind = ActorEvent::Kind::kAlarm;
   event.class_name = config_.class_name;
   event.id_hex = config_.id_hex;
   event.name = config_.name;
@@ -174,7 +174,7 @@ sim::Status ObjectInstance::alarm(sim::Task& task, int retry_count) {
   // Done: the alarm that fired is deleted, durably, unless the handler set another one.
   if (fired.has_value() && storage_->alarm() == fired && !storage_->in_transaction()) {
     js::CallRequest del;
-    del.target = "storage";
+    del.target = static_cast<std::uint32_t>(InstanceTarget::kStorage);
     del.method = "deleteAlarm";
     (void)storage_->call(del);
     after_run();
@@ -187,9 +187,9 @@ sim::Status ObjectInstance::alarm(sim::Task& task, int retry_count) {
 
 sim::Status ObjectInstance::socket_event(sim::Task& task, const SocketEvent& socket) {
   if (sim::Status s = start_event(task, "event"); !s.ok()) return s;
-  js::ActorEvent event;
-  event.kind = socket.kind == SocketEvent::Kind::kMessage ? js::ActorEvent::Kind::kSocketMessage
-                                                          : js::ActorEvent::Kind::kSocketClose;
+  ActorEvent event;
+  event.kind = socket.kind == SocketEvent::Kind::kMessage ? ActorEvent::Kind::kSocketMessage
+                                                          : ActorEvent::Kind::kSocketClose;
   event.class_name = config_.class_name;
   event.id_hex = config_.id_hex;
   event.name = config_.name;
@@ -212,60 +212,77 @@ sim::Status ObjectInstance::socket_event(sim::Task& task, const SocketEvent& soc
 }
 
 js::CallReply ObjectInstance::call(sim::Task& task, const js::CallRequest& request) {
-  if (request.target == "storage" && request.method == "sync") {
+  if (request.target == static_cast<std::uint32_t>(InstanceTarget::kStorage) &&
+      request.method == "sync") {
     const std::uint64_t want = assigned_seq_;
     while (durable_seq_ < want && !broken()) durable_waiters_.wait(task);
     if (broken()) return js::CallReply::failure("Error", "Durable Object reset: " + broken_reason_);
     return js::CallReply{};
   }
   if (outer_services_ == nullptr) {
-    return js::CallReply::failure("Error", "no services for binding " + request.target);
+    return js::CallReply::failure("Error", "no services for binding calls");
   }
   return outer_services_->call(task, request);
 }
 
+bool ObjectInstance::leaves(const js::CallRequest& request) const {
+  // storage.sync() waits for durability; it sends nothing.
+  return request.target != static_cast<std::uint32_t>(InstanceTarget::kStorage);
+}
+
 js::CallReply ObjectInstance::call_sync(const js::CallRequest& request) {
-  if (request.target == "storage") {
-    if (broken()) return js::CallReply::failure("Error", "Durable Object reset: " + broken_reason_);
-    // Uniqueness is enforced when storage is touched: a lapsed lease means another instance may
-    // be live elsewhere.
-    if (!lease_valid_()) {
-      breaks("its lease lapsed; storage access refused");
-      return js::CallReply::failure(
-          "Error",
-          "Durable Object storage operation refused: this instance lost its lease (another "
-          "instance may be running); the object was reset");
-    }
-    return storage_->call(request);
-  }
-  if (request.target == "ws") {
-    if (broken()) return js::CallReply::failure("Error", "Durable Object reset: " + broken_reason_);
-    if (!lease_valid_()) {
-      breaks("its lease lapsed; WebSocket call refused");
-      return js::CallReply::failure("Error",
-                                    "Durable Object WebSocket call refused: this instance lost its "
-                                    "lease; the object was reset");
-    }
-    if (!sockets_) return js::CallReply::failure("Error", "WebSockets are not available here");
-    return sockets_(request, [this](std::function<void(bool)> frame) {
-      output_gate_.send_after(gate_seq(), std::move(frame));
-    });
-  }
-  if (request.target == "actor") {
-    if (request.method == "block") {
-      input_gate_.close();
-    } else if (request.method == "unblock") {
-      if (!input_gate_.open()) input_gate_.reopen();
-    } else if (request.method == "reset") {
-      reset_requested_ = true;
-      reset_reason_ = "blockConcurrencyWhile() callback threw";
-    }
-    return js::CallReply{};
+  switch (static_cast<InstanceTarget>(request.target)) {
+    case InstanceTarget::kStorage:
+      return storage_call(request);
+    case InstanceTarget::kSockets:
+      return sockets_call(request);
+    case InstanceTarget::kGates:
+      return gates_call(request);
   }
   if (outer_services_ == nullptr) {
-    return js::CallReply::failure("Error", "no services for binding " + request.target);
+    return js::CallReply::failure("Error", "no services for binding calls");
   }
   return outer_services_->call_sync(request);
+}
+
+js::CallReply ObjectInstance::storage_call(const js::CallRequest& request) {
+  if (broken()) return js::CallReply::failure("Error", "Durable Object reset: " + broken_reason_);
+  // Uniqueness is enforced when storage is touched: a lapsed lease means another instance may be
+  // live elsewhere.
+  if (!lease_valid_()) {
+    breaks("its lease lapsed; storage access refused");
+    return js::CallReply::failure(
+        "Error",
+        "Durable Object storage operation refused: this instance lost its lease (another "
+        "instance may be running); the object was reset");
+  }
+  return storage_->call(request);
+}
+
+js::CallReply ObjectInstance::sockets_call(const js::CallRequest& request) {
+  if (broken()) return js::CallReply::failure("Error", "Durable Object reset: " + broken_reason_);
+  if (!lease_valid_()) {
+    breaks("its lease lapsed; WebSocket call refused");
+    return js::CallReply::failure("Error",
+                                  "Durable Object WebSocket call refused: this instance lost its "
+                                  "lease; the object was reset");
+  }
+  if (!sockets_) return js::CallReply::failure("Error", "WebSockets are not available here");
+  return sockets_(request, [this](std::function<void(bool)> frame) {
+    output_gate_.send_after(gate_seq(), std::move(frame));
+  });
+}
+
+js::CallReply ObjectInstance::gates_call(const js::CallRequest& request) {
+  if (request.method == "block") {
+    input_gate_.close();
+  } else if (request.method == "unblock") {
+    if (!input_gate_.open()) input_gate_.reopen();
+  } else if (request.method == "reset") {
+    reset_requested_ = true;
+    reset_reason_ = "blockConcurrencyWhile() callback threw";
+  }
+  return js::CallReply{};
 }
 
 }  // namespace runtime

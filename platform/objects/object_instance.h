@@ -38,6 +38,10 @@
 
 namespace runtime {
 
+// The services of an instance that its JS reaches with host.callSync(target, ...): the same
+// numbers as objects/*.js use.
+enum class InstanceTarget : std::uint32_t { kStorage = 1, kSockets = 2, kGates = 3 };
+
 struct ObjectInstanceConfig {
   // The namespace's script. Its `services` are what the object's own bindings reach (other
   // objects, KV); storage is the instance's.
@@ -104,6 +108,11 @@ class ObjectInstance final : private Services {
   // Services (the instance's JS calls)
   js::CallReply call(sim::Task& task, const js::CallRequest& request) override;
   js::CallReply call_sync(const js::CallRequest& request) override;
+  bool leaves(const js::CallRequest& request) const override;
+  // The instance's own services (InstanceTarget), one function each.
+  js::CallReply storage_call(const js::CallRequest& request);
+  js::CallReply sockets_call(const js::CallRequest& request);
+  js::CallReply gates_call(const js::CallRequest& request);
 
   // What every event checks before it starts: the instance is not broken, the input gate opens in
   // time, and the lease is still valid (else the instance breaks). `what` names it in errors.

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "platform/bindings/do_binding.h"
+#include "platform/engine_setup.h"
 #include "platform/js/engine.h"
 #include "platform/runtime/test_trace.h"
 #include "sim/world.h"
@@ -141,7 +143,7 @@ struct Harness {
   std::unique_ptr<ObjectInstance> instance;
 
   explicit Harness(ObjectInstanceConfig config = {}, std::map<std::string, BindingValue> env = {}) {
-    js::Engine::init();
+    platform::init_engine();
     host = &world.add_node("host", "lhr");
     client = &world.add_node("client", "lhr");
     world.start();
@@ -208,8 +210,8 @@ struct Harness {
       c.name = "caller";
       c.modules = {{"caller.js", kCaller}};
       c.main = "caller.js";
-      c.env["COUNTER"] =
-          BindingValue::service(R"({"type":"durable_object_namespace","class_name":"Counter"})");
+      c.env["COUNTER"] = BindingValue::service(
+          R"({"type":"durable_object_namespace","class_name":"Counter","target":16})");
       c.services = &services;
       caller = std::make_unique<Worker>(world, *client, std::move(c));
     }

@@ -36,11 +36,4 @@ sim::Result<DoRequest> decode_do_request(std::string_view bytes);
 std::string encode_do_reply(DoRequest::Kind kind, const DoReply& r);
 sim::Result<DoReply> decode_do_reply(DoRequest::Kind kind, std::string_view bytes);
 
-// The stub side: the DoRequest for a JS stub's call (js::CallRequest with target "do:<binding>",
-// method "fetch" or "rpc", as the prelude's makeStub() sends it), and the JS reply for the
-// object's encoded reply (or for the error that kept it from answering: a retryable error for
-// a request that surely did not run, an error with `remote`-less platform flags otherwise).
-sim::Result<DoRequest> do_request_from_call(const js::CallRequest& call);
-js::CallReply call_reply_from_do(DoRequest::Kind kind, const sim::Result<std::string>& reply);
-
 }  // namespace runtime

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "platform/bindings/binding_table.h"
+#include "platform/bindings/do_binding.h"
+#include "platform/engine_setup.h"
 #include "platform/js/engine.h"
 #include "platform/objects/object_host.h"
 #include "platform/objects/websockets.h"
@@ -97,7 +99,7 @@ export default {};
 struct ChatWorld {
   explicit ChatWorld(std::uint64_t seed, int host_count = 1)
       : world(seed), cluster(world, config()) {
-    js::Engine::init();
+    platform::init_engine();
     pop = &world.add_node("pop-lhr", "lhr");
     sim::Node& dir = world.add_node("dir", "lhr");
     host = &world.add_node("host-lhr", "lhr");
@@ -118,10 +120,8 @@ struct ChatWorld {
       executor2 = std::make_unique<DoHost>(world, *host2, hc);
       cluster.add_host(*host2, *executor2);
     }
-    routes.objects = do_route(cluster);
-    services =
-        std::make_unique<BindingServices>(std::map<std::string, std::string>{{"ROOMS", "Room"}},
-                                          std::map<std::string, std::string>{}, routes);
+    services = std::make_unique<BindingTable>();
+    services->add("ROOMS", std::make_unique<DoBinding>("Room", cluster));
     WorkerConfig c;
     c.name = "app";
     c.modules = {{"index.js", kPopScript}};
@@ -208,8 +208,7 @@ struct ChatWorld {
   std::unique_ptr<DoHost> executor;
   sim::Node* host2 = nullptr;
   std::unique_ptr<DoHost> executor2;
-  BindingRoutes routes;
-  std::unique_ptr<BindingServices> services;
+  std::unique_ptr<BindingTable> services;
   std::unique_ptr<Worker> worker;
   std::map<std::string, std::pair<sim::Node*, std::unique_ptr<ClientSockets>>> clients;
 };

@@ -69,6 +69,21 @@ SocketHub::SocketHub(sim::World& world, sim::Node& host, Deliver deliver, Socket
 
 SocketHub::~SocketHub() = default;
 
+const sim::Knobs<SocketTiming>& SocketTiming::knobs() {
+  using C = SocketTiming;
+  static const auto* table =
+      &(*new sim::Knobs<C>())
+           .duration("frame_timeout", &C::frame_timeout,
+                     "a WebSocket frame not acknowledged this long breaks the connection",
+                     sim::kMillisecond)
+           .duration("ping_every", &C::ping_every,
+                     "how often a client's WebSocket sends a heartbeat", sim::kMillisecond)
+           .duration("open_timeout", &C::open_timeout,
+                     "an accepted WebSocket that no client opens this long is dropped",
+                     sim::kMillisecond);
+  return *table;
+}
+
 void SocketHub::emit(SocketEventKind kind, const std::string& id,
                      const std::function<void(sim::ev::WsSocket&)>& fill) {
   world_.emit(host_.id(), [&](sim::ev::Body& b) {

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "platform/js/isolate.h"
+#include "sim/knobs.h"
 #include "sim/node.h"
 #include "sim/result.h"
 #include "sim/sync.h"
@@ -60,6 +61,9 @@ struct SocketTiming {
   sim::Duration frame_timeout = 2 * sim::kSecond;  // a frame not acknowledged: broken
   sim::Duration ping_every = 5 * sim::kSecond;     // client heartbeat
   sim::Duration open_timeout = 30 * sim::kSecond;  // accepted but never opened by a client
+
+  // The fields above as knobs (sim/knobs.h).
+  static const sim::Knobs<SocketTiming>& knobs();
 };
 
 // What the hub hands its object.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/engine_setup.h"
 #include "platform/js/engine.h"
 #include "platform/runtime/worker.h"
 #include "sim/world.h"
@@ -74,7 +75,7 @@ Served serve(std::uint64_t seed, const WorkerConfig& config, const std::vector<R
 
 class BundleTest : public ::testing::Test {
  protected:
-  void SetUp() override { js::Engine::init(); }
+  void SetUp() override { platform::init_engine(); }
 };
 
 TEST_F(BundleTest, HonoAppBundledByEsbuildServesItsRoutes) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/engine_setup.h"
 #include "platform/js/engine.h"
 #include "platform/runtime/origin.h"
 #include "platform/runtime/test_trace.h"
@@ -84,7 +85,7 @@ export class Admin extends WorkerEntrypoint {
 class HandlersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    js::Engine::init();
+    platform::init_engine();
     w_.add_sink(&trace_);
     pop_ = &w_.add_node("lhr", "lhr");
     client_ = &w_.add_node("client", "lhr");
@@ -365,12 +366,12 @@ export default {
 };
 )js";
 
-js::QueueBatch make_batch(std::vector<std::string> bodies) {
-  js::QueueBatch b;
+QueueBatch make_batch(std::vector<std::string> bodies) {
+  QueueBatch b;
   b.queue = "jobs";
   int i = 0;
   for (auto& body : bodies) {
-    js::QueueMessage m;
+    QueueMessage m;
     m.id = "m" + std::to_string(++i);
     m.timestamp = 2 * sim::kSecond;
     m.body_json = std::move(body);

@@ -194,6 +194,16 @@ Worker* Origin::worker() const { return state_->worker.get(); }
 // ---- Origins
 // -------------------------------------------------------------------------------------
 
+const sim::Knobs<OriginsConfig>& OriginsConfig::knobs() {
+  static const auto* table =
+      &(*new sim::Knobs<OriginsConfig>())
+           .duration(
+               "timeout", &OriginsConfig::timeout,
+               "how long an outbound fetch() waits for an origin (Cloudflare: 100s, then 524)",
+               sim::kMillisecond);
+  return *table;
+}
+
 Origins::Origins(sim::World& world, OriginsConfig config) : world_(world), config_(config) {}
 
 void Origins::add(std::string_view host, sim::NodeId node) { hosts_[lower(host)] = node; }

@@ -90,6 +90,9 @@ struct OriginsConfig {
   // How long an outbound fetch waits for the origin's reply before it fails (Cloudflare gives
   // origins 100 s, then answers 524 itself; here the fetch rejects).
   sim::Duration timeout = 100 * sim::kSecond;
+
+  // The fields above as knobs (sim/knobs.h), listed by the platform as "fetch.<name>".
+  static const sim::Knobs<OriginsConfig>& knobs();
 };
 
 class Origins {

@@ -10,6 +10,26 @@
 
 namespace runtime {
 
+const sim::Knobs<PopConfig>& PopConfig::knobs() {
+  using C = PopConfig;
+  static const auto* table =
+      &(*new sim::Knobs<C>())
+           .duration("idle_timeout", &C::idle_timeout,
+                     "an isolate that served no request for this long is evicted (0: never)")
+           .integer("isolate_memory_bytes_max", &C::isolate_memory_bytes_max, 1 << 20,
+                    std::int64_t{1} << 40,
+                    "V8 heaps of all isolates of a PoP; beyond: LRU eviction")
+           .decimal("evict_fault_p", &C::evict_fault_p, 0, 1,
+                    "chance per request that the pop.evict_isolate code site evicts (sites on)")
+           .integer("cores", &C::cores, 1, 4096, "virtual CPU cores of a PoP")
+           .duration("cpu_per_request", &C::cpu_per_request, "virtual CPU time of a request")
+           .duration("cpu_per_run", &C::cpu_per_run,
+                     "virtual CPU time of any other JS run (timers)")
+           .duration("cold_start_cpu", &C::cold_start_cpu,
+                     "virtual CPU time of starting an isolate and loading the Worker");
+  return *table;
+}
+
 Pop::Pop(sim::World& world, sim::Node& node, PopConfig config)
     : world_(world), node_(node), config_(std::move(config)) {
   SIM_REQUIRE(config_.cores >= 1);

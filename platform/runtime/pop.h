@@ -56,6 +56,9 @@ struct PopConfig {
   sim::Duration cpu_per_request = 200 * sim::kMicrosecond;
   sim::Duration cpu_per_run = 0;
   sim::Duration cold_start_cpu = 5 * sim::kMillisecond;
+
+  // The fields above as knobs (sim/knobs.h), listed by the platform as "pop.<name>".
+  static const sim::Knobs<PopConfig>& knobs();
 };
 
 class Pop {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/engine_setup.h"
 #include "platform/js/engine.h"
 #include "platform/runtime/test_trace.h"
 #include "sim/faults.h"
@@ -53,7 +54,7 @@ PopConfig quiet() {
 
 class PopTest : public ::testing::Test {
  protected:
-  void SetUp() override { js::Engine::init(); }
+  void SetUp() override { platform::init_engine(); }
 
   // One request from the client node; returns the body (or "status: error").
   static std::string get(sim::World& w, Pop& pop, std::string worker, std::string path = "/") {

@@ -1,14 +1,33 @@
 #include "platform/runtime/worker.h"
 
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "platform/runtime/origin.h"  // web APIs
+#include "sim/assert.h"
 #include "sim/events.h"
 #include "sim/node.h"
 
 namespace runtime {
 
 namespace {
+
+// JS time (Unix ms) of a virtual time.
+double unix_ms(sim::Time t) {
+  return js::kUnixMsAtTimeZero + static_cast<double>(t / sim::kMillisecond);
+}
+
+// The object a Durable Object event is for, as dispatcher.js takes it: [class, id hex, name].
+js::Arg object_arg(const ActorEvent& e) {
+  return js::Arg::list(
+      {js::Arg::string(e.class_name), js::Arg::string(e.id_hex), js::Arg::string(e.name)});
+}
+
+// An HTTP body: bytes, or null when empty.
+js::Arg body_arg(const std::string& body) {
+  return body.empty() ? js::Arg::null() : js::Arg::bytes(body);
+}
+
 HttpResponse platform_error(int status, std::string error) {
   HttpResponse r;
   r.status = status;
@@ -18,6 +37,18 @@ HttpResponse platform_error(int status, std::string error) {
   return r;
 }
 }  // namespace
+
+const sim::Knobs<WorkerConfig>& WorkerConfig::knobs() {
+  using C = WorkerConfig;
+  static const auto* table =
+      &(*new sim::Knobs<C>())
+           .duration("response_timeout", &C::response_timeout,
+                     "how long a request waits for its handler's Response", sim::kMillisecond)
+           .duration("wait_until_max", &C::wait_until_max,
+                     "ctx.waitUntil() work still running this long after the response is cancelled")
+           .include("", &C::isolate, js::IsolateConfig::knobs());
+  return *table;
+}
 
 Worker::Worker(sim::World& world, sim::Node& node, WorkerConfig config)
     : world_(world), node_(node), config_(std::move(config)) {
@@ -113,17 +144,25 @@ sim::Result<HttpResponse> Worker::fetch(sim::Task& task, HttpRequest request,
   return serve_http(
       task, shared, "js.fetch",
       [shared, entrypoint = std::move(entrypoint)](js::Isolate& isolate, std::uint64_t id) {
-        return isolate.fetch(id, *shared, entrypoint);
+        const HttpRequest& r = *shared;
+        return isolate.dispatch(
+            "fetch", {js::Arg::number(static_cast<double>(id)), js::Arg::string(entrypoint),
+                      js::Arg::string(r.method), js::Arg::string(r.url), js::Arg::pairs(r.headers),
+                      body_arg(r.body)});
       });
 }
 
-sim::Result<HttpResponse> Worker::actor_fetch(sim::Task& task, js::ActorEvent event) {
-  auto shared = std::make_shared<const js::ActorEvent>(std::move(event));
+sim::Result<HttpResponse> Worker::actor_fetch(sim::Task& task, ActorEvent event) {
+  auto shared = std::make_shared<const ActorEvent>(std::move(event));
   auto request = std::shared_ptr<const HttpRequest>(shared, &shared->request);
-  return serve_http(task, request, "js.actor_fetch",
-                    [shared](js::Isolate& isolate, std::uint64_t id) {
-                      return isolate.actor_event(id, *shared);
-                    });
+  return serve_http(
+      task, request, "js.actor_fetch", [shared](js::Isolate& isolate, std::uint64_t id) {
+        const HttpRequest& r = shared->request;
+        return isolate.dispatch("actorFetch",
+                                {js::Arg::number(static_cast<double>(id)), object_arg(*shared),
+                                 js::Arg::string(r.method), js::Arg::string(r.url),
+                                 js::Arg::pairs(r.headers), body_arg(r.body)});
+      });
 }
 
 sim::Result<HttpResponse> Worker::serve_http(sim::Task& task,
@@ -155,17 +194,21 @@ sim::Result<HttpResponse> Worker::serve_http(sim::Task& task,
   return std::move(*response);
 }
 
-sim::Result<js::CallReply> Worker::actor_rpc(sim::Task& task, js::ActorEvent event) {
+sim::Result<js::CallReply> Worker::actor_rpc(sim::Task& task, ActorEvent event) {
   if (!node_.up())
     return sim::Error{sim::ErrorKind::kUnreachable, "node " + node_.name() + " is down"};
   const std::uint64_t id = next_invocation_++;
   auto slot = std::make_shared<sim::Slot<js::CallReply>>();
   rpc_pending_.emplace(id, slot);
   contexts_[id];
-  auto shared = std::make_shared<const js::ActorEvent>(std::move(event));
+  auto shared = std::make_shared<const ActorEvent>(std::move(event));
   const bool spawned = start_invocation(
       "js.actor_rpc", id,
-      [id, shared](js::Isolate& isolate) { return isolate.actor_event(id, *shared); },
+      [id, shared](js::Isolate& isolate) {
+        return isolate.dispatch("actorRpc",
+                                {js::Arg::number(static_cast<double>(id)), object_arg(*shared),
+                                 js::Arg::string(shared->method), js::Arg::bytes(shared->args)});
+      },
       [this, id](std::string error) {
         auto it = rpc_pending_.find(id);
         if (it != rpc_pending_.end()) {
@@ -190,41 +233,80 @@ sim::Result<js::CallReply> Worker::actor_rpc(sim::Task& task, js::ActorEvent eve
 
 sim::Result<ScheduledResult> Worker::scheduled(sim::Task& task, std::string cron, sim::Time time,
                                                std::string entrypoint) {
-  auto event =
-      std::make_shared<const js::ScheduledEvent>(js::ScheduledEvent{std::move(cron), time});
+  auto event = std::make_shared<const ScheduledEvent>(ScheduledEvent{std::move(cron), time});
   return serve_event(
       task, "js.scheduled",
       [event, entrypoint = std::move(entrypoint)](js::Isolate& isolate, std::uint64_t id) {
-        return isolate.scheduled(id, *event, entrypoint);
+        return isolate.dispatch(
+            "scheduled",
+            {js::Arg::number(static_cast<double>(id)), js::Arg::string(entrypoint),
+             js::Arg::string(event->cron), js::Arg::number(unix_ms(event->scheduled_time))});
       });
 }
 
-sim::Result<ScheduledResult> Worker::queue(sim::Task& task, js::QueueBatch batch,
+sim::Result<ScheduledResult> Worker::queue(sim::Task& task, QueueBatch batch,
                                            std::string entrypoint) {
-  auto shared = std::make_shared<const js::QueueBatch>(std::move(batch));
+  auto shared = std::make_shared<const QueueBatch>(std::move(batch));
   return serve_event(
       task, "js.queue",
       [shared, entrypoint = std::move(entrypoint)](js::Isolate& isolate, std::uint64_t id) {
-        return isolate.queue(id, *shared, entrypoint);
+        // Each message: [id, timestamp (Unix ms), attempts, body is a clone, body].
+        std::vector<js::Arg> messages;
+        for (const QueueMessage& m : shared->messages) {
+          const bool clone = !m.body_clone.empty();
+          messages.push_back(js::Arg::list(
+              {js::Arg::string(m.id), js::Arg::number(unix_ms(m.timestamp)),
+               js::Arg::number(m.attempts), js::Arg::boolean(clone),
+               clone ? js::Arg::bytes(m.body_clone)
+                     : js::Arg::string(m.body_json.empty() ? std::string_view("null")
+                                                           : std::string_view(m.body_json))}));
+        }
+        return isolate.dispatch(
+            "queue", {js::Arg::number(static_cast<double>(id)), js::Arg::string(entrypoint),
+                      js::Arg::string(shared->queue), js::Arg::list(std::move(messages))});
       });
 }
 
-void Worker::on_queue_outcomes(std::uint64_t invocation, std::vector<js::QueueOutcome> outcomes) {
+void Worker::on_queue_outcomes(std::uint64_t invocation, std::string json) {
   auto it = contexts_.find(invocation);
-  if (it != contexts_.end()) it->second.result.outcomes = std::move(outcomes);
+  if (it == contexts_.end()) return;
+  // [{id, ack, delaySeconds}], as dispatcher.js makes it.
+  const nlohmann::json list = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  std::vector<QueueOutcome> outcomes;
+  if (list.is_array()) {
+    for (const nlohmann::json& o : list) {
+      if (!o.is_object()) continue;
+      QueueOutcome out;
+      out.id = o.value("id", "");
+      out.ack = o.value("ack", true);
+      out.delay_seconds = o.value("delaySeconds", -1.0);
+      outcomes.push_back(std::move(out));
+    }
+  }
+  it->second.result.outcomes = std::move(outcomes);
 }
 
-sim::Result<ScheduledResult> Worker::actor_alarm(sim::Task& task, js::ActorEvent event) {
-  auto shared = std::make_shared<const js::ActorEvent>(std::move(event));
+sim::Result<ScheduledResult> Worker::actor_alarm(sim::Task& task, ActorEvent event) {
+  auto shared = std::make_shared<const ActorEvent>(std::move(event));
   return serve_event(task, "js.alarm", [shared](js::Isolate& isolate, std::uint64_t id) {
-    return isolate.actor_event(id, *shared);
+    return isolate.dispatch("actorAlarm",
+                            {js::Arg::number(static_cast<double>(id)), object_arg(*shared),
+                             js::Arg::number(shared->retry_count)});
   });
 }
 
-sim::Result<ScheduledResult> Worker::actor_socket(sim::Task& task, js::ActorEvent event) {
-  auto shared = std::make_shared<const js::ActorEvent>(std::move(event));
+sim::Result<ScheduledResult> Worker::actor_socket(sim::Task& task, ActorEvent event) {
+  auto shared = std::make_shared<const ActorEvent>(std::move(event));
   return serve_event(task, "js.websocket", [shared](js::Isolate& isolate, std::uint64_t id) {
-    return isolate.actor_event(id, *shared);
+    const ActorEvent& e = *shared;
+    const bool message = e.kind == ActorEvent::Kind::kSocketMessage;
+    return isolate.dispatch(
+        "actorSocket",
+        {js::Arg::number(static_cast<double>(id)), object_arg(e),
+         js::Arg::list({js::Arg::string(message ? "message" : "close"), js::Arg::string(e.socket),
+                        js::Arg::boolean(e.socket_text), js::Arg::bytes(e.args),
+                        js::Arg::number(e.close_code), js::Arg::string(e.close_reason),
+                        js::Arg::boolean(e.close_clean)})});
   });
 }
 
@@ -434,6 +516,49 @@ void Worker::on_response(std::uint64_t invocation, HttpResponse response) {
   handler_done(invocation);
 }
 
+void Worker::on_signal(std::uint64_t invocation, js::Signal signal) {
+  switch (static_cast<SignalCode>(signal.code)) {
+    case SignalCode::kException:
+      on_exception(invocation, std::move(signal.text), std::move(signal.stack));
+      return;
+    case SignalCode::kWaitUntil:
+      on_wait_until(invocation);
+      return;
+    case SignalCode::kWaitUntilSettled:
+      on_wait_until_settled(invocation, signal.ok, std::move(signal.text), std::move(signal.stack));
+      return;
+    case SignalCode::kPassThrough:
+      on_pass_through(invocation);
+      return;
+    case SignalCode::kEventDone:
+      on_event_done(invocation, signal.ok, std::move(signal.text), std::move(signal.stack));
+      return;
+    case SignalCode::kNoRetry:
+      if (auto it = contexts_.find(invocation); it != contexts_.end()) {
+        it->second.result.no_retry = true;
+      }
+      return;
+    case SignalCode::kActorReply: {
+      js::CallReply reply;
+      reply.ok = signal.ok;
+      if (signal.ok) {
+        reply.bytes = std::move(signal.bytes);
+        reply.has_bytes = true;
+      } else {
+        reply.error_clone = std::move(signal.bytes);
+        reply.error_message = std::move(signal.text);
+      }
+      on_actor_reply(invocation, std::move(reply));
+      return;
+    }
+    case SignalCode::kQueueOutcomes:
+      on_queue_outcomes(invocation, std::move(signal.text));
+      return;
+  }
+  // dispatcher.js and SignalCode disagree: a bug of ours.
+  SIM_ASSERT(false);
+}
+
 void Worker::on_exception(std::uint64_t invocation, std::string message, std::string stack) {
   emit(&sim::ev::Body::mutable_js_exception, [&](sim::ev::JsInvocation& e) {
     e.set_invocation(invocation);
@@ -480,7 +605,7 @@ void Worker::on_uncaught(std::string_view where, std::string message, std::strin
   });
 }
 
-void Worker::on_event_done(std::uint64_t invocation, bool ok, bool no_retry, std::string message,
+void Worker::on_event_done(std::uint64_t invocation, bool ok, std::string message,
                            std::string stack) {
   if (!ok) {
     emit(&sim::ev::Body::mutable_js_exception, [&](sim::ev::JsInvocation& e) {
@@ -491,7 +616,6 @@ void Worker::on_event_done(std::uint64_t invocation, bool ok, bool no_retry, std
   auto it = contexts_.find(invocation);
   if (it == contexts_.end()) return;
   ScheduledResult& result = it->second.result;
-  result.no_retry = result.no_retry || no_retry;
   if (!ok && result.ok) {
     result.ok = false;
     result.error = std::move(message);
@@ -582,7 +706,7 @@ void Worker::on_call(std::uint64_t call_id, js::CallRequest request) {
           js::CallReply reply =
               config_.services != nullptr
                   ? config_.services->call(task, *shared)
-                  : js::CallReply::failure("Error", "no services for binding " + shared->target);
+                  : js::CallReply::failure("Error", "no services for binding calls");
           if (alive.expired() || generation != generation_) return;
           spawn_js("js.call_reply",
                    [this, generation, invocation, call_id, reply = std::move(reply)] {
@@ -596,8 +720,7 @@ void Worker::on_call(std::uint64_t call_id, js::CallRequest request) {
                    });
         });
   };
-  // Storage sync() is no message: it waits for durability, it does not leave.
-  if (shared->target == "storage") {
+  if (config_.services != nullptr && !config_.services->leaves(*shared)) {
     start(true);
   } else {
     leave(std::move(start));
@@ -606,7 +729,7 @@ void Worker::on_call(std::uint64_t call_id, js::CallRequest request) {
 
 js::CallReply Worker::on_call_sync(const js::CallRequest& request) {
   if (config_.services == nullptr) {
-    return js::CallReply::failure("Error", "no services for binding " + request.target);
+    return js::CallReply::failure("Error", "no services for binding calls");
   }
   return config_.services->call_sync(request);
 }

@@ -27,7 +27,9 @@
 #include <memory>
 #include <string>
 
+#include "platform/js/engine.h"
 #include "platform/js/isolate.h"
+#include "platform/runtime/events.h"
 #include "platform/runtime/http.h"
 #include "sim/result.h"
 #include "sim/sync.h"
@@ -49,9 +51,16 @@ class Services {
   // A call that answers at once (Durable Object storage). Called during a JS run: must not
   // suspend or re-enter the Worker.
   virtual js::CallReply call_sync(const js::CallRequest& request) {
-    return js::CallReply::failure("Error", "no such service: " + request.target);
+    return js::CallReply::failure("Error", "no such service: " + std::to_string(request.target));
   }
+  // Whether the call is a message that leaves the invocation (and so waits behind a Durable
+  // Object's output gate). Storage sync() is none: it waits for durability, it does not leave.
+  virtual bool leaves(const js::CallRequest& request) const { return true; }
 };
+
+// The runtime's JS half (dispatcher.js), embedded at build time: an extension for js::Engine
+// (platform/engine_setup.h).
+std::vector<js::Extension> runtime_js();
 
 struct WorkerConfig {
   std::string name = "worker";
@@ -68,6 +77,11 @@ struct WorkerConfig {
   Origins* origins = nullptr;
   // bindings: where service bindings' calls go. Null: they fail.
   Services* services = nullptr;
+
+  // The limits and timeouts as knobs (sim/knobs.h): "response_timeout", "wait_until_max", and
+  // the isolate's ("cpu_max", "heap_bytes_max", "startup_cpu_max"). The platform applies them to
+  // every Worker as "worker.<name>".
+  static const sim::Knobs<WorkerConfig>& knobs();
 };
 
 // How a scheduled() event ended.
@@ -80,7 +94,7 @@ struct ScheduledResult {
   std::string error;
   // queue() only: the fate of each message of the batch, in batch order (empty when the handler
   // never ran: then every message is retried).
-  std::vector<js::QueueOutcome> outcomes;
+  std::vector<QueueOutcome> outcomes;
 };
 
 class Worker final : public js::IsolateHost {
@@ -112,11 +126,11 @@ class Worker final : public js::IsolateHost {
   // (constructing the instance on its first event). Suspends until the result: the Response
   // (kFetch; errors as fetch()), the RPC reply (kRpc: a failed reply carries the thrown error),
   // or how alarm() ended (kAlarm). Throws TaskCancelled.
-  sim::Result<HttpResponse> actor_fetch(sim::Task& task, js::ActorEvent event);
-  sim::Result<js::CallReply> actor_rpc(sim::Task& task, js::ActorEvent event);
-  sim::Result<ScheduledResult> actor_alarm(sim::Task& task, js::ActorEvent event);
+  sim::Result<HttpResponse> actor_fetch(sim::Task& task, ActorEvent event);
+  sim::Result<js::CallReply> actor_rpc(sim::Task& task, ActorEvent event);
+  sim::Result<ScheduledResult> actor_alarm(sim::Task& task, ActorEvent event);
   // webSocketMessage / webSocketClose (ActorEvent::kSocket*), answered like alarm().
-  sim::Result<ScheduledResult> actor_socket(sim::Task& task, js::ActorEvent event);
+  sim::Result<ScheduledResult> actor_socket(sim::Task& task, ActorEvent event);
   // The output gate: when set, every message leaving the Worker (responses, RPC replies, and
   // the start of subrequests and binding calls) is handed to `gate` as a function that the gate
   // calls with true when the message may go (at once, or when earlier writes are durable), or
@@ -128,7 +142,7 @@ class Worker final : public js::IsolateHost {
   // Delivers a batch to the queue handler: queue(batch, env, ctx). Suspends until the handler
   // and its waitUntil work are done; the result says what to do with each message. Errors as
   // for scheduled(). Throws TaskCancelled.
-  sim::Result<ScheduledResult> queue(sim::Task& task, js::QueueBatch batch,
+  sim::Result<ScheduledResult> queue(sim::Task& task, QueueBatch batch,
                                      std::string entrypoint = "default");
 
   const WorkerConfig& config() const { return config_; }
@@ -207,20 +221,21 @@ class Worker final : public js::IsolateHost {
   void on_console(std::string_view level, std::string_view text) override;
   void on_set_timer(std::uint64_t timer_id, sim::Duration delay) override;
   void on_clear_timer(std::uint64_t timer_id) override;
-  void on_response(std::uint64_t invocation, HttpResponse response) override;
-  void on_exception(std::uint64_t invocation, std::string message, std::string stack) override;
   void on_uncaught(std::string_view where, std::string message, std::string stack) override;
-  void on_event_done(std::uint64_t invocation, bool ok, bool no_retry, std::string message,
-                     std::string stack) override;
-  void on_wait_until(std::uint64_t invocation) override;
-  void on_wait_until_settled(std::uint64_t invocation, bool ok, std::string message,
-                             std::string stack) override;
-  void on_pass_through(std::uint64_t invocation) override;
   void on_fetch(std::uint64_t fetch_id, HttpRequest request) override;    // web APIs
   void on_call(std::uint64_t call_id, js::CallRequest request) override;  // bindings
   js::CallReply on_call_sync(const js::CallRequest& request) override;
-  void on_actor_reply(std::uint64_t invocation, js::CallReply reply) override;
-  void on_queue_outcomes(std::uint64_t invocation, std::vector<js::QueueOutcome> outcomes) override;
+  void on_response(std::uint64_t invocation, HttpResponse response) override;
+  void on_signal(std::uint64_t invocation, js::Signal signal) override;
+  // The signals (SignalCode), one function each.
+  void on_exception(std::uint64_t invocation, std::string message, std::string stack);
+  void on_event_done(std::uint64_t invocation, bool ok, std::string message, std::string stack);
+  void on_wait_until(std::uint64_t invocation);
+  void on_wait_until_settled(std::uint64_t invocation, bool ok, std::string message,
+                             std::string stack);
+  void on_pass_through(std::uint64_t invocation);
+  void on_actor_reply(std::uint64_t invocation, js::CallReply reply);
+  void on_queue_outcomes(std::uint64_t invocation, std::string json);
 
   sim::World& world_;
   sim::Node& node_;

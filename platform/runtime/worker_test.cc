@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/engine_setup.h"
 #include "platform/js/engine.h"
 #include "platform/runtime/test_trace.h"
 #include "sim/world.h"
@@ -63,7 +64,7 @@ export default {
 
 class WorkerTest : public ::testing::Test {
  protected:
-  void SetUp() override { js::Engine::init(); }
+  void SetUp() override { platform::init_engine(); }
 
   WorkerConfig config() {
     WorkerConfig c;

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/text.h"
+
 namespace scenarios::spec {
 
 // A name of a node, load, property or variant: 1 to kNameBytesMax characters from
@@ -26,14 +28,9 @@ std::optional<std::string> normalize_path(std::string_view base, std::string_vie
 // The directory part of a folder-relative path: "a/b/c.js" -> "a/b", "c.js" -> "".
 std::string parent_dir(std::string_view path);
 
-// `s` in double quotes with control and non-ASCII bytes escaped, cut to about 80 bytes: safe to
-// print whatever bytes a broken input holds.
-std::string quote(std::string_view s);
-
-// " (did you mean \"x\"?)" naming the closest candidates (up to three equally close) when they
-// are close to `word` (at most 2 edits, counting a swap of neighbours as one, and fewer than half
-// its length), else "".
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+// Quoting and typo suggestions (sim/text.h).
+using sim::did_you_mean;
+using sim::quote;
 
 // 1-based line and column (in bytes) of a byte offset into `text`. An offset past the end maps
 // to the end.

@@ -89,6 +89,7 @@
 #include <variant>
 #include <vector>
 
+#include "sim/knobs.h"
 #include "sim/node.h"
 #include "sim/result.h"
 #include "sim/sync.h"
@@ -138,8 +139,10 @@ struct DoClusterConfig {
   bool storage_sync = true;
   sim::Duration unsynced_flush_every = sim::kSecond;  // storage_sync=off only
 
-  // Sets one knob: "do.fencing" on|off, "do.storage_sync" on|off, and the durations and limits
-  // above by their names with a "do." prefix ("do.lease_duration=5s", "do.call_attempts_max=4").
+  // Every field above as a knob (sim/knobs.h), by its name: "fencing" on|off, "lease_duration"
+  // 5s, ... The platform lists them as "do.<name>".
+  static const sim::Knobs<DoClusterConfig>& knobs();
+  // Sets one knob, by its name with or without the "do." prefix ("do.lease_duration", "5s").
   // Errors (kInvalid) name the knob.
   sim::Status set_knob(std::string_view name, std::string_view value);
   // "name=value", as in a scenario's knob list.

@@ -73,6 +73,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/knobs.h"
 #include "sim/node.h"
 #include "sim/result.h"
 #include "sim/rng.h"
@@ -157,6 +158,11 @@ struct KvConfig {
   // Mutant kv.local_read_your_writes=off (false): the writing PoP's cache is not updated on a
   // write and the write reaches that PoP with a drawn lag like anywhere else.
   bool local_read_your_writes = true;
+
+  // The fields above as knobs (sim/knobs.h), listed by the platform as "kv.<name>". Besides the
+  // fields: "propagation_lag" ("fixed 5s", "uniform 0s 60s", "exponential MIN MEAN MAX") and
+  // "propagation_max" (uniform from 0); "cache_ttl_min" also raises the default to it.
+  static const sim::Knobs<KvConfig>& knobs();
 };
 
 struct KvGetOptions {

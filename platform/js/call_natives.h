@@ -1,13 +1,13 @@
-// Native helpers behind the bindings of the prelude (Durable Object namespaces and stubs, DO
-// storage, KV): the bridge from JS to the platform's services, and V8's structured-clone
-// serialization for values that cross isolates (RPC arguments, storage values). Internal to
-// platform/js: the prelude reaches these through the `host` object of __edgesim_init.
+// The natives behind the embedder's JS calls to its services (bindings, Durable Object storage):
+// the bridge from JS to C++ services, and V8's structured-clone serialization for values that
+// cross isolates (RPC arguments, storage values). Internal to platform/js: the prelude and the
+// extensions reach these through the `host` object of __edgesim_init.
 //
-// host.call(target, method, json, bytes) returns a Promise at once and hands a CallRequest to the
-// embedder (StartCall), which buffers it with the run's other effects; the reply settles the
-// promise in a later run (settle()). JS never waits for a service on its own stack.
-// host.callSync(...) asks the IsolateHost directly (DO storage: SQLite on the object's host
-// answers at once) and returns the reply or throws.
+// host.call(target, method, json, bytes) returns a Promise at once and hands a CallRequest (the
+// target a number the embedder defines) to the embedder (StartCall), which buffers it with the
+// run's other effects; the reply settles the promise in a later run (settle()). JS never waits for
+// a service on its own stack. host.callSync(...) asks the IsolateHost directly (for services that
+// answer at once, such as DO storage on the object's host) and returns the reply or throws.
 // host.serialize(value) -> ArrayBuffer and host.deserialize(bytes) -> value are V8's
 // ValueSerializer/ValueDeserializer (the structured clone algorithm).
 //
@@ -27,17 +27,18 @@
 #include <string_view>
 
 #include "platform/js/isolate.h"
+#include "platform/js/values.h"
 
 namespace js {
 
-class BindingNatives {
+class CallNatives {
  public:
   using StartCall = std::function<void(std::uint64_t call_id, CallRequest request)>;
 
-  BindingNatives(IsolateHost* host, StartCall start_call)
+  CallNatives(IsolateHost* host, StartCall start_call)
       : host_(host), start_call_(std::move(start_call)) {}
-  BindingNatives(const BindingNatives&) = delete;
-  BindingNatives& operator=(const BindingNatives&) = delete;
+  CallNatives(const CallNatives&) = delete;
+  CallNatives& operator=(const CallNatives&) = delete;
 
   // Adds call, callSync, serialize and deserialize to `natives`.
   void install(v8::Local<v8::Context> context, v8::Local<v8::Object> natives);

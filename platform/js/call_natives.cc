@@ -1,4 +1,4 @@
-#include "platform/js/binding_natives.h"
+#include "platform/js/call_natives.h"
 
 #include <v8-array-buffer.h>
 #include <v8-exception.h>
@@ -17,15 +17,15 @@ namespace js {
 
 namespace {
 
-BindingNatives* self_of(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  return static_cast<BindingNatives*>(info.Data().As<v8::External>()->Value());
+CallNatives* self_of(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  return static_cast<CallNatives*>(info.Data().As<v8::External>()->Value());
 }
 
 // (target, method, json, bytes) -> CallRequest
 CallRequest request_of(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   CallRequest r;
-  r.target = to_utf8(isolate, info[0]);
+  r.target = info[0]->Uint32Value(isolate->GetCurrentContext()).FromMaybe(0);
   r.method = to_utf8(isolate, info[1]);
   if (info[2]->IsString()) r.json = to_utf8(isolate, info[2]);
   if (info[3]->IsArrayBuffer() || info[3]->IsArrayBufferView()) {
@@ -43,14 +43,14 @@ void set_flag(v8::Local<v8::Context> context, v8::Local<v8::Object> error, const
 
 }  // namespace
 
-void BindingNatives::install(v8::Local<v8::Context> context, v8::Local<v8::Object> natives) {
+void CallNatives::install(v8::Local<v8::Context> context, v8::Local<v8::Object> natives) {
   v8::Isolate* isolate = context->GetIsolate();
   v8::Local<v8::External> self = v8::External::New(isolate, this);
   const std::pair<const char*, v8::FunctionCallback> list[] = {
-      {"call", &BindingNatives::native_call},
-      {"callSync", &BindingNatives::native_call_sync},
-      {"serialize", &BindingNatives::native_serialize},
-      {"deserialize", &BindingNatives::native_deserialize},
+      {"call", &CallNatives::native_call},
+      {"callSync", &CallNatives::native_call_sync},
+      {"serialize", &CallNatives::native_serialize},
+      {"deserialize", &CallNatives::native_deserialize},
   };
   for (const auto& [name, cb] : list) {
     v8::Local<v8::Function> fn =
@@ -59,8 +59,8 @@ void BindingNatives::install(v8::Local<v8::Context> context, v8::Local<v8::Objec
   }
 }
 
-bool BindingNatives::serialize(v8::Local<v8::Context> context, v8::Local<v8::Value> value,
-                               std::string* out) {
+bool CallNatives::serialize(v8::Local<v8::Context> context, v8::Local<v8::Value> value,
+                            std::string* out) {
   v8::ValueSerializer serializer(context->GetIsolate());
   serializer.WriteHeader();
   if (!serializer.WriteValue(context, value).FromMaybe(false)) return false;
@@ -70,16 +70,16 @@ bool BindingNatives::serialize(v8::Local<v8::Context> context, v8::Local<v8::Val
   return true;
 }
 
-v8::MaybeLocal<v8::Value> BindingNatives::deserialize(v8::Local<v8::Context> context,
-                                                      std::string_view bytes) {
+v8::MaybeLocal<v8::Value> CallNatives::deserialize(v8::Local<v8::Context> context,
+                                                   std::string_view bytes) {
   v8::ValueDeserializer deserializer(
       context->GetIsolate(), reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   if (!deserializer.ReadHeader(context).FromMaybe(false)) return {};
   return deserializer.ReadValue(context);
 }
 
-v8::MaybeLocal<v8::Value> BindingNatives::reply_value(v8::Local<v8::Context> context,
-                                                      const CallReply& reply) {
+v8::MaybeLocal<v8::Value> CallNatives::reply_value(v8::Local<v8::Context> context,
+                                                   const CallReply& reply) {
   v8::Isolate* isolate = context->GetIsolate();
   v8::Local<v8::Value> parsed;
   if (!v8::JSON::Parse(context, str(isolate, reply.json)).ToLocal(&parsed)) return {};
@@ -89,8 +89,8 @@ v8::MaybeLocal<v8::Value> BindingNatives::reply_value(v8::Local<v8::Context> con
   return v8::Array::New(isolate, pair, 2);
 }
 
-v8::Local<v8::Value> BindingNatives::reply_error(v8::Local<v8::Context> context,
-                                                 const CallReply& reply) {
+v8::Local<v8::Value> CallNatives::reply_error(v8::Local<v8::Context> context,
+                                              const CallReply& reply) {
   v8::Isolate* isolate = context->GetIsolate();
   if (!reply.error_clone.empty()) {
     v8::TryCatch tc(isolate);
@@ -121,8 +121,8 @@ v8::Local<v8::Value> BindingNatives::reply_error(v8::Local<v8::Context> context,
   return error;
 }
 
-void BindingNatives::settle(v8::Local<v8::Context> context, std::uint64_t call_id,
-                            const CallReply& reply) {
+void CallNatives::settle(v8::Local<v8::Context> context, std::uint64_t call_id,
+                         const CallReply& reply) {
   auto it = pending_.find(call_id);
   if (it == pending_.end()) return;
   v8::Isolate* isolate = context->GetIsolate();
@@ -145,8 +145,8 @@ void BindingNatives::settle(v8::Local<v8::Context> context, std::uint64_t call_i
   }
 }
 
-void BindingNatives::native_call(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  BindingNatives* self = self_of(info);
+void CallNatives::native_call(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  CallNatives* self = self_of(info);
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   v8::Local<v8::Promise::Resolver> resolver;
@@ -157,8 +157,8 @@ void BindingNatives::native_call(const v8::FunctionCallbackInfo<v8::Value>& info
   info.GetReturnValue().Set(resolver->GetPromise());
 }
 
-void BindingNatives::native_call_sync(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  BindingNatives* self = self_of(info);
+void CallNatives::native_call_sync(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  CallNatives* self = self_of(info);
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   const CallReply reply = self->host_->on_call_sync(request_of(info));
@@ -170,14 +170,14 @@ void BindingNatives::native_call_sync(const v8::FunctionCallbackInfo<v8::Value>&
   if (reply_value(context, reply).ToLocal(&value)) info.GetReturnValue().Set(value);
 }
 
-void BindingNatives::native_serialize(const v8::FunctionCallbackInfo<v8::Value>& info) {
+void CallNatives::native_serialize(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   std::string bytes;
   if (!serialize(isolate->GetCurrentContext(), info[0], &bytes)) return;  // DataCloneError
   info.GetReturnValue().Set(new_buffer(isolate, bytes));
 }
 
-void BindingNatives::native_deserialize(const v8::FunctionCallbackInfo<v8::Value>& info) {
+void CallNatives::native_deserialize(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   const std::string copy(bytes_of(info[0]));  // JS may run while deserializing
   v8::TryCatch tc(isolate);

@@ -1,0 +1,235 @@
+#include "platform/deployment.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "platform/bindings/binding_table.h"
+#include "platform/bindings/do_binding.h"
+#include "platform/bindings/kv_binding.h"
+#include "platform/runtime/front_door.h"
+#include "sim/assert.h"
+#include "sim/location.h"
+#include "sim/node.h"
+
+namespace platform {
+
+// ---- Defaults: what a deployment gets when its spec leaves a part out
+// ----------------------------
+namespace {
+
+// DO storage replicas (three: a quorum of two survives one loss), in Europe and North America.
+const char* const kDoStorageLocations[] = {"fra", "ams", "ord"};
+constexpr char kDoDirectory[] = "do-dir";  // at the first storage node's location
+constexpr char kDefaultHostname[] = "app.test";
+
+std::vector<NodeSpec> default_do_storage() {
+  std::vector<NodeSpec> out;
+  for (const char* loc : kDoStorageLocations) out.push_back({std::string("do-store-") + loc, loc});
+  return out;
+}
+
+// A DO host at every location with a PoP: objects are placed near their first caller.
+std::vector<NodeSpec> default_do_hosts(const std::vector<NodeSpec>& pops) {
+  std::vector<NodeSpec> out;
+  std::set<std::string> seen;
+  for (const NodeSpec& p : pops) {
+    if (seen.insert(p.location).second) out.push_back({"do-host-" + p.location, p.location});
+  }
+  return out;
+}
+
+bool binds_durable_objects(const DeploymentSpec& s) {
+  return std::any_of(s.workers.begin(), s.workers.end(),
+                     [](const WorkerSpec& w) { return !w.durable_objects.empty(); });
+}
+
+bool binds_kv(const DeploymentSpec& s) {
+  return std::any_of(s.workers.begin(), s.workers.end(),
+                     [](const WorkerSpec& w) { return !w.kv_namespaces.empty(); });
+}
+
+}  // namespace
+
+// ---- The knob table
+// --------------------------------------------------------------------------------
+
+const sim::Knobs<PlatformConfig>& knobs() {
+  using C = PlatformConfig;
+  static const auto* table =
+      &(*new sim::Knobs<C>())
+           .include("net.", &C::net, sim::NetConfig::knobs())
+           .include("pop.", &C::pop, runtime::PopConfig::knobs())
+           .include("worker.", &C::worker, runtime::WorkerConfig::knobs())
+           .include("fetch.", &C::fetch, runtime::OriginsConfig::knobs())
+           .include("do.", &C::durable_objects, services::DoClusterConfig::knobs())
+           .include("do.", &C::objects, runtime::DoHostConfig::knobs())
+           .include("kv.", &C::kv, services::KvConfig::knobs());
+  return *table;
+}
+
+// ---- Deployment
+// ------------------------------------------------------------------------------------
+
+struct Deployment::PopEntry {
+  std::unique_ptr<runtime::Pop> pop;
+  std::unique_ptr<runtime::FrontDoor> door;
+};
+
+Deployment::Deployment(sim::World& world, DeploymentSpec spec)
+    : world_(world), spec_(std::move(spec)) {
+  SIM_REQUIRE(!spec_.workers.empty());
+  SIM_REQUIRE(js::Engine::initialized());
+  world_.net().config() = spec_.config.net;
+  // The order nodes are added in is their ids' order, which traces record: keep it stable.
+  add_origins();
+  for (const NodeSpec& p : spec_.pops) pop_nodes_.push_back(&world_.add_node(p.name, p.location));
+  if (binds_durable_objects(spec_)) add_durable_objects();
+  if (binds_kv(spec_) && kv_ == nullptr) add_kv();
+  add_pops();
+}
+
+Deployment::~Deployment() {
+  // Workers and objects before the services they call.
+  pop_entries_.clear();
+  do_hosts_.clear();
+  tables_.clear();
+}
+
+void Deployment::add_origins() {
+  origins_ = std::make_unique<runtime::Origins>(world_, spec_.config.fetch);
+  for (const OriginSpec& o : spec_.origins) {
+    sim::Node& node = world_.add_node(o.name, o.location);
+    origin_servers_.push_back(runtime::Origin::serve_static(world_, node, o.routes));
+    origins_->add(o.hostname, *origin_servers_.back());
+  }
+}
+
+void Deployment::add_durable_objects() {
+  cluster_ = std::make_unique<services::DoCluster>(world_, spec_.config.durable_objects);
+  const std::vector<NodeSpec> storage =
+      spec_.do_storage.empty() ? default_do_storage() : spec_.do_storage;
+  const std::vector<NodeSpec> hosts =
+      spec_.do_hosts.empty() ? default_do_hosts(spec_.pops) : spec_.do_hosts;
+  cluster_->add_directory(world_.add_node(kDoDirectory, storage.front().location));
+  for (const NodeSpec& n : storage) cluster_->add_storage(world_.add_node(n.name, n.location));
+  std::vector<sim::Node*> host_nodes;
+  for (const NodeSpec& n : hosts) host_nodes.push_back(&world_.add_node(n.name, n.location));
+  // KV before the hosts' executors: a DO's own KV bindings are clients at its host.
+  if (binds_kv(spec_)) add_kv();
+  for (sim::Node* h : host_nodes) {
+    if (kv_ != nullptr) kv_->attach(*h);
+    runtime::DoHostConfig hc = spec_.config.objects;
+    for (const WorkerSpec& w : spec_.workers) {
+      for (const DurableObjectBinding& b : w.durable_objects) {
+        const WorkerSpec* script = b.script.empty() ? &w : find_worker(b.script);
+        SIM_REQUIRE(script != nullptr);
+        if (hc.classes.count(b.class_name) == 0) {
+          hc.classes[b.class_name] = worker_config(*script, *h);
+        }
+      }
+    }
+    do_hosts_.push_back(std::make_unique<runtime::DoHost>(world_, *h, std::move(hc)));
+    cluster_->add_host(*h, *do_hosts_.back());
+  }
+}
+
+void Deployment::add_kv() {
+  services::KvConfig c = spec_.config.kv;
+  if (!spec_.kv_stores.empty()) {
+    c.central_locations.clear();
+    c.central_names.clear();
+    for (const NodeSpec& n : spec_.kv_stores) c.central_locations.push_back(n.location);
+  }
+  kv_ = std::make_unique<services::KvService>(world_, c);
+}
+
+void Deployment::add_pops() {
+  std::map<std::string, std::string> routes;
+  for (const WorkerSpec& w : spec_.workers) {
+    for (const std::string& h : w.hostnames) routes.emplace(h, w.name);
+  }
+  for (sim::Node* node : pop_nodes_) {
+    if (kv_ != nullptr) kv_->attach(*node);
+    auto e = std::make_unique<PopEntry>();
+    e->pop = std::make_unique<runtime::Pop>(world_, *node, spec_.config.pop);
+    for (const WorkerSpec& w : spec_.workers) e->pop->deploy(worker_config(w, *node));
+    e->door = std::make_unique<runtime::FrontDoor>(*e->pop, routes, spec_.workers.front().name);
+    runtime::FrontDoor* door = e->door.get();
+    node->on_boot([door](sim::Node&) { door->serve(); });
+    pop_entries_.push_back(std::move(e));
+  }
+}
+
+runtime::WorkerConfig Deployment::worker_config(const WorkerSpec& w, sim::Node& node) {
+  runtime::WorkerConfig c = spec_.config.worker;
+  c.name = w.name;
+  c.modules = w.modules;
+  c.main = w.main;
+  c.env = w.vars;
+  if (w.cpu_max.has_value()) c.isolate.cpu_max = *w.cpu_max;
+  auto table = std::make_unique<runtime::BindingTable>();
+  for (const DurableObjectBinding& b : w.durable_objects) {
+    SIM_REQUIRE(cluster_ != nullptr);
+    table->add(b.binding, std::make_unique<runtime::DoBinding>(b.class_name, *cluster_));
+  }
+  for (const KvBinding& k : w.kv_namespaces) {
+    SIM_REQUIRE(kv_ != nullptr);
+    table->add(k.binding, std::make_unique<runtime::KvBinding>(k.namespace_id, kv_->attach(node)));
+  }
+  for (auto& [name, value] : table->env()) c.env[name] = std::move(value);
+  c.services = table.get();
+  c.origins = origins_.get();
+  tables_.push_back(std::move(table));
+  return c;
+}
+
+const WorkerSpec* Deployment::find_worker(const std::string& name) const {
+  for (const WorkerSpec& w : spec_.workers) {
+    if (w.name == name) return &w;
+  }
+  return nullptr;
+}
+
+sim::NodeId Deployment::nearest_pop(const sim::Location& location) const {
+  sim::NodeId pop = sim::kNoNode;
+  double best = 0;
+  for (const sim::Node* n : pop_nodes_) {
+    const double d = sim::distance_km(location, n->location());
+    if (pop == sim::kNoNode || d < best) {
+      best = d;
+      pop = n->id();
+    }
+  }
+  return pop;
+}
+
+sim::NodeId Deployment::pop_named(const std::string& name) const {
+  for (const sim::Node* n : pop_nodes_) {
+    if (n->name() == name) return n->id();
+  }
+  return sim::kNoNode;
+}
+
+std::string Deployment::default_hostname() const {
+  const std::vector<std::string>& h = spec_.workers.front().hostnames;
+  return h.empty() ? kDefaultHostname : h.front();
+}
+
+std::vector<std::string> Deployment::hostnames(const std::string& worker) const {
+  const WorkerSpec* w = worker.empty() ? &spec_.workers.front() : find_worker(worker);
+  return w == nullptr ? std::vector<std::string>{} : w->hostnames;
+}
+
+std::map<std::string, std::uint64_t> Deployment::stats() const {
+  std::map<std::string, std::uint64_t> s;
+  if (cluster_ == nullptr) return s;
+  s["do_activations"] = cluster_->stats().activations;
+  s["do_commits"] = cluster_->stats().commits;
+  std::uint64_t hibernations = 0;
+  for (const auto& h : do_hosts_) hibernations += h->hibernations();
+  if (hibernations > 0) s["do_hibernations"] = hibernations;
+  return s;
+}
+
+}  // namespace platform

@@ -1,0 +1,147 @@
+// platform::Deployment: a whole edge platform built into a World from a plain spec: PoPs running
+// the Workers behind their front doors, origins, and every service some Worker binds (the
+// Durable Object cluster with its hosts, storage and directory; KV's central stores), with the
+// defaults policy in one place (deployment.cc, "Defaults"). Scenario folders are translated into
+// a DeploymentSpec (scenarios/folder.cc); tests and benchmarks may write one by hand.
+//
+// Knobs: every number of every service is a knob of PlatformConfig, in one table (knobs()):
+// "net.*", "pop.*", "worker.*", "fetch.*", "do.*", "kv.*". `edgesim knobs` prints it.
+//
+// A request's path through the platform (platform/README.md has it with every function):
+// client -> PoP front door (runtime::FrontDoor) -> runtime::Pop -> runtime::Worker -> JS ->
+// binding (bindings/) -> service (services/) -> object (objects/) -> storage, and back.
+//
+// Single-threaded. Build it before World::start(); the World outlives it, and it outlives every
+// task that uses it (declare the World first, the Deployment after it).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/js/values.h"
+#include "platform/objects/object_host.h"
+#include "platform/runtime/origin.h"
+#include "platform/runtime/pop.h"
+#include "platform/runtime/worker.h"
+#include "platform/services/do/do_cluster.h"
+#include "platform/services/kv/kv.h"
+#include "sim/knobs.h"
+#include "sim/network.h"
+#include "sim/world.h"
+
+namespace platform {
+
+struct NodeSpec {
+  std::string name;
+  std::string location;  // IATA code
+};
+
+struct OriginSpec {
+  std::string name;      // its node
+  std::string location;  // IATA code
+  std::string hostname;  // fetch("https://<hostname>/...") reaches it
+  std::vector<runtime::StaticRoute> routes;
+};
+
+struct DurableObjectBinding {
+  std::string binding;     // env.<binding>
+  std::string class_name;  // the exported class
+  std::string script;      // the Worker that exports it; empty: this one
+};
+
+struct KvBinding {
+  std::string binding;
+  std::string namespace_id;
+};
+
+struct WorkerSpec {
+  std::string name;
+  js::ModuleMap modules;
+  std::string main;
+  std::map<std::string, js::BindingValue> vars;
+  std::vector<std::string> hostnames;  // the routes it serves
+  std::vector<DurableObjectBinding> durable_objects;
+  std::vector<KvBinding> kv_namespaces;
+  std::optional<sim::Duration> cpu_max;  // limits.cpu_ms
+};
+
+// Every knob of the platform (knobs()).
+struct PlatformConfig {
+  sim::NetConfig net;
+  runtime::PopConfig pop;
+  runtime::WorkerConfig worker;  // limits and timeouts every Worker gets
+  runtime::OriginsConfig fetch;
+  services::DoClusterConfig durable_objects;
+  runtime::DoHostConfig objects;
+  services::KvConfig kv;
+};
+
+struct DeploymentSpec {
+  std::vector<NodeSpec> pops;
+  // Empty: the defaults (see deployment.cc): a DO host at every PoP's location; three DO storage
+  // nodes; KV's central stores where KvConfig puts them.
+  std::vector<NodeSpec> do_hosts;
+  std::vector<NodeSpec> do_storage;
+  std::vector<NodeSpec> kv_stores;
+  std::vector<OriginSpec> origins;
+  // The first is the entry Worker: it serves requests whose host no Worker claims.
+  std::vector<WorkerSpec> workers;
+  PlatformConfig config;
+};
+
+// Every knob: name ("do.lease_duration"), type, default and what it does.
+const sim::Knobs<PlatformConfig>& knobs();
+
+class Deployment {
+ public:
+  // Adds every node and service of `spec` to `world`. REQUIRES: World::start() not called yet;
+  // platform::init_engine() called; spec.workers non-empty; every class a Durable Object binding
+  // names is exported by the Worker it names.
+  Deployment(sim::World& world, DeploymentSpec spec);
+  ~Deployment();
+  Deployment(const Deployment&) = delete;
+  Deployment& operator=(const Deployment&) = delete;
+
+  // The PoP nodes, in spec order.
+  const std::vector<sim::Node*>& pops() const { return pop_nodes_; }
+  // The PoP nearest `location` (ties: the first in spec order).
+  sim::NodeId nearest_pop(const sim::Location& location) const;
+  // The PoP named `name`, or sim::kNoNode.
+  sim::NodeId pop_named(const std::string& name) const;
+  // The host name requests go to when none is given: the entry Worker's first route, else
+  // "app.test".
+  std::string default_hostname() const;
+  // The hostnames of `worker` (empty: the entry Worker's).
+  std::vector<std::string> hostnames(const std::string& worker) const;
+
+  // Host-independent counters: do_activations, do_commits, do_hibernations (when > 0).
+  std::map<std::string, std::uint64_t> stats() const;
+
+ private:
+  struct PopEntry;
+  void add_origins();
+  void add_durable_objects();
+  void add_kv();
+  void add_pops();
+  // The config of Worker `w` on `node`, its bindings served by a table made for that node.
+  runtime::WorkerConfig worker_config(const WorkerSpec& w, sim::Node& node);
+  const WorkerSpec* find_worker(const std::string& name) const;
+
+  sim::World& world_;
+  DeploymentSpec spec_;
+  std::unique_ptr<runtime::Origins> origins_;
+  std::vector<std::unique_ptr<runtime::Origin>> origin_servers_;
+  std::unique_ptr<services::DoCluster> cluster_;
+  std::vector<std::unique_ptr<runtime::DoHost>> do_hosts_;
+  std::unique_ptr<services::KvService> kv_;
+  // One binding table per (node, Worker): a binding's calls run on the node its Worker runs on.
+  std::vector<std::unique_ptr<runtime::Services>> tables_;
+  std::vector<std::unique_ptr<PopEntry>> pop_entries_;
+  std::vector<sim::Node*> pop_nodes_;
+};
+
+}  // namespace platform

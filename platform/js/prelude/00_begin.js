@@ -1,0 +1,24 @@
+// The prelude: Web APIs that V8 lacks, written in JS. Runs once per isolate before any Worker code
+// (baked into the startup snapshot when there is one). Native helpers come later, through
+// globalThis.__edgesim_init(natives), which the embedder calls once per isolate and then deletes:
+// nothing here may call `host` while the prelude itself runs (the snapshot has no natives).
+//
+// The build joins the files of platform/js/prelude/ in name order into one function (this file
+// opens it, 99_end.js closes it), so they share its scope: one file per API, no module system.
+// The platform's own scripts (the runtime's dispatcher, the objects' and bindings' JS halves) are
+// extensions the engine runs after it (js::EngineOptions::extensions); they see only `internal`.
+//
+// Keep it deterministic: no host time or randomness except through `host`, which reads the World.
+(function () {
+  'use strict';
+  let host = null;  // natives, set by __edgesim_init
+  const g = globalThis;
+  const define = (obj, name, value) =>
+      Object.defineProperty(obj, name, {value, writable: true, configurable: true, enumerable: false});
+  // What the prelude shares with the extensions (filled in by 99_end.js and by the extensions):
+  // helpers, the natives (a forwarder: they exist only once __edgesim_init ran), the embedder's
+  // entry points, the built-in modules, the binding types and the WebSocket hooks.
+  const internal = {define, global: g, entries: {}, builtins: {}, bindingTypes: new Map(),
+    sockets: null};
+  define(g, '__edgesim_internal', internal);
+
