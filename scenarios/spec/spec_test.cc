@@ -4,6 +4,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -607,6 +608,68 @@ TEST(LoaderErrors, BadFilePathsInAMap) {
   files["src/caf\xe9.js"] = "";
   EXPECT_EQ(error_of(files),
             "x: bad file path \"src/caf\\xe9.js\" (relative, '/'-separated, normalized, UTF-8)");
+}
+
+// One problem in each topic: every one is reported, in the order the resolver's passes run
+// (header, topology, Workers, loads, client scripts, faults, knobs, properties, expectations,
+// unselected variants), whichever file of the loader holds the pass.
+TEST(LoaderErrors, EveryTopicIsReportedInPassOrder) {
+  ScenarioFiles files = mini();
+  files["scenario.textproto"] =
+      "name: \"mini\"\n"
+      "duration: \"10s\" quiet_after: \"11s\"\n"
+      "topology {\n"
+      "  pop { name: \"bad name\" location: \"lhr\" }\n"
+      "  pop { location: \"iad\" }\n"
+      "}\n"
+      "worker { hostname: \"Bad_Host\" }\n"
+      "load {\n"
+      "  request { path: \"x\" }\n"
+      "}\n"
+      "client_script { script: \"clients/none.js\" }\n"
+      "faults { profile: \"swarn\" }\n"
+      "knobs { key: \"Do.Fencing\" value: \"off\" }\n"
+      "property { name: \"ok\" checker: \"http_status\" params { key: \"allow\" value: \"2xx,\" } "
+      "}\n"
+      "expected: \"nope\"\n"
+      "variant { name: \"v\" main: \"src/none.js\" }\n";
+  EXPECT_EQ(error_of(files),
+            "x/scenario.textproto:2:17: quiet_after: 11.000s is after the end of the run (duration "
+            "10.000s)\n"
+            "x/scenario.textproto:4:9: topology.pop[0].name: bad node name \"bad name\" (letters, "
+            "digits, '-', '_', '.')\n"
+            "x/scenario.textproto:7:10: worker[0].hostname[0]: bad hostname \"Bad_Host\" "
+            "(lowercase letters, digits, '-' and '.')\n"
+            "x/scenario.textproto:9:13: load[0].request[0].path: expected a path starting with '/' "
+            "or an http(s):// URL, got \"x\"\n"
+            "x/scenario.textproto:11:17: client_script[0].script: script \"clients/none.js\" not "
+            "found in the scenario folder\n"
+            "x/scenario.textproto:12:10: faults.profile: expected \"none\" or \"swarm\", got "
+            "\"swarn\" (an explicit plan goes in `schedule` or `schedule_file`)\n"
+            "x/scenario.textproto:13:1: knobs[0]: bad knob name \"Do.Fencing\" (lowercase letters, "
+            "digits, '_', '-' and '.', like \"do.fencing\")\n"
+            "x/scenario.textproto:14:46: property[0].params[0]: expected statuses like \"2xx\", "
+            "\"2xx,404\" or \"200-299\", got \"2xx,\"\n"
+            "x/scenario.textproto:15:1: expected: expected \"nope\" is neither \"pass\" nor a "
+            "property (properties: ok)\n"
+            "x/scenario.textproto:16:21: variant[0].main: main module \"src/none.js\" not found in "
+            "the scenario folder");
+}
+
+TEST(LoaderErrors, AtMostTwentyLinesAreReported) {
+  std::string spec = "topology {\n";
+  for (int i = 0; i < 25; ++i)
+    spec += "  pop { name: \"p " + std::to_string(i) + "\" location: \"lhr\" }\n";
+  spec +=
+      "}\nload { request { path: \"/\" } }\nproperty { name: \"ok\" checker: \"http_status\" }\n";
+  ScenarioFiles files = mini();
+  files["scenario.textproto"] = spec;
+  const std::string message = error_of(files);
+  EXPECT_EQ(std::count(message.begin(), message.end(), '\n'), kScenarioErrorsMax);
+  EXPECT_EQ(message.substr(0, message.find('\n')),
+            "x/scenario.textproto:2:9: topology.pop[0].name: bad node name \"p 0\" (letters, "
+            "digits, '-', '_', '.')");
+  EXPECT_EQ(message.substr(message.rfind('\n') + 1), "(more errors not shown)");
 }
 
 // --- Properties that hold for every input. ---
