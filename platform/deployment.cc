@@ -1,7 +1,6 @@
 #include "platform/deployment.h"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 
 #include "platform/bindings/binding_table.h"
@@ -14,30 +13,9 @@
 
 namespace platform {
 
-// ---- Defaults: what a deployment gets when its spec leaves a part out
-// ----------------------------
 namespace {
 
-// DO storage replicas (three: a quorum of two survives one loss), in Europe and North America.
-const char* const kDoStorageLocations[] = {"fra", "ams", "ord"};
-constexpr char kDoDirectory[] = "do-dir";  // at the first storage node's location
 constexpr char kDefaultHostname[] = "app.test";
-
-std::vector<NodeSpec> default_do_storage() {
-  std::vector<NodeSpec> out;
-  for (const char* loc : kDoStorageLocations) out.push_back({std::string("do-store-") + loc, loc});
-  return out;
-}
-
-// A DO host at every location with a PoP: objects are placed near their first caller.
-std::vector<NodeSpec> default_do_hosts(const std::vector<NodeSpec>& pops) {
-  std::vector<NodeSpec> out;
-  std::set<std::string> seen;
-  for (const NodeSpec& p : pops) {
-    if (seen.insert(p.location).second) out.push_back({"do-host-" + p.location, p.location});
-  }
-  return out;
-}
 
 bool binds_durable_objects(const DeploymentSpec& s) {
   return std::any_of(s.workers.begin(), s.workers.end(),
@@ -80,6 +58,12 @@ Deployment::Deployment(sim::World& world, DeploymentSpec spec)
     : world_(world), spec_(std::move(spec)) {
   SIM_REQUIRE(!spec_.workers.empty());
   SIM_REQUIRE(js::Engine::initialized());
+  // The nodes of the services in use that the spec leaves out (platform/defaults.h).
+  ServiceNodes nodes{spec_.do_hosts, spec_.do_storage, spec_.kv_stores, {}, {}, {}, {}};
+  (void)fill_default_nodes(spec_.pops, {binds_durable_objects(spec_), binds_kv(spec_)}, &nodes);
+  spec_.do_hosts = std::move(nodes.do_hosts);
+  spec_.do_storage = std::move(nodes.do_storage);
+  spec_.kv_stores = std::move(nodes.kv_stores);
   world_.net().config() = spec_.config.net;
   // The order nodes are added in is their ids' order, which traces record: keep it stable.
   add_origins();
@@ -107,14 +91,15 @@ void Deployment::add_origins() {
 
 void Deployment::add_durable_objects() {
   cluster_ = std::make_unique<services::DoCluster>(world_, spec_.config.durable_objects);
-  const std::vector<NodeSpec> storage =
-      spec_.do_storage.empty() ? default_do_storage() : spec_.do_storage;
-  const std::vector<NodeSpec> hosts =
-      spec_.do_hosts.empty() ? default_do_hosts(spec_.pops) : spec_.do_hosts;
-  cluster_->add_directory(world_.add_node(kDoDirectory, storage.front().location));
-  for (const NodeSpec& n : storage) cluster_->add_storage(world_.add_node(n.name, n.location));
+  const NodeSpec directory = do_directory(spec_.do_storage);
+  cluster_->add_directory(world_.add_node(directory.name, directory.location));
+  for (const NodeSpec& n : spec_.do_storage) {
+    cluster_->add_storage(world_.add_node(n.name, n.location));
+  }
   std::vector<sim::Node*> host_nodes;
-  for (const NodeSpec& n : hosts) host_nodes.push_back(&world_.add_node(n.name, n.location));
+  for (const NodeSpec& n : spec_.do_hosts) {
+    host_nodes.push_back(&world_.add_node(n.name, n.location));
+  }
   // KV before the hosts' executors: a DO's own KV bindings are clients at its host.
   if (binds_kv(spec_)) add_kv();
   for (sim::Node* h : host_nodes) {
@@ -139,7 +124,10 @@ void Deployment::add_kv() {
   if (!spec_.kv_stores.empty()) {
     c.central_locations.clear();
     c.central_names.clear();
-    for (const NodeSpec& n : spec_.kv_stores) c.central_locations.push_back(n.location);
+    for (const NodeSpec& n : spec_.kv_stores) {
+      c.central_locations.push_back(n.location);
+      c.central_names.push_back(n.name);
+    }
   }
   kv_ = std::make_unique<services::KvService>(world_, c);
 }

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/defaults.h"
 #include "platform/js/values.h"
 #include "platform/objects/object_host.h"
 #include "platform/runtime/origin.h"
@@ -34,11 +35,6 @@
 #include "sim/world.h"
 
 namespace platform {
-
-struct NodeSpec {
-  std::string name;
-  std::string location;  // IATA code
-};
 
 struct OriginSpec {
   std::string name;      // its node
@@ -82,8 +78,7 @@ struct PlatformConfig {
 
 struct DeploymentSpec {
   std::vector<NodeSpec> pops;
-  // Empty: the defaults (see deployment.cc): a DO host at every PoP's location; three DO storage
-  // nodes; KV's central stores where KvConfig puts them.
+  // Empty: the defaults for the services some Worker binds (platform/defaults.h).
   std::vector<NodeSpec> do_hosts;
   std::vector<NodeSpec> do_storage;
   std::vector<NodeSpec> kv_stores;

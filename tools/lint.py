@@ -132,6 +132,11 @@ def lint(root):
                 if os.path.normpath(d) == os.path.normpath(os.path.join(root, top)):
                     break
                 d = os.path.dirname(d)
+            top_cm = os.path.join(root, "CMakeLists.txt")
+            if not listed and os.path.exists(top_cm):
+                # The top level may list a file that every build needs (platform/defaults.cc).
+                listed = re.search(r"(^|[\s(/])" + re.escape(rel) + r"(\s|\)|$)",
+                                   open(top_cm).read(), re.M) is not None
             if not listed:
                 findings.append(f"{rel}:1: cmake: not listed in a CMakeLists.txt at or above it")
     return findings

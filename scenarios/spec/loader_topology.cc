@@ -106,17 +106,9 @@ OriginSpec resolve_origin(Resolution& r, const Loc& loc, const pb::Origin& in, i
 }
 
 // Which services some Worker uses.
-struct ServicesUsed {
-  bool kv = false;
-  bool durable_objects = false;
-  bool queues = false;
-  bool workflows = false;
-  bool d1 = false;
-  bool r2 = false;
-};
 
-ServicesUsed services_used(const std::vector<WorkerSpec>& workers) {
-  ServicesUsed used;
+platform::ServicesUsed services_used(const std::vector<WorkerSpec>& workers) {
+  platform::ServicesUsed used;
   for (const auto& w : workers) {
     used.kv |= !w.config.kv_namespaces.empty();
     used.durable_objects |=
@@ -159,29 +151,22 @@ void resolve_topology(Resolution& r) {
 
 void add_default_services(Resolution& r) {
   if (r.out.topology.pops.empty()) return;
-  const ServicesUsed used = services_used(r.out.workers);
+  const platform::ServicesUsed used = services_used(r.out.workers);
   Topology& t = r.out.topology;
-  const std::string first = t.pops.front().location;
-  auto one = [&](bool use, std::vector<NodeSpec>* list, const std::string& name) {
-    if (!use || !list->empty()) return;
-    list->push_back({name, first});
-    claim_default_node_name(r, name);
-  };
-  if (used.durable_objects && t.do_hosts.empty()) {
-    // One host per distinct PoP location: placement near the caller has somewhere to go.
-    std::set<std::string> seen;
-    for (const auto& pop : t.pops) {
-      if (!seen.insert(pop.location).second) continue;
-      const std::string name = "do-" + std::to_string(t.do_hosts.size() + 1);
-      t.do_hosts.push_back({name, pop.location});
-      claim_default_node_name(r, name);
-    }
-  }
-  one(used.kv, &t.kv_stores, "kv-1");
-  one(used.queues, &t.queue_brokers, "queue-1");
-  one(used.workflows, &t.workflow_engines, "workflow-1");
-  one(used.d1, &t.d1, "d1-1");
-  one(used.r2, &t.r2, "r2-1");
+  // The platform's defaults policy (platform/defaults.h), so the names are known here.
+  platform::ServiceNodes nodes{t.do_hosts, t.do_storage, t.kv_stores, t.queue_brokers,
+                               t.workflow_engines, t.d1, t.r2};
+  const std::vector<std::string> added = platform::fill_default_nodes(
+      t.pops,
+      used, &nodes);
+  for (const std::string& name : added) claim_default_node_name(r, name);
+  t.do_hosts = std::move(nodes.do_hosts);
+  t.do_storage = std::move(nodes.do_storage);
+  t.kv_stores = std::move(nodes.kv_stores);
+  t.queue_brokers = std::move(nodes.queue_brokers);
+  t.workflow_engines = std::move(nodes.workflow_engines);
+  t.d1 = std::move(nodes.d1);
+  t.r2 = std::move(nodes.r2);
 }
 
 }  // namespace scenarios::spec::loader_internal

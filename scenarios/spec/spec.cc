@@ -51,6 +51,7 @@ std::vector<std::string> Topology::node_names() const {
     for (const auto& n : *list) out.push_back(n.name);
   }
   for (const auto& o : origins) out.push_back(o.name);
+  if (!do_storage.empty()) out.push_back(platform::do_directory(do_storage).name);
   std::sort(out.begin(), out.end());
   return out;
 }

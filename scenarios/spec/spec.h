@@ -16,6 +16,7 @@
 
 #include "scenarios/spec/template.h"
 #include "scenarios/spec/wrangler.h"
+#include "platform/defaults.h"
 #include "sim/faults.h"
 #include "sim/result.h"
 #include "sim/time.h"
@@ -28,11 +29,8 @@ using ScenarioFiles = std::map<std::string, std::string>;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-struct NodeSpec {
-  std::string name;
-  std::string location;  // a code of sim::known_locations()
-  bool operator==(const NodeSpec&) const = default;
-};
+// A node: name and IATA location (the platform's type: platform/defaults.h).
+using NodeSpec = platform::NodeSpec;
 
 struct StaticResponse {
   std::string path;    // exact, or a prefix ending in '*'
@@ -66,7 +64,7 @@ struct Topology {
   std::vector<NodeSpec> r2;
   std::vector<OriginSpec> origins;
 
-  // Every node name above, sorted.
+  // Every node name above, and the DO directory's when there is DO storage, sorted.
   std::vector<std::string> node_names() const;
   bool operator==(const Topology&) const = default;
 };

@@ -102,15 +102,20 @@ TEST(Loader, LoadsTheExampleFolder) {
   EXPECT_EQ(s.fingerprint.size(), 16u);
   EXPECT_EQ(s.fingerprint, fingerprint_files(s.files));
 
-  // Topology: the PoPs as written, KV as written, a DO host per PoP by default.
+  // Topology: the PoPs as written, KV by default, DO hosts (one per PoP location) and storage by
+  // default (platform/defaults.h).
   ASSERT_EQ(s.topology.pops.size(), 3u);
   EXPECT_EQ(s.topology.pops[1], (NodeSpec{"iad", "iad"}));
   EXPECT_EQ(s.topology.kv_stores, (std::vector<NodeSpec>{{"kv-1", "iad"}}));
   EXPECT_EQ(s.topology.do_hosts,
             (std::vector<NodeSpec>{{"do-1", "lhr"}, {"do-2", "iad"}, {"do-3", "sin"}}));
   EXPECT_TRUE(s.topology.queue_brokers.empty());
+  EXPECT_EQ(s.topology.do_storage,
+            (std::vector<NodeSpec>{{"do-store-fra", "fra"}, {"do-store-ams", "ams"},
+                                   {"do-store-ord", "ord"}}));
   EXPECT_EQ(s.topology.node_names(),
-            (std::vector<std::string>{"do-1", "do-2", "do-3", "iad", "kv-1", "lhr", "sin"}));
+            (std::vector<std::string>{"do-1", "do-2", "do-3", "do-dir", "do-store-ams",
+                                      "do-store-fra", "do-store-ord", "iad", "kv-1", "lhr", "sin"}));
 
   ASSERT_EQ(s.workers.size(), 1u);
   const WorkerSpec& w = s.workers[0];
