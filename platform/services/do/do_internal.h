@@ -60,6 +60,10 @@ class SqlDb {
   bool open(sim::Disk& disk, const char* path, bool synced, const char* schema);
   void close();
   bool is_open() const { return db_ != nullptr; }
+  // Whether a statement that succeeded is on the disk (synchronous FULL) rather than pending.
+  bool synced() const { return synced_; }
+  // Inside an explicit transaction: statements that succeed are not committed yet.
+  bool in_transaction() const;
   // Runs one statement; `row` sees each result row. Returns true on success.
   bool run(const char* sql, std::initializer_list<Value> binds, const RowFn& row = {});
   bool exec(const char* sql);  // several statements, no bindings
@@ -72,6 +76,7 @@ class SqlDb {
 
  private:
   sqlite3* db_ = nullptr;
+  bool synced_ = false;
 };
 
 // ---- Fan-out to every storage replica. ----
@@ -97,6 +102,15 @@ class DirectoryRole {
   void boot();
   void crash();
   sim::Node& node() const { return node_; }
+
+  // For assertions that look at both ends of a lease at once (the simulation can).
+  // The expiry of `host`'s lease of `key` at `epoch`, or nullopt when the table holds no such
+  // lease (another holder or epoch, or it was lost in a crash).
+  std::optional<sim::Time> lease_expiry(std::string_view key, sim::NodeId host,
+                                        std::uint64_t epoch) const;
+  // The last epoch granted for `key` (persisted), 0 if none; nullopt while the grant table is
+  // not loaded.
+  std::optional<std::uint64_t> granted_epoch(std::string_view key) const;
 
  private:
   struct Lease {
@@ -124,6 +138,8 @@ class DirectoryRole {
   sim::Result<std::string> on_renew(sim::Task& t, sim::NodeId from, std::string_view req);
   sim::Result<std::string> on_release(sim::Task& t, sim::NodeId from, std::string_view req);
   sim::Result<std::string> on_alarms(sim::Task& t, sim::NodeId from, std::string_view req);
+  // Opens the database and loads the grant and alarm tables.
+  bool load_tables();
   void alarm_scan(sim::Task& t);
   void wake(sim::Task& t, std::string key, sim::NodeId host);
   bool lease_live(std::string_view key) const;
@@ -148,6 +164,9 @@ class DirectoryRole {
   std::map<std::string, Placement, std::less<>> placements_;
   std::map<std::string, AlarmEntry, std::less<>> alarms_;
   std::map<sim::NodeId, sim::Time> host_failed_until_;
+  // The newest epoch ever granted per object. The simulation's memory, not the node's: it
+  // survives crashes, so that a grant table that lost a grant is caught.
+  std::map<std::string, std::uint64_t, std::less<>> ever_granted_;
 };
 
 class StorageRole {
@@ -167,9 +186,18 @@ class StorageRole {
     std::optional<sim::Time> alarm;
     bool alarm_dirty = false;
   };
+  // What this replica told a host about an object: the promise and the stored version.
+  struct Acknowledged {
+    std::uint64_t promised = 0;
+    Version version;
+  };
   sim::Result<std::string> on_promise(sim::Task& t, sim::NodeId from, std::string_view req);
   sim::Result<std::string> on_write(sim::Task& t, sim::NodeId from, std::string_view req);
   std::optional<Row> load(const std::string& key);
+  // Checks a loaded row against what this replica acknowledged before (durability), and
+  // records what it is about to acknowledge.
+  void check_durable(const std::string& key, const Row& row) const;
+  void acknowledge(const std::string& key, std::uint64_t promised, const Version& version);
   void report_loop(sim::Task& t);
   void flush_loop(sim::Task& t);
   // A trace event from this node (sim/events.h): `fill` sets the body's field.
@@ -182,6 +210,9 @@ class StorageRole {
   sim::Node& node_;
   SqlDb db_;
   bool db_ok_ = false;
+  // Outside the node's volatile state on purpose: it survives crashes, so that what a restarted
+  // replica loads can be checked against what it acknowledged (the durability promise).
+  std::map<std::string, Acknowledged, std::less<>> acknowledged_;
 };
 
 class HostRole {
