@@ -94,6 +94,15 @@ std::vector<ReplicaReply> ask_replicas(
     const std::string& request, sim::Duration timeout,
     const std::function<bool(const std::vector<ReplicaReply>&)>& enough);
 
+// Replica replies to one round, counted: every reply is exactly one of accepted, rejected (with
+// the promise that fenced it) or failed (no answer, or a malformed one).
+struct Tally {
+  int accepted = 0;
+  int rejected = 0;
+  int failed = 0;
+  std::uint64_t promised_max = 0;
+};
+
 // ---- Roles. Each lives as long as the cluster; its volatile state is reset at boot/crash. ----
 
 class DirectoryRole {
@@ -238,22 +247,70 @@ class HostRole {
       a.status = RequestStatus::kOk;
       return a;
     }
+    static Activation error(DoErrorKind kind, std::string message) {
+      return Activation{nullptr, RequestStatus::kError, sim::kNoNode, kind, std::move(message)};
+    }
+    static Activation retry(std::string message) {
+      return error(DoErrorKind::kRetryable, std::move(message));
+    }
     std::shared_ptr<ObjectHandle> handle;
     RequestStatus status = RequestStatus::kError;
     sim::NodeId hint = sim::kNoNode;
     DoErrorKind kind = DoErrorKind::kRetryable;
     std::string message;
   };
+  // One commit attempt: its version and when it was sent.
+  struct CommitAttempt {
+    std::uint64_t epoch = 0;
+    std::uint64_t seq = 0;
+    sim::Time sent = 0;
+  };
+  // The retry state of the alarm loop: the alarm being retried, due again at `at`.
+  struct AlarmRetry {
+    int count = 0;
+    bool active = false;
+    sim::Time alarm = 0;
+    sim::Time at = 0;
+  };
+  using Handle = std::shared_ptr<ObjectHandle>;
+
   sim::Result<std::string> on_request(sim::Task& t, sim::NodeId from, std::string_view req);
   sim::Result<std::string> on_wake(sim::Task& t, sim::NodeId from, std::string_view req);
+  sim::Result<std::string> run_request(sim::Task& t, const Handle& h, std::string body);
   Activation ensure_active(sim::Task& t, const std::string& key);
   Activation activate(sim::Task& t, const std::string& key);
-  void fail_activation(const std::shared_ptr<ObjectHandle>& h, const std::string& why);
-  void deactivate(const std::shared_ptr<ObjectHandle>& h, const std::string& reason,
-                  bool lease_lost);
+  // The steps of activate(). Each returns the failure to report, or nullopt to go on.
+  std::optional<Activation> acquire_lease(sim::Task& t, const Handle& h);
+  std::optional<Activation> recover(sim::Task& t, const Handle& h,
+                                    std::optional<Version>* recovered);
+  Activation start_active(sim::Task& t, const Handle& h, const std::optional<Version>& recovered);
+  void fail_activation(const Handle& h, const std::string& why);
+  void deactivate(const Handle& h, const std::string& reason, bool lease_lost);
   void give_back(const std::string& key, std::uint64_t epoch);
+  // The steps of commit().
+  std::optional<sim::Error> wait_to_commit(sim::Task& task, const Handle& h);
+  std::vector<ReplicaReply> write_replicas(sim::Task& task, const ObjectHandle& h,
+                                           const CommitAttempt& a, const std::string& image,
+                                           std::optional<sim::Time> alarm);
+  sim::Status acknowledge(sim::Task& task, const Handle& h, const CommitAttempt& a, const Tally& tl,
+                          std::size_t bytes, std::optional<sim::Time> alarm);
+  sim::Status fail_commit(const Handle& h, const CommitAttempt& a, const Tally& tl);
+  void emit_commit_failed(const ObjectHandle& h, const CommitAttempt& a, const char* why,
+                          const Tally& tl);
+  std::vector<sim::NodeId> replicas() const;
   void renew_loop(sim::Task& t);
-  void alarm_loop(sim::Task& t, std::shared_ptr<ObjectHandle> h);
+  void expire_and_evict(sim::Time now);
+  void renew_leases(sim::Task& t);
+  void alarm_loop(sim::Task& t, Handle h);
+  // Runs the executor's alarm() once and accounts for it.
+  sim::Status fire_alarm(sim::Task& t, const Handle& h, sim::Time alarm, int retry);
+  // Settles the outcome of one firing: done, given up, or a retry scheduled in `retry`.
+  void after_alarm(sim::Task& t, const Handle& h, std::optional<sim::Time> alarm,
+                   const sim::Status& s, AlarmRetry* retry);
+  // Handles move forward only: activating -> active -> dead, or activating -> dead.
+  static void set_state(ObjectHandle& h, ObjectHandle::State to);
+  // The host's view of a lease never outlasts the directory's.
+  void check_lease_view(const ObjectHandle& h) const;
   bool take_token(ObjectHandle& h);
   bool seen_request(std::uint64_t id);
   std::string encode_activation(const Activation& a) const;
@@ -269,6 +326,9 @@ class HostRole {
   sim::Rng rng_{0};
   std::uint64_t acquire_nonce_ = 0;
   std::map<std::string, std::shared_ptr<ObjectHandle>, std::less<>> objects_;
+  // The newest epoch granted to this host per object, over all incarnations (the simulation's
+  // memory, not the node's): activations on one host see their epochs grow.
+  std::map<std::string, std::uint64_t, std::less<>> last_epoch_;
   // Deactivated handles whose executor.deactivate() has not run yet (a crash runs it).
   std::map<std::uint64_t, std::shared_ptr<ObjectHandle>> deactivating_;
   // Request ids seen lately, for dropping duplicated datagrams.
