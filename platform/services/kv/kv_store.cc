@@ -1,3 +1,4 @@
+// The KV wire codec (versions, the reply envelope) and the versioned store of a central node.
 #include <algorithm>
 #include <cstring>
 
@@ -5,6 +6,31 @@
 #include "sim/assert.h"
 
 namespace services::kv_internal {
+
+std::string error_reply(const sim::Error& e) {
+  WireWriter w;
+  w.u8(kReplyError);
+  w.u8(static_cast<std::uint8_t>(e.kind));
+  w.str(e.message);
+  return w.take();
+}
+
+sim::Status read_envelope(WireReader& r, const char* op) {
+  const std::uint8_t status = r.u8();
+  if (status == kReplyOk && r.ok()) return sim::Status::Ok();
+  const auto kind = static_cast<sim::ErrorKind>(r.u8());
+  std::string message = r.str();
+  if (!r.ok() || status != kReplyError) {
+    return sim::Error{sim::ErrorKind::kIo,
+                      std::string("KV ") + op + " failed: 500 malformed reply from the store"};
+  }
+  return sim::Error{kind, std::move(message)};
+}
+
+sim::Error kv_error(sim::ErrorKind kind, const char* op, int status, const std::string& text) {
+  return sim::Error{kind,
+                    std::string("KV ") + op + " failed: " + std::to_string(status) + " " + text};
+}
 
 void encode_version(WireWriter& w, const Version& v) {
   w.u64(v.seq);
