@@ -109,6 +109,9 @@ class Central {
     if (const Store::KeyState* ks = store_.find(ns, key)) {
       v = Store::visible(*ks, pop, now);
       const Version* newest = ks->versions.back().get();
+      // A store serves a PoP only a write that has reached it, and nothing newer than it holds.
+      SIM_ASSERT(v == nullptr || v->visible_to(pop) <= now);
+      SIM_ASSERT(v == nullptr || v->seq <= newest->seq);
       if (newest != v) {
         ++service_.stats_.stale_serves;
         emit(node_.id(), [&](sim::ev::Body& b) {
@@ -222,8 +225,12 @@ class Central {
                            bool deleted, std::string value, std::optional<std::string> metadata,
                            sim::Time expires_at, sim::Time now) {
     KvService& s = service_;
-    const KvConfig& c = s.config();
     sim::World& w = s.world();
+    // Only the primary orders writes, and the key's previous accepted write is far enough back.
+    SIM_ASSERT(primary());
+    const Store::KeyState* previous = store_.find(ns, key);
+    SIM_ASSERT(previous == nullptr ||
+               now - previous->last_write_at >= s.config().write_interval_per_key_min);
     auto v = std::make_shared<Version>();
     v->seq = store_.applied_seq() + 1;
     v->ns = std::move(ns);
@@ -234,25 +241,10 @@ class Central {
     v->expires_at = expires_at;
     v->written_at = now;
     v->op = op;
-    v->visible_at.resize(s.pops_.size(), now);
-    v->visible_all_at = now;
-    for (std::size_t p = 0; p < s.pops_.size(); ++p) {
-      if (static_cast<int>(p) == writer && c.local_read_your_writes) continue;
-      double lag = static_cast<double>(c.propagation_lag.draw(s.lag_rng_)) * s.lag_multiplier_;
-      if (w.faults().fire(c.lag_spike_site, c.lag_spike_probability)) {
-        lag *= c.lag_spike_multiplier;
-        ++s.stats_.lag_spikes;
-        emit(s.pops_[p], [&](sim::ev::Body& b) {
-          b.mutable_kv_lag_spike()->set_seq(v->seq);
-          b.mutable_kv_lag_spike()->set_lag(static_cast<sim::Duration>(std::min(lag, 1e18)));
-        });
-      }
-      const auto d = static_cast<sim::Duration>(std::min(lag, 1e18));
-      v->visible_at[p] = now + d;
-      v->visible_all_at = std::max(v->visible_all_at, v->visible_at[p]);
-    }
+    draw_lags(*v, writer, now);
     std::shared_ptr<const Version> shared = v;
     store_.apply(shared, now);
+    SIM_ASSERT(store_.applied_seq() == shared->seq);
     ++s.stats_.writes_accepted;
     if (op != 0 && op <= w.history().ops().size() && w.history().op(op).effect_seq == 0) {
       w.history().effect(op);
@@ -266,27 +258,63 @@ class Central {
       e.set_from(s.pops_[static_cast<std::size_t>(writer)]);
       e.set_visible_everywhere_at(shared->visible_all_at);
     });
-    if (c.propagation_events) {
-      for (std::size_t p = 0; p < s.pops_.size(); ++p) {
-        if (static_cast<int>(p) == writer && c.local_read_your_writes) continue;
-        const sim::NodeId pop_node = s.pops_[p];
-        w.scheduler().at(shared->visible_at[p], [&w, shared, pop_node]() {
-          w.emit(pop_node, [&](sim::ev::Body& b) {
-            auto& e = *b.mutable_kv_propagate();
-            e.set_ns(shared->ns);
-            e.set_key(shared->key);
-            e.set_seq(shared->seq);
-            e.set_lag(w.now() - shared->written_at);
-          });
-        });
-      }
-    }
+    if (s.config().propagation_events) schedule_propagation(shared, writer);
+    // The log holds consecutive writes, so each replica is shipped every one, in order.
+    SIM_ASSERT(log_.empty() || log_.back()->seq + 1 == shared->seq);
     log_.push_back(shared);
     log_waiters_.notify_all(w);
     WireWriter out;
     out.u8(kReplyOk);
     out.u64(shared->seq);
     return out.take();
+  }
+
+  // When `v` reaches each PoP: a drawn lag (times the multiplier, and a spike when the site
+  // fires) after `now`; at once for the writer unless the mutant.
+  void draw_lags(Version& v, int writer, sim::Time now) {
+    KvService& s = service_;
+    const KvConfig& c = s.config();
+    sim::World& w = s.world();
+    v.visible_at.resize(s.pops_.size(), now);
+    v.visible_all_at = now;
+    for (std::size_t p = 0; p < s.pops_.size(); ++p) {
+      if (static_cast<int>(p) == writer && c.local_read_your_writes) continue;
+      double lag = static_cast<double>(c.propagation_lag.draw(s.lag_rng_)) * s.lag_multiplier_;
+      if (w.faults().fire(c.lag_spike_site, c.lag_spike_probability)) {
+        lag *= c.lag_spike_multiplier;
+        ++s.stats_.lag_spikes;
+        emit(s.pops_[p], [&](sim::ev::Body& b) {
+          b.mutable_kv_lag_spike()->set_seq(v.seq);
+          b.mutable_kv_lag_spike()->set_lag(static_cast<sim::Duration>(std::min(lag, 1e18)));
+        });
+      }
+      const auto d = static_cast<sim::Duration>(std::min(lag, 1e18));
+      v.visible_at[p] = now + d;
+      v.visible_all_at = std::max(v.visible_all_at, v.visible_at[p]);
+    }
+    // No PoP sees a write before the primary accepted it; read-your-writes gives the writer none.
+    for (const sim::Time at : v.visible_at) SIM_ASSERT(at >= now);
+    SIM_ASSERT(v.visible_all_at >= now);
+    if (c.local_read_your_writes) SIM_ASSERT(v.visible_to(writer) == now);
+  }
+
+  // A kv.propagate event at the instant `v` reaches each PoP (the writer's is its write).
+  void schedule_propagation(const std::shared_ptr<const Version>& v, int writer) {
+    KvService& s = service_;
+    sim::World& w = s.world();
+    for (std::size_t p = 0; p < s.pops_.size(); ++p) {
+      if (static_cast<int>(p) == writer && s.config().local_read_your_writes) continue;
+      const sim::NodeId pop_node = s.pops_[p];
+      w.scheduler().at(v->visible_at[p], [&w, shared = v, pop_node]() {
+        w.emit(pop_node, [&](sim::ev::Body& b) {
+          auto& e = *b.mutable_kv_propagate();
+          e.set_ns(shared->ns);
+          e.set_key(shared->key);
+          e.set_seq(shared->seq);
+          e.set_lag(w.now() - shared->written_at);
+        });
+      });
+    }
   }
 
   // Replies are kept long enough to answer any duplicate (the network's reorder delay is far
@@ -307,6 +335,8 @@ class Central {
     const std::string rpc_name = c.name + ".replicate";
     for (;;) {
       while (acked_[r] >= store_.applied_seq()) log_waiters_.wait(t);
+      // The log still holds everything replica r has not acknowledged.
+      SIM_ASSERT(acked_[r] <= store_.applied_seq());
       SIM_ASSERT(!log_.empty());
       SIM_ASSERT(log_.front()->seq <= acked_[r] + 1);
       const std::size_t first = static_cast<std::size_t>(acked_[r] + 1 - log_.front()->seq);
@@ -338,6 +368,8 @@ class Central {
       }
       const std::uint64_t applied = rr.u64();
       if (!rr.ok()) continue;
+      // A replica applies only what the primary shipped it.
+      SIM_ASSERT(applied <= store_.applied_seq());
       ++service_.stats_.replication_batches;
       acked_[r] = std::max(acked_[r], std::min(applied, store_.applied_seq()));
       trim_log();
@@ -404,6 +436,7 @@ KvService::KvService(sim::World& world, KvConfig config)
               config_.central_names.size() == config_.central_locations.size());
   SIM_REQUIRE(config_.cache_ttl_default >= config_.cache_ttl_min);
   SIM_REQUIRE(config_.list_limit_max > 0);
+  SIM_REQUIRE(config_.lag_spike_multiplier >= 0);
   for (std::size_t i = 0; i < config_.central_locations.size(); ++i) {
     std::string node_name = i < config_.central_names.size()
                                 ? config_.central_names[i]

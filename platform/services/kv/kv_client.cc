@@ -71,6 +71,67 @@ std::optional<sim::Error> check_key(std::string_view key, const char* op, const 
   return std::nullopt;
 }
 
+// Checks a read's key and cacheTtl; returns how long the PoP may cache what it fetches.
+sim::Result<sim::Duration> check_read(std::string_view key, const KvGetOptions& options,
+                                      const char* op_name, const KvConfig& c) {
+  if (auto e = check_key(key, op_name, c)) return *e;
+  const sim::Duration ttl = options.cache_ttl.value_or(c.cache_ttl_default);
+  if (ttl < c.cache_ttl_min) {
+    return kv_error(sim::ErrorKind::kInvalid, op_name, 400,
+                    "Invalid cache_ttl of " + std::to_string(whole_seconds(ttl)) +
+                        ". Cache TTL must be at least " +
+                        std::to_string(whole_seconds(c.cache_ttl_min)) + ".");
+  }
+  return ttl;
+}
+
+// Checks a write's key, sizes and expiry (the messages are the platform's); returns the value's
+// expiry on the virtual clock (kTimeMax: none).
+sim::Result<sim::Time> check_write(std::string_view key, std::size_t value_bytes,
+                                   const KvPutOptions& options, const char* op_name,
+                                   const KvConfig& c, sim::Time now) {
+  if (auto e = check_key(key, op_name, c)) return *e;
+  if (value_bytes > c.value_bytes_max) {
+    return kv_error(sim::ErrorKind::kOverloaded, op_name, 413,
+                    "Value length of " + std::to_string(value_bytes) + " exceeds limit of " +
+                        std::to_string(c.value_bytes_max) + ".");
+  }
+  if (options.metadata && options.metadata->size() > c.metadata_bytes_max) {
+    return kv_error(sim::ErrorKind::kOverloaded, op_name, 413,
+                    "Metadata length of " + std::to_string(options.metadata->size()) +
+                        " exceeds limit of " + std::to_string(c.metadata_bytes_max) + ".");
+  }
+  // Expiration in whole seconds since the Unix epoch, as the platform stores it.
+  sim::Time expires_at = sim::kTimeMax;
+  const std::int64_t now_unix = kKvEpochUnixSeconds + whole_seconds(now);
+  const std::int64_t min_s = whole_seconds(c.expiration_ttl_min);
+  // Beyond this an expiry does not fit the virtual clock (about 292 years).
+  const std::int64_t horizon_s = sim::kTimeMax / sim::kSecond - 1;
+  std::optional<std::int64_t> expiration;
+  if (options.expiration_ttl) {
+    const std::int64_t ttl = *options.expiration_ttl;
+    if (ttl < min_s || ttl > horizon_s) {
+      return kv_error(sim::ErrorKind::kInvalid, op_name, 400,
+                      "Invalid expiration_ttl of " + std::to_string(ttl) +
+                          ". Expiration TTL must be at least " + std::to_string(min_s) + ".");
+    }
+    expiration = now_unix + ttl;
+  } else if (options.expiration) {
+    const std::int64_t e = *options.expiration;
+    if (e < now_unix + min_s || e - kKvEpochUnixSeconds > horizon_s) {
+      return kv_error(sim::ErrorKind::kInvalid, op_name, 400,
+                      "Invalid expiration of " + std::to_string(e) +
+                          ". Expiration times must be at least " + std::to_string(min_s) +
+                          " seconds in the future.");
+    }
+    expiration = e;
+  }
+  if (expiration && *expiration - kKvEpochUnixSeconds <= horizon_s) {
+    expires_at = (*expiration - kKvEpochUnixSeconds) * sim::kSecond;
+  }
+  return expires_at;
+}
+
 // Completes, as unknown, an operation whose task a crash of its node unwound: the request may
 // have reached a store. (Other cancellations, including a World's teardown, leave it pending,
 // which a checker reads the same way: never completed. Completing it then could emit to sinks
@@ -209,6 +270,9 @@ sim::Result<KvClient::Fetched> KvClient::fetch(sim::Task& task, std::string_view
 
 void KvClient::cache_store(const std::string& ck, CacheEntry entry) {
   auto it = cache_.find(ck);
+  // An entry never goes back to an older write: reads that fetched something older than a write
+  // of this PoP (or a newer fill) leave the entry alone.
+  SIM_ASSERT(it == cache_.end() || it->second.seq <= entry.seq);
   if (it != cache_.end()) {
     by_fresh_.erase({it->second.fresh_until, ck});
     it->second = std::move(entry);
@@ -244,14 +308,9 @@ sim::Result<KvValueWithMetadata> KvClient::read(sim::Task& task, std::string_vie
     h.complete(op, sim::OpStatus::kFail, e.message);
     return e;
   };
-  if (auto e = check_key(key, op_name, c)) return fail(*e);
-  const sim::Duration ttl = options.cache_ttl.value_or(c.cache_ttl_default);
-  if (ttl < c.cache_ttl_min) {
-    return fail(kv_error(sim::ErrorKind::kInvalid, op_name, 400,
-                         "Invalid cache_ttl of " + std::to_string(whole_seconds(ttl)) +
-                             ". Cache TTL must be at least " +
-                             std::to_string(whole_seconds(c.cache_ttl_min)) + "."));
-  }
+  const sim::Result<sim::Duration> checked = check_read(key, options, op_name, c);
+  if (!checked.ok()) return fail(checked.error());
+  const sim::Duration ttl = checked.value();
   const std::string ck = kv_internal::cache_key(ns, key);
   auto finish = [&](bool present, const std::string& value,
                     const std::optional<std::string>& metadata) {
@@ -289,6 +348,8 @@ sim::Result<KvValueWithMetadata> KvClient::read(sim::Task& task, std::string_vie
   it = cache_.find(ck);
   const bool present = f.present && f.expires_at > now;
   if (it != cache_.end() && it->second.seq > f.seq) return finish(present, f.value, f.metadata);
+  // The fill replaces no newer write of this PoP.
+  SIM_ASSERT(it == cache_.end() || it->second.seq <= f.seq);
   w.emit(node_.id(), [&](sim::ev::Body& b) {
     auto& ev = *b.mutable_kv_cache_fill();
     ev.set_ns(std::string(ns));
@@ -347,45 +408,9 @@ sim::Status KvClient::write(sim::Task& task, std::string_view ns, std::string_vi
     h.complete(op, sim::OpStatus::kFail, e.message);
     return e;
   };
-  if (auto e = check_key(key, op_name, c)) return fail(*e);
-  if (value.size() > c.value_bytes_max) {
-    return fail(kv_error(sim::ErrorKind::kOverloaded, op_name, 413,
-                         "Value length of " + std::to_string(value.size()) + " exceeds limit of " +
-                             std::to_string(c.value_bytes_max) + "."));
-  }
-  if (options.metadata && options.metadata->size() > c.metadata_bytes_max) {
-    return fail(kv_error(sim::ErrorKind::kOverloaded, op_name, 413,
-                         "Metadata length of " + std::to_string(options.metadata->size()) +
-                             " exceeds limit of " + std::to_string(c.metadata_bytes_max) + "."));
-  }
-  // Expiration in whole seconds since the Unix epoch, as the platform stores it.
-  sim::Time expires_at = sim::kTimeMax;
-  const std::int64_t now_unix = kKvEpochUnixSeconds + whole_seconds(task.now());
-  const std::int64_t min_s = whole_seconds(c.expiration_ttl_min);
-  // Beyond this an expiry does not fit the virtual clock (about 292 years).
-  const std::int64_t horizon_s = sim::kTimeMax / sim::kSecond - 1;
-  std::optional<std::int64_t> expiration;
-  if (options.expiration_ttl) {
-    const std::int64_t ttl = *options.expiration_ttl;
-    if (ttl < min_s || ttl > horizon_s) {
-      return fail(kv_error(sim::ErrorKind::kInvalid, op_name, 400,
-                           "Invalid expiration_ttl of " + std::to_string(ttl) +
-                               ". Expiration TTL must be at least " + std::to_string(min_s) + "."));
-    }
-    expiration = now_unix + ttl;
-  } else if (options.expiration) {
-    const std::int64_t e = *options.expiration;
-    if (e < now_unix + min_s || e - kKvEpochUnixSeconds > horizon_s) {
-      return fail(kv_error(sim::ErrorKind::kInvalid, op_name, 400,
-                           "Invalid expiration of " + std::to_string(e) +
-                               ". Expiration times must be at least " + std::to_string(min_s) +
-                               " seconds in the future."));
-    }
-    expiration = e;
-  }
-  if (expiration && *expiration - kKvEpochUnixSeconds <= horizon_s) {
-    expires_at = (*expiration - kKvEpochUnixSeconds) * sim::kSecond;
-  }
+  const sim::Result<sim::Time> expires_at =
+      check_write(key, value.size(), options, op_name, c, task.now());
+  if (!expires_at.ok()) return fail(expires_at.error());
 
   WireWriter req;
   req.u64(op);
@@ -394,7 +419,7 @@ sim::Status KvClient::write(sim::Task& task, std::string_view ns, std::string_vi
   req.u8(deleted ? 1 : 0);
   req.str(value);
   req.opt_str(options.metadata);
-  req.i64(expires_at);
+  req.i64(expires_at.value());
   auto reply =
       w.rpc().call(task, service_.primary().id(), c.name + ".write", req.take(), c.write_timeout);
   if (!reply.ok()) {
@@ -413,6 +438,8 @@ sim::Status KvClient::write(sim::Task& task, std::string_view ns, std::string_vi
   if (!s.ok()) return fail(s.error());
   const std::uint64_t seq = r.u64();
   if (!r.done()) return fail(kv_error(sim::ErrorKind::kIo, op_name, 500, "malformed reply"));
+  // Every accepted write has a place in the primary's order.
+  SIM_ASSERT(seq > 0);
 
   if (c.local_read_your_writes) {
     const std::string ck = kv_internal::cache_key(ns, key);
@@ -422,7 +449,7 @@ sim::Status KvClient::write(sim::Task& task, std::string_view ns, std::string_vi
       e.present = !deleted;
       e.value = std::move(value);
       e.metadata = options.metadata;
-      e.expires_at = expires_at;
+      e.expires_at = expires_at.value();
       e.seq = seq;
       e.fresh_until = task.now() + c.cache_ttl_default;
       cache_store(ck, std::move(e));
