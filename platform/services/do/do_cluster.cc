@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "platform/services/do/do_internal.h"
+#include "sim/assert.h"
 #include "sim/rpc.h"
 
 namespace services {
@@ -53,7 +54,10 @@ DoCluster::~DoCluster() {
 int DoCluster::quorum() const {
   const int n = static_cast<int>(storage_.size());
   if (config_.storage_quorum > 0) return config_.storage_quorum;
-  return n / 2 + 1;
+  const int q = n / 2 + 1;
+  // Any two quorums intersect: the durability argument rests on it.
+  SIM_ASSERT(2 * q > n);
+  return q;
 }
 
 void DoCluster::add_role(sim::Node& node) {
@@ -116,68 +120,87 @@ DoResult DoCluster::call(sim::Task& task, std::string_view object, std::string r
     }
     if (host == sim::kNoNode) {
       if (!directory_) return DoError{DoErrorKind::kUnreachable, "no directory node"};
-      Writer w;
-      w.str(key).u64(avoid.size());
-      for (const sim::NodeId a : avoid) w.i64(a);
-      auto r = world_.rpc().call(task, directory_->node().id(), "do.locate", w.take(),
-                                 config_.rpc_timeout);
-      if (!r.ok()) {
-        last = DoError{DoErrorKind::kUnreachable, "directory: " + r.error().message};
-        continue;
-      }
-      Reader rd(r.value());
-      host = static_cast<sim::NodeId>(rd.i64());
-      rd.u8();  // live lease or a new placement: the same to the caller
-      if (!rd.ok() || hosts_.count(host) == 0) {
-        last = DoError{DoErrorKind::kRetryable, "directory: malformed locate reply"};
-        continue;
-      }
+      const std::optional<sim::NodeId> located = locate(task, key, avoid, &last);
+      if (!located) continue;
+      host = *located;
       cache_of(caller).hosts[key] = host;
     }
-    const std::uint64_t id = next_request_++;
-    auto r =
-        world_.rpc().call(task, host, "do.request", Writer().u64(id).str(key).str(request).take(),
-                          config_.request_timeout);
-    if (!r.ok()) {
-      cache_of(caller).hosts.erase(key);
-      switch (r.error().kind) {
-        case sim::ErrorKind::kUnreachable:
-          avoid.push_back(host);
-          last = DoError{DoErrorKind::kUnreachable, r.error().message};
-          continue;
-        case sim::ErrorKind::kTimeout:
-          return DoError{DoErrorKind::kTimeout, r.error().message};
-        default:
-          return DoError{DoErrorKind::kRemote, r.error().message};
-      }
+    if (std::optional<DoResult> done = send_request(task, key, host, request, &avoid, &last)) {
+      return *std::move(done);
     }
-    Reader rd(r.value());
-    const auto status = static_cast<RequestStatus>(rd.u8());
-    if (status == RequestStatus::kOk) {
-      std::string body = rd.str();
-      if (rd.done()) return body;
-      return DoError{DoErrorKind::kRemote, "malformed reply from " + world_.node(host).name()};
-    }
-    if (status == RequestStatus::kNotHere) {
-      const auto hint = static_cast<sim::NodeId>(rd.i64());
-      cache_of(caller).hosts.erase(key);
-      if (hint != host && hosts_.count(hint) != 0) cache_of(caller).hosts[key] = hint;
-      last = DoError{DoErrorKind::kRetryable, key + " is not on " + world_.node(host).name()};
-      continue;
-    }
-    const auto kind = static_cast<DoErrorKind>(rd.u8());
-    std::string message = rd.str();
-    if (!rd.done() || kind > DoErrorKind::kRemote) {
-      return DoError{DoErrorKind::kRemote, "malformed reply from " + world_.node(host).name()};
-    }
-    if (kind == DoErrorKind::kRetryable) {
-      cache_of(caller).hosts.erase(key);
-      last = DoError{kind, std::move(message)};
-      continue;
-    }
-    return DoError{kind, std::move(message)};
   }
   return last;
+}
+
+std::optional<sim::NodeId> DoCluster::locate(sim::Task& task, const std::string& key,
+                                             const std::vector<sim::NodeId>& avoid,
+                                             DoError* error) {
+  Writer w;
+  w.str(key).u64(avoid.size());
+  for (const sim::NodeId a : avoid) w.i64(a);
+  auto r =
+      world_.rpc().call(task, directory_->node().id(), "do.locate", w.take(), config_.rpc_timeout);
+  if (!r.ok()) {
+    *error = DoError{DoErrorKind::kUnreachable, "directory: " + r.error().message};
+    return std::nullopt;
+  }
+  Reader rd(r.value());
+  const auto host = static_cast<sim::NodeId>(rd.i64());
+  rd.u8();  // live lease or a new placement: the same to the caller
+  if (!rd.ok() || hosts_.count(host) == 0) {
+    *error = DoError{DoErrorKind::kRetryable, "directory: malformed locate reply"};
+    return std::nullopt;
+  }
+  return host;
+}
+
+std::optional<DoResult> DoCluster::send_request(sim::Task& task, const std::string& key,
+                                                sim::NodeId host, const std::string& request,
+                                                std::vector<sim::NodeId>* avoid, DoError* error) {
+  // The caller's cache and the directory's answers only ever name hosts.
+  SIM_ASSERT(hosts_.count(host) == 1);
+  const std::uint64_t id = next_request_++;
+  auto r =
+      world_.rpc().call(task, host, "do.request", Writer().u64(id).str(key).str(request).take(),
+                        config_.request_timeout);
+  if (!r.ok()) {
+    cache_of(task.node()).hosts.erase(key);
+    switch (r.error().kind) {
+      case sim::ErrorKind::kUnreachable:
+        avoid->push_back(host);
+        *error = DoError{DoErrorKind::kUnreachable, r.error().message};
+        return std::nullopt;
+      case sim::ErrorKind::kTimeout:
+        return DoError{DoErrorKind::kTimeout, r.error().message};
+      default:
+        return DoError{DoErrorKind::kRemote, r.error().message};
+    }
+  }
+  Reader rd(r.value());
+  const auto status = static_cast<RequestStatus>(rd.u8());
+  if (status == RequestStatus::kOk) {
+    std::string body = rd.str();
+    if (rd.done()) return body;
+    return DoError{DoErrorKind::kRemote, "malformed reply from " + world_.node(host).name()};
+  }
+  if (status == RequestStatus::kNotHere) {
+    const auto hint = static_cast<sim::NodeId>(rd.i64());
+    cache_of(task.node()).hosts.erase(key);
+    if (hint != host && hosts_.count(hint) != 0) cache_of(task.node()).hosts[key] = hint;
+    *error = DoError{DoErrorKind::kRetryable, key + " is not on " + world_.node(host).name()};
+    return std::nullopt;
+  }
+  const auto kind = static_cast<DoErrorKind>(rd.u8());
+  std::string message = rd.str();
+  if (!rd.done() || kind > DoErrorKind::kRemote) {
+    return DoError{DoErrorKind::kRemote, "malformed reply from " + world_.node(host).name()};
+  }
+  if (kind == DoErrorKind::kRetryable) {
+    cache_of(task.node()).hosts.erase(key);
+    *error = DoError{kind, std::move(message)};
+    return std::nullopt;
+  }
+  return DoError{kind, std::move(message)};
 }
 
 std::shared_ptr<ObjectHandle> DoCluster::TEST_active(const sim::Node& host,

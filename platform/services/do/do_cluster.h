@@ -389,6 +389,15 @@ class DoCluster {
   };
   void add_role(sim::Node& node);
   CallerCache& cache_of(const sim::Node& caller);
+  // The host the directory names for `key` (the live lease holder or a new placement), or
+  // nullopt with *error set.
+  std::optional<sim::NodeId> locate(sim::Task& task, const std::string& key,
+                                    const std::vector<sim::NodeId>& avoid, DoError* error);
+  // One attempt at `host`: the call's final result, or nullopt when it may be retried (*error
+  // says why; a host that refused the connection joins *avoid).
+  std::optional<DoResult> send_request(sim::Task& task, const std::string& key, sim::NodeId host,
+                                       const std::string& request, std::vector<sim::NodeId>* avoid,
+                                       DoError* error);
 
   sim::World& world_;
   DoClusterConfig config_;

@@ -727,26 +727,11 @@ struct RunOutcome {
   }
 };
 
-RunOutcome run_workload(const RunSpec& spec) {
-  RunOutcome out;
-  Rig rig(spec.seed, spec.config);
-  rig.start();
-  auto plan = sim::FaultPlan::from_arg(spec.plan);
-  if (!plan.ok()) {
-    out.violations.push_back("bad plan: " + plan.error().message);
-    return out;
-  }
-  const sim::Status installed = rig.world.faults().install(plan.value(), spec.faults_until);
-  if (!installed.ok()) {
-    out.violations.push_back("plan: " + installed.error().message);
-    return out;
-  }
-  out.faults = rig.world.faults().describe();
-  std::vector<std::string> keys;
-  for (int i = 0; i < spec.objects; ++i)
-    keys.push_back(object_key("COUNTER", "c" + std::to_string(i)));
+// Each PoP runs a client that increments a random counter every 50..400 ms until
+// `clients_until`, recording every call in the history; *clients_live counts those still running.
+void spawn_clients(Rig& rig, const RunSpec& spec, const std::vector<std::string>& keys,
+                   const std::shared_ptr<int>& clients_live) {
   DoCluster* c = rig.cluster.get();
-  auto clients_live = std::make_shared<int>(0);
   for (sim::Node* pop : rig.pops) {
     ++*clients_live;
     rig.world.spawn(
@@ -769,7 +754,13 @@ RunOutcome run_workload(const RunSpec& spec) {
           --*clients_live;
         });
   }
-  // The final read, once every client stopped and the faults are over.
+}
+
+// The final read of every counter, once every client stopped and the faults are over.
+std::shared_ptr<std::map<std::string, std::int64_t>> spawn_final_read(
+    Rig& rig, const RunSpec& spec, const std::vector<std::string>& keys,
+    const std::shared_ptr<int>& clients_live) {
+  DoCluster* c = rig.cluster.get();
   auto finals = std::make_shared<std::map<std::string, std::int64_t>>();
   rig.world.spawn(rig.node("pop-fra"), "final-read",
                   [c, keys, finals, clients_live, after = spec.faults_until](sim::Task& t) {
@@ -785,64 +776,70 @@ RunOutcome run_workload(const RunSpec& spec) {
                       }
                     }
                   });
-  rig.world.run_until(spec.end);
-  if (rig.world.error()) out.violations.push_back("internal error: " + *rig.world.error());
+  return finals;
+}
 
-  // Counter checks, per object.
+// Counter checks, per object: acknowledged values are unique, none is lost, and the final value
+// is at most acked + unknown.
+void check_counters(const sim::History& history, const std::vector<std::string>& keys,
+                    const std::map<std::string, std::int64_t>& finals, RunOutcome* out) {
   for (const std::string& key : keys) {
     std::vector<std::int64_t> acked;
     std::uint64_t unknown = 0;
-    for (const sim::Operation& op : rig.world.history().ops()) {
+    for (const sim::Operation& op : history.ops()) {
       if (op.object != key) continue;
       if (op.status == sim::OpStatus::kOk) {
         acked.push_back(std::stoll(op.output));
       } else if (op.status == sim::OpStatus::kUnknown || op.status == sim::OpStatus::kPending) {
         ++unknown;
       } else {
-        ++out.failed;
+        ++out->failed;
       }
     }
-    out.acked += acked.size();
-    out.unknown += unknown;
-    auto f = finals->find(key);
-    if (f == finals->end()) {
-      out.violations.push_back(key + ": no final read succeeded after the faults stopped");
+    out->acked += acked.size();
+    out->unknown += unknown;
+    auto f = finals.find(key);
+    if (f == finals.end()) {
+      out->violations.push_back(key + ": no final read succeeded after the faults stopped");
       continue;
     }
     const std::int64_t final_value = f->second;
     std::sort(acked.begin(), acked.end());
     for (std::size_t i = 1; i < acked.size(); ++i) {
       if (acked[i] == acked[i - 1]) {
-        out.violations.push_back(key + ": value " + std::to_string(acked[i]) +
-                                 " was acknowledged to two increments");
+        out->violations.push_back(key + ": value " + std::to_string(acked[i]) +
+                                  " was acknowledged to two increments");
         break;
       }
     }
     if (!acked.empty() && acked.back() > final_value) {
-      out.violations.push_back(key + ": acknowledged increment to " + std::to_string(acked.back()) +
-                               " lost (final value " + std::to_string(final_value) + ")");
+      out->violations.push_back(key + ": acknowledged increment to " +
+                                std::to_string(acked.back()) + " lost (final value " +
+                                std::to_string(final_value) + ")");
     }
     if (final_value > static_cast<std::int64_t>(acked.size() + unknown)) {
-      out.violations.push_back(key + ": final value " + std::to_string(final_value) + " > " +
-                               std::to_string(acked.size()) + " acked + " +
-                               std::to_string(unknown) + " unknown");
+      out->violations.push_back(key + ": final value " + std::to_string(final_value) + " > " +
+                                std::to_string(acked.size()) + " acked + " +
+                                std::to_string(unknown) + " unknown");
     }
   }
-  // Single instance: one instance per epoch, and no commit acknowledged once a newer epoch of
-  // the object was active.
+}
+
+// Single instance: one instance per epoch, and no commit acknowledged once a newer epoch of
+// the object was active.
+void check_single_instance(const DoCluster& cluster, RunOutcome* out) {
   std::map<std::pair<std::string, std::uint64_t>, std::set<std::uint64_t>> per_epoch;
-  for (const DoCommit& cm : rig.cluster->commits())
-    per_epoch[{cm.object, cm.epoch}].insert(cm.instance);
+  for (const DoCommit& cm : cluster.commits()) per_epoch[{cm.object, cm.epoch}].insert(cm.instance);
   for (const auto& [oe, instances] : per_epoch) {
     if (instances.size() > 1) {
-      out.violations.push_back(oe.first + ": " + std::to_string(instances.size()) +
-                               " instances committed in epoch " + std::to_string(oe.second));
+      out->violations.push_back(oe.first + ": " + std::to_string(instances.size()) +
+                                " instances committed in epoch " + std::to_string(oe.second));
     }
   }
   // (old instance, newer instance) -> the first such commit and how many.
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::pair<std::string, int>> overlaps;
-  for (const DoCommit& cm : rig.cluster->commits()) {
-    for (const DoActivation& a : rig.cluster->activations()) {
+  for (const DoCommit& cm : cluster.commits()) {
+    for (const DoActivation& a : cluster.activations()) {
       if (a.object != cm.object || a.epoch <= cm.epoch || a.start > cm.acked) continue;
       auto& o = overlaps[{cm.instance, a.instance}];
       if (o.second++ == 0) {
@@ -855,10 +852,37 @@ RunOutcome run_workload(const RunSpec& spec) {
     }
   }
   for (const auto& [pair, o] : overlaps) {
-    out.violations.push_back(
+    out->violations.push_back(
         o.first + (o.second > 1 ? " (and " + std::to_string(o.second - 1) + " more commits)"
                                 : std::string()));
   }
+}
+
+RunOutcome run_workload(const RunSpec& spec) {
+  RunOutcome out;
+  Rig rig(spec.seed, spec.config);
+  rig.start();
+  auto plan = sim::FaultPlan::from_arg(spec.plan);
+  if (!plan.ok()) {
+    out.violations.push_back("bad plan: " + plan.error().message);
+    return out;
+  }
+  const sim::Status installed = rig.world.faults().install(plan.value(), spec.faults_until);
+  if (!installed.ok()) {
+    out.violations.push_back("plan: " + installed.error().message);
+    return out;
+  }
+  out.faults = rig.world.faults().describe();
+  std::vector<std::string> keys;
+  for (int i = 0; i < spec.objects; ++i)
+    keys.push_back(object_key("COUNTER", "c" + std::to_string(i)));
+  auto clients_live = std::make_shared<int>(0);
+  spawn_clients(rig, spec, keys, clients_live);
+  const auto finals = spawn_final_read(rig, spec, keys, clients_live);
+  rig.world.run_until(spec.end);
+  if (rig.world.error()) out.violations.push_back("internal error: " + *rig.world.error());
+  check_counters(rig.world.history(), keys, *finals, &out);
+  check_single_instance(*rig.cluster, &out);
   out.digest = rig.sink.digest;
   out.events = rig.sink.events;
   for (const sim::Operation& op : rig.world.history().ops()) {

@@ -40,23 +40,7 @@ void DirectoryRole::boot() {
   // The lease table died with the previous incarnation: leases granted then may live for up to
   // one lease_duration, so no conflicting grant until that has passed.
   grace_until_ = node_.incarnation() > 1 ? w.now() + c_.config_.lease_duration : 0;
-  db_ok_ = db_.open(node_.disk(), "/do_directory.db", true, kSchema);
-  if (db_ok_) {
-    db_ok_ = db_.run("SELECT key, epoch, host FROM grants", {}, [this](sqlite3_stmt* st) {
-      records_[SqlDb::column_text(st, 0)] =
-          Record{static_cast<std::uint64_t>(SqlDb::column_int(st, 1)),
-                 static_cast<sim::NodeId>(SqlDb::column_int(st, 2))};
-    });
-  }
-  if (db_ok_) {
-    db_ok_ = db_.run("SELECT key, alarm, epoch, seq FROM alarms", {}, [this](sqlite3_stmt* st) {
-      AlarmEntry e;
-      if (!SqlDb::column_null(st, 1)) e.alarm = SqlDb::column_int(st, 1);
-      e.version = Version{static_cast<std::uint64_t>(SqlDb::column_int(st, 2)),
-                          static_cast<std::uint64_t>(SqlDb::column_int(st, 3))};
-      alarms_[SqlDb::column_text(st, 0)] = e;
-    });
-  }
+  db_ok_ = load_tables();
   emit([&](sim::ev::Body& b) {
     auto& e = *b.mutable_do_directory_boot();
     e.set_grants(records_.size());
@@ -83,6 +67,27 @@ void DirectoryRole::boot() {
   w.spawn(node_, "do.alarm_scan", [this](sim::Task& t) { alarm_scan(t); });
 }
 
+bool DirectoryRole::load_tables() {
+  // Grants are persisted synced: the epochs must survive every crash.
+  if (!db_.open(node_.disk(), "/do_directory.db", true, kSchema)) return false;
+  SIM_ASSERT(db_.synced());
+  const bool grants_ok =
+      db_.run("SELECT key, epoch, host FROM grants", {}, [this](sqlite3_stmt* st) {
+        const Record r{static_cast<std::uint64_t>(SqlDb::column_int(st, 1)),
+                       static_cast<sim::NodeId>(SqlDb::column_int(st, 2))};
+        SIM_ASSERT(r.epoch > 0);
+        records_[SqlDb::column_text(st, 0)] = r;
+      });
+  if (!grants_ok) return false;
+  return db_.run("SELECT key, alarm, epoch, seq FROM alarms", {}, [this](sqlite3_stmt* st) {
+    AlarmEntry e;
+    if (!SqlDb::column_null(st, 1)) e.alarm = SqlDb::column_int(st, 1);
+    e.version = Version{static_cast<std::uint64_t>(SqlDb::column_int(st, 2)),
+                        static_cast<std::uint64_t>(SqlDb::column_int(st, 3))};
+    alarms_[SqlDb::column_text(st, 0)] = e;
+  });
+}
+
 void DirectoryRole::crash() {
   db_.close();
   db_ok_ = false;
@@ -93,6 +98,21 @@ void DirectoryRole::crash() {
 bool DirectoryRole::lease_live(std::string_view key) const {
   auto it = leases_.find(key);
   return it != leases_.end() && it->second.expiry > c_.world_.now();
+}
+
+std::optional<sim::Time> DirectoryRole::lease_expiry(std::string_view key, sim::NodeId host,
+                                                     std::uint64_t epoch) const {
+  auto it = leases_.find(key);
+  if (it == leases_.end() || it->second.host != host || it->second.epoch != epoch) {
+    return std::nullopt;
+  }
+  return it->second.expiry;
+}
+
+std::optional<std::uint64_t> DirectoryRole::granted_epoch(std::string_view key) const {
+  if (!db_ok_) return std::nullopt;
+  auto it = records_.find(key);
+  return it == records_.end() ? 0 : it->second.epoch;
 }
 
 bool DirectoryRole::in_grace() const { return c_.world_.now() < grace_until_; }
@@ -201,12 +221,26 @@ sim::Result<std::string> DirectoryRole::on_acquire(sim::Task& t, sim::NodeId fro
         .i64(rit->second.host)
         .take();
   }
-  const std::uint64_t epoch = (rit != records_.end() ? rit->second.epoch : 0) + 1;
+  // A new lease never overlaps another host's live one; in grace only the last holder gets one.
+  SIM_ASSERT(lit == leases_.end() || lit->second.expiry <= t.now() || lit->second.host == from);
+  SIM_ASSERT(!in_grace() || rit == records_.end() || rit->second.host == from);
+  const std::uint64_t last = rit != records_.end() ? rit->second.epoch : 0;
+  // The lease table holds only the latest grant, and the grant table lost nothing that was ever
+  // granted (else an epoch would repeat).
+  SIM_ASSERT(lit == leases_.end() || lit->second.epoch == last);
+  std::uint64_t& ever = ever_granted_[key];
+  SIM_ASSERT(last >= ever);
+  const std::uint64_t epoch = last + 1;
   // Durable before anyone learns the epoch: epochs never repeat, even across crashes.
   if (!db_.run("INSERT OR REPLACE INTO grants(key, epoch, host) VALUES (?, ?, ?)",
                {std::string_view(key), i64(epoch), std::int64_t{from}})) {
     return sim::Error{sim::ErrorKind::kIo, "directory: " + db_.error()};
   }
+  // Committed and synced, not pending in an open transaction or a write-back cache.
+  SIM_ASSERT(db_.synced());
+  SIM_ASSERT(!db_.in_transaction());
+  SIM_ASSERT(epoch > ever);
+  ever = epoch;
   records_[key] = Record{epoch, from};
   leases_[key] = Lease{from, epoch, t.now() + c_.config_.lease_duration, nonce};
   placements_.erase(key);
@@ -249,9 +283,14 @@ sim::Result<std::string> DirectoryRole::on_renew(sim::Task& t, sim::NodeId from,
       ok = rit->second.host == from && rit->second.epoch == epoch;
     }
     if (ok) {
+      // Only the latest grant is renewed, and a renewal never shortens a lease.
+      SIM_ASSERT(records_.count(key) == 1);
+      SIM_ASSERT(records_.find(key)->second.epoch == epoch);
       Lease& l = leases_[key];
       const std::uint64_t nonce = l.nonce;
+      const sim::Time before = l.expiry;
       l = Lease{from, epoch, std::max(l.expiry, t.now() + c_.config_.lease_duration), nonce};
+      SIM_ASSERT(l.expiry >= before);
     }
     out.u8(ok ? 1 : 0);
   }
@@ -322,6 +361,10 @@ sim::Result<std::string> DirectoryRole::on_alarms(sim::Task& t, sim::NodeId from
     return sim::Error{sim::ErrorKind::kIo, "directory: " + why};
   }
   for (const Item* item : applied) {
+    // The newest version wins: an entry only moves forward (a replica reports each key once).
+    if (auto it = alarms_.find(item->key); it != alarms_.end()) {
+      SIM_ASSERT(it->second.version < item->version);
+    }
     AlarmEntry& e = alarms_[item->key];
     e.alarm = item->alarm;
     e.version = item->version;

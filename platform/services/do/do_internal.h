@@ -60,6 +60,10 @@ class SqlDb {
   bool open(sim::Disk& disk, const char* path, bool synced, const char* schema);
   void close();
   bool is_open() const { return db_ != nullptr; }
+  // Whether a statement that succeeded is on the disk (synchronous FULL) rather than pending.
+  bool synced() const { return synced_; }
+  // Inside an explicit transaction: statements that succeed are not committed yet.
+  bool in_transaction() const;
   // Runs one statement; `row` sees each result row. Returns true on success.
   bool run(const char* sql, std::initializer_list<Value> binds, const RowFn& row = {});
   bool exec(const char* sql);  // several statements, no bindings
@@ -72,6 +76,7 @@ class SqlDb {
 
  private:
   sqlite3* db_ = nullptr;
+  bool synced_ = false;
 };
 
 // ---- Fan-out to every storage replica. ----
@@ -89,6 +94,15 @@ std::vector<ReplicaReply> ask_replicas(
     const std::string& request, sim::Duration timeout,
     const std::function<bool(const std::vector<ReplicaReply>&)>& enough);
 
+// Replica replies to one round, counted: every reply is exactly one of accepted, rejected (with
+// the promise that fenced it) or failed (no answer, or a malformed one).
+struct Tally {
+  int accepted = 0;
+  int rejected = 0;
+  int failed = 0;
+  std::uint64_t promised_max = 0;
+};
+
 // ---- Roles. Each lives as long as the cluster; its volatile state is reset at boot/crash. ----
 
 class DirectoryRole {
@@ -97,6 +111,15 @@ class DirectoryRole {
   void boot();
   void crash();
   sim::Node& node() const { return node_; }
+
+  // For assertions that look at both ends of a lease at once (the simulation can).
+  // The expiry of `host`'s lease of `key` at `epoch`, or nullopt when the table holds no such
+  // lease (another holder or epoch, or it was lost in a crash).
+  std::optional<sim::Time> lease_expiry(std::string_view key, sim::NodeId host,
+                                        std::uint64_t epoch) const;
+  // The last epoch granted for `key` (persisted), 0 if none; nullopt while the grant table is
+  // not loaded.
+  std::optional<std::uint64_t> granted_epoch(std::string_view key) const;
 
  private:
   struct Lease {
@@ -124,6 +147,8 @@ class DirectoryRole {
   sim::Result<std::string> on_renew(sim::Task& t, sim::NodeId from, std::string_view req);
   sim::Result<std::string> on_release(sim::Task& t, sim::NodeId from, std::string_view req);
   sim::Result<std::string> on_alarms(sim::Task& t, sim::NodeId from, std::string_view req);
+  // Opens the database and loads the grant and alarm tables.
+  bool load_tables();
   void alarm_scan(sim::Task& t);
   void wake(sim::Task& t, std::string key, sim::NodeId host);
   bool lease_live(std::string_view key) const;
@@ -148,6 +173,9 @@ class DirectoryRole {
   std::map<std::string, Placement, std::less<>> placements_;
   std::map<std::string, AlarmEntry, std::less<>> alarms_;
   std::map<sim::NodeId, sim::Time> host_failed_until_;
+  // The newest epoch ever granted per object. The simulation's memory, not the node's: it
+  // survives crashes, so that a grant table that lost a grant is caught.
+  std::map<std::string, std::uint64_t, std::less<>> ever_granted_;
 };
 
 class StorageRole {
@@ -167,9 +195,18 @@ class StorageRole {
     std::optional<sim::Time> alarm;
     bool alarm_dirty = false;
   };
+  // What this replica told a host about an object: the promise and the stored version.
+  struct Acknowledged {
+    std::uint64_t promised = 0;
+    Version version;
+  };
   sim::Result<std::string> on_promise(sim::Task& t, sim::NodeId from, std::string_view req);
   sim::Result<std::string> on_write(sim::Task& t, sim::NodeId from, std::string_view req);
   std::optional<Row> load(const std::string& key);
+  // Checks a loaded row against what this replica acknowledged before (durability), and
+  // records what it is about to acknowledge.
+  void check_durable(const std::string& key, const Row& row) const;
+  void acknowledge(const std::string& key, std::uint64_t promised, const Version& version);
   void report_loop(sim::Task& t);
   void flush_loop(sim::Task& t);
   // A trace event from this node (sim/events.h): `fill` sets the body's field.
@@ -182,6 +219,9 @@ class StorageRole {
   sim::Node& node_;
   SqlDb db_;
   bool db_ok_ = false;
+  // Outside the node's volatile state on purpose: it survives crashes, so that what a restarted
+  // replica loads can be checked against what it acknowledged (the durability promise).
+  std::map<std::string, Acknowledged, std::less<>> acknowledged_;
 };
 
 class HostRole {
@@ -207,22 +247,70 @@ class HostRole {
       a.status = RequestStatus::kOk;
       return a;
     }
+    static Activation error(DoErrorKind kind, std::string message) {
+      return Activation{nullptr, RequestStatus::kError, sim::kNoNode, kind, std::move(message)};
+    }
+    static Activation retry(std::string message) {
+      return error(DoErrorKind::kRetryable, std::move(message));
+    }
     std::shared_ptr<ObjectHandle> handle;
     RequestStatus status = RequestStatus::kError;
     sim::NodeId hint = sim::kNoNode;
     DoErrorKind kind = DoErrorKind::kRetryable;
     std::string message;
   };
+  // One commit attempt: its version and when it was sent.
+  struct CommitAttempt {
+    std::uint64_t epoch = 0;
+    std::uint64_t seq = 0;
+    sim::Time sent = 0;
+  };
+  // The retry state of the alarm loop: the alarm being retried, due again at `at`.
+  struct AlarmRetry {
+    int count = 0;
+    bool active = false;
+    sim::Time alarm = 0;
+    sim::Time at = 0;
+  };
+  using Handle = std::shared_ptr<ObjectHandle>;
+
   sim::Result<std::string> on_request(sim::Task& t, sim::NodeId from, std::string_view req);
   sim::Result<std::string> on_wake(sim::Task& t, sim::NodeId from, std::string_view req);
+  sim::Result<std::string> run_request(sim::Task& t, const Handle& h, std::string body);
   Activation ensure_active(sim::Task& t, const std::string& key);
   Activation activate(sim::Task& t, const std::string& key);
-  void fail_activation(const std::shared_ptr<ObjectHandle>& h, const std::string& why);
-  void deactivate(const std::shared_ptr<ObjectHandle>& h, const std::string& reason,
-                  bool lease_lost);
+  // The steps of activate(). Each returns the failure to report, or nullopt to go on.
+  std::optional<Activation> acquire_lease(sim::Task& t, const Handle& h);
+  std::optional<Activation> recover(sim::Task& t, const Handle& h,
+                                    std::optional<Version>* recovered);
+  Activation start_active(sim::Task& t, const Handle& h, const std::optional<Version>& recovered);
+  void fail_activation(const Handle& h, const std::string& why);
+  void deactivate(const Handle& h, const std::string& reason, bool lease_lost);
   void give_back(const std::string& key, std::uint64_t epoch);
+  // The steps of commit().
+  std::optional<sim::Error> wait_to_commit(sim::Task& task, const Handle& h);
+  std::vector<ReplicaReply> write_replicas(sim::Task& task, const ObjectHandle& h,
+                                           const CommitAttempt& a, const std::string& image,
+                                           std::optional<sim::Time> alarm);
+  sim::Status acknowledge(sim::Task& task, const Handle& h, const CommitAttempt& a, const Tally& tl,
+                          std::size_t bytes, std::optional<sim::Time> alarm);
+  sim::Status fail_commit(const Handle& h, const CommitAttempt& a, const Tally& tl);
+  void emit_commit_failed(const ObjectHandle& h, const CommitAttempt& a, const char* why,
+                          const Tally& tl);
+  std::vector<sim::NodeId> replicas() const;
   void renew_loop(sim::Task& t);
-  void alarm_loop(sim::Task& t, std::shared_ptr<ObjectHandle> h);
+  void expire_and_evict(sim::Time now);
+  void renew_leases(sim::Task& t);
+  void alarm_loop(sim::Task& t, Handle h);
+  // Runs the executor's alarm() once and accounts for it.
+  sim::Status fire_alarm(sim::Task& t, const Handle& h, sim::Time alarm, int retry);
+  // Settles the outcome of one firing: done, given up, or a retry scheduled in `retry`.
+  void after_alarm(sim::Task& t, const Handle& h, std::optional<sim::Time> alarm,
+                   const sim::Status& s, AlarmRetry* retry);
+  // Handles move forward only: activating -> active -> dead, or activating -> dead.
+  static void set_state(ObjectHandle& h, ObjectHandle::State to);
+  // The host's view of a lease never outlasts the directory's.
+  void check_lease_view(const ObjectHandle& h) const;
   bool take_token(ObjectHandle& h);
   bool seen_request(std::uint64_t id);
   std::string encode_activation(const Activation& a) const;
@@ -238,6 +326,9 @@ class HostRole {
   sim::Rng rng_{0};
   std::uint64_t acquire_nonce_ = 0;
   std::map<std::string, std::shared_ptr<ObjectHandle>, std::less<>> objects_;
+  // The newest epoch granted to this host per object, over all incarnations (the simulation's
+  // memory, not the node's): activations on one host see their epochs grow.
+  std::map<std::string, std::uint64_t, std::less<>> last_epoch_;
   // Deactivated handles whose executor.deactivate() has not run yet (a crash runs it).
   std::map<std::uint64_t, std::shared_ptr<ObjectHandle>> deactivating_;
   // Request ids seen lately, for dropping duplicated datagrams.

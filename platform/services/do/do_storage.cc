@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 
 #include "platform/services/do/do_internal.h"
+#include "sim/assert.h"
 #include "sim/rpc.h"
 
 namespace services::do_internal {
@@ -73,6 +74,28 @@ std::optional<StorageRole::Row> StorageRole::load(const std::string& key) {
   return row;
 }
 
+void StorageRole::check_durable(const std::string& key, const Row& row) const {
+  // Without synced writes a crash may tear the database: nothing below holds then.
+  if (!c_.config_.storage_sync) return;
+  // Promises and versions grow together: a stored version never outruns its promise.
+  SIM_ASSERT(row.version.epoch <= row.promised);
+  auto it = acknowledged_.find(key);
+  if (it == acknowledged_.end()) return;
+  // What this replica acknowledged is still on its disk, across crashes. The stored version
+  // only grows when replicas fence (without fencing the last writer wins).
+  SIM_ASSERT(row.promised >= it->second.promised);
+  if (c_.config_.fencing) SIM_ASSERT(!(row.version < it->second.version));
+}
+
+void StorageRole::acknowledge(const std::string& key, std::uint64_t promised,
+                              const Version& version) {
+  Acknowledged& a = acknowledged_[key];
+  if (c_.config_.storage_sync) SIM_ASSERT(promised >= a.promised);
+  if (c_.config_.storage_sync && c_.config_.fencing) SIM_ASSERT(!(version < a.version));
+  a.promised = promised;
+  a.version = version;
+}
+
 sim::Result<std::string> StorageRole::on_promise(sim::Task& t, sim::NodeId from,
                                                  std::string_view req) {
   Reader rd(req);
@@ -82,6 +105,7 @@ sim::Result<std::string> StorageRole::on_promise(sim::Task& t, sim::NodeId from,
   if (!db_ok_) return sim::Error{sim::ErrorKind::kIo, node_.name() + ": storage unavailable"};
   std::optional<Row> row = load(key);
   if (!row) return sim::Error{sim::ErrorKind::kIo, node_.name() + ": " + db_.error()};
+  check_durable(key, *row);
   if (c_.config_.fencing && row->promised > epoch) {
     emit([&](sim::ev::Body& b) {
       auto& e = *b.mutable_do_fenced();
@@ -107,6 +131,9 @@ sim::Result<std::string> StorageRole::on_promise(sim::Task& t, sim::NodeId from,
     if (!ok) return sim::Error{sim::ErrorKind::kIo, node_.name() + ": " + db_.error()};
     row->promised = epoch;
   }
+  // With fencing, an accepted promise is exactly the replica's promise from now on.
+  if (c_.config_.fencing) SIM_ASSERT(row->promised == epoch);
+  acknowledge(key, row->promised, row->version);
   return Writer()
       .u8(static_cast<std::uint8_t>(ReplicaStatus::kAccepted))
       .u64(row->promised)
@@ -129,6 +156,7 @@ sim::Result<std::string> StorageRole::on_write(sim::Task& t, sim::NodeId from,
   if (!db_ok_) return sim::Error{sim::ErrorKind::kIo, node_.name() + ": storage unavailable"};
   std::optional<Row> row = load(key);
   if (!row) return sim::Error{sim::ErrorKind::kIo, node_.name() + ": " + db_.error()};
+  check_durable(key, *row);
   const auto reject = [&](const char* why) {
     emit([&](sim::ev::Body& b) {
       auto& e = *b.mutable_do_fenced();
@@ -151,16 +179,21 @@ sim::Result<std::string> StorageRole::on_write(sim::Task& t, sim::NodeId from,
     if (v.epoch < row->promised) return reject("older epoch");
     if (row->has_image && v == row->version) {
       // A duplicated datagram: already stored.
+      acknowledge(key, row->promised, row->version);
       return Writer()
           .u8(static_cast<std::uint8_t>(ReplicaStatus::kAccepted))
           .u64(row->promised)
           .take();
     }
     if (row->has_image && v < row->version) return reject("stale version");
+    // Accepted: the stored version only grows, within the promise.
+    SIM_ASSERT(v.epoch >= row->promised);
+    SIM_ASSERT(!row->has_image || row->version < v);
   }
   const bool alarm_changed = row->has_image ? alarm != row->alarm : alarm.has_value();
   const bool dirty = row->alarm_dirty || alarm_changed;
   const std::uint64_t promised = std::max(row->promised, v.epoch);
+  if (c_.config_.fencing) SIM_ASSERT(promised == v.epoch);
   // Synced before the reply (unless the storage_sync=off mutant): the acknowledgement promises
   // durability.
   const bool ok = db_.run(
@@ -169,6 +202,11 @@ sim::Result<std::string> StorageRole::on_write(sim::Task& t, sim::NodeId from,
       {std::string_view(key), i64(promised), i64(v.epoch), i64(v.seq), SqlDb::Blob{image},
        time_value(alarm), std::int64_t{dirty ? 1 : 0}});
   if (!ok) return sim::Error{sim::ErrorKind::kIo, node_.name() + ": " + db_.error()};
+  // The acknowledgement promises durability: the write is committed, and synced unless the
+  // storage_sync=off mutant.
+  SIM_ASSERT(!db_.in_transaction());
+  SIM_ASSERT(db_.synced() == c_.config_.storage_sync);
+  acknowledge(key, promised, v);
   return Writer().u8(static_cast<std::uint8_t>(ReplicaStatus::kAccepted)).u64(promised).take();
 }
 

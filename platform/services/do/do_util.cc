@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "platform/services/do/do_internal.h"
+#include "sim/assert.h"
 #include "sim/disk.h"
 #include "sim/rpc.h"
 
@@ -25,13 +26,17 @@ bool SqlDb::open(sim::Disk& disk, const char* path, bool synced, const char* sch
     close();
     return false;
   }
+  synced_ = synced;
   return true;
 }
 
 void SqlDb::close() {
   if (db_ != nullptr) sqlite3_close(db_);
   db_ = nullptr;
+  synced_ = false;
 }
+
+bool SqlDb::in_transaction() const { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
 
 bool SqlDb::exec(const char* sql) {
   if (db_ == nullptr) return false;
@@ -105,6 +110,7 @@ std::vector<ReplicaReply> ask_replicas(
     sim::Task& task, const std::vector<sim::NodeId>& replicas, std::string_view service,
     const std::string& request, sim::Duration timeout,
     const std::function<bool(const std::vector<ReplicaReply>&)>& enough) {
+  SIM_REQUIRE(std::set<sim::NodeId>(replicas.begin(), replicas.end()).size() == replicas.size());
   sim::World& world = task.world();
   auto state = std::make_shared<FanOut>();
   const std::string svc(service);
@@ -119,6 +125,10 @@ std::vector<ReplicaReply> ask_replicas(
   while (!enough(state->replies) && state->replies.size() < replicas.size()) {
     if (!state->waiters.wait(task, deadline)) break;
   }
+  // At most one reply per replica asked: a tally counts each replica once.
+  SIM_ASSERT(state->replies.size() <= replicas.size());
+  std::set<sim::NodeId> answered;
+  for (const ReplicaReply& r : state->replies) SIM_ASSERT(answered.insert(r.replica).second);
   return state->replies;
 }
 

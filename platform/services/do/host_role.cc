@@ -82,13 +82,6 @@ std::optional<std::pair<ReplicaStatus, std::uint64_t>> parse_write(
   return std::make_pair(status, promised);
 }
 
-struct Tally {
-  int accepted = 0;
-  int rejected = 0;
-  int failed = 0;
-  std::uint64_t promised_max = 0;
-};
-
 // Counts replica replies; `parse` gives a reply's (status, promised epoch), or nothing when the
 // call failed or the reply is malformed.
 template <typename Parse>
@@ -105,7 +98,32 @@ Tally tally_replies(const std::vector<ReplicaReply>& rs, Parse parse) {
       tl.promised_max = std::max(tl.promised_max, p->second);
     }
   }
+  SIM_ASSERT(tl.accepted + tl.rejected + tl.failed == static_cast<int>(rs.size()));
   return tl;
+}
+
+Tally tally_promises(const std::vector<ReplicaReply>& rs) {
+  return tally_replies(rs, [](const sim::Result<std::string>& reply) {
+    const auto p = parse_promise(reply);
+    return p ? std::optional(std::make_pair(p->status, p->promised)) : std::nullopt;
+  });
+}
+
+Tally tally_writes(const std::vector<ReplicaReply>& rs) { return tally_replies(rs, parse_write); }
+
+// A round is settled when a quorum accepted, a replica fenced us, or too many failed for a
+// quorum to be possible.
+bool settled(const Tally& tl, int replicas, int quorum) {
+  return tl.accepted >= quorum || tl.rejected > 0 || tl.failed > replicas - quorum;
+}
+
+void fill_alarm(sim::ev::DoAlarm* e, const ObjectHandle& h, sim::Time scheduled, int retry,
+                const std::string& error) {
+  e->set_object(h.object());
+  e->set_instance(h.instance());
+  e->set_scheduled(scheduled);
+  e->set_retry(retry);
+  e->set_error(error);
 }
 
 }  // namespace
@@ -149,7 +167,7 @@ void HostRole::crash() {
   const sim::Time now = c_.world_.now();
   for (auto& [key, h] : objects) {
     const bool was_active = h->state_ == ObjectHandle::State::kActive;
-    h->state_ = ObjectHandle::State::kDead;
+    set_state(*h, ObjectHandle::State::kDead);
     if (!was_active) continue;
     DoActivation& a = c_.activations_[h->activation_index_];
     a.end = now;
@@ -212,18 +230,22 @@ sim::Result<std::string> HostRole::on_request(sim::Task& t, sim::NodeId from,
   }
   Activation a = ensure_active(t, key);
   if (!a.handle) return encode_activation(a);
-  const std::shared_ptr<ObjectHandle> h = a.handle;
+  const Handle h = a.handle;
   if (!take_token(*h)) {
     ++c_.stats_.overloaded;
     emit([&](sim::ev::Body& b) {
       b.mutable_do_overloaded()->set_object(key);
       b.mutable_do_overloaded()->set_instance(h->instance_);
     });
-    return encode_activation(
-        Activation{nullptr, RequestStatus::kError, sim::kNoNode, DoErrorKind::kOverloaded,
-                   key + " is over " + std::to_string(c_.config_.requests_per_second_max) +
-                       " requests per second"});
+    return encode_activation(Activation::error(
+        DoErrorKind::kOverloaded, key + " is over " +
+                                      std::to_string(c_.config_.requests_per_second_max) +
+                                      " requests per second"));
   }
+  return run_request(t, h, std::move(body));
+}
+
+sim::Result<std::string> HostRole::run_request(sim::Task& t, const Handle& h, std::string body) {
   ++c_.stats_.requests;
   struct InFlight {
     std::shared_ptr<ObjectHandle> h;
@@ -258,8 +280,7 @@ sim::Result<std::string> HostRole::on_request(sim::Task& t, sim::NodeId from,
       kind = DoErrorKind::kRemote;
       break;
   }
-  return encode_activation(
-      Activation{nullptr, RequestStatus::kError, sim::kNoNode, kind, r.error().message});
+  return encode_activation(Activation::error(kind, r.error().message));
 }
 
 sim::Result<std::string> HostRole::on_wake(sim::Task& t, sim::NodeId from, std::string_view req) {
@@ -276,7 +297,9 @@ HostRole::Activation HostRole::ensure_active(sim::Task& t, const std::string& ke
   for (int round = 0; round < kEnsureRoundsMax; ++round) {
     auto it = objects_.find(key);
     if (it == objects_.end()) return activate(t, key);
-    const std::shared_ptr<ObjectHandle> h = it->second;
+    const Handle h = it->second;
+    // Dead handles leave objects_ as they die: whatever is found here may still serve.
+    SIM_ASSERT(h->state_ != ObjectHandle::State::kDead);
     if (h->state_ == ObjectHandle::State::kActive) {
       if (h->lease_valid()) return Activation::ok(h);
       ++c_.stats_.leases_lost;
@@ -286,11 +309,10 @@ HostRole::Activation HostRole::ensure_active(sim::Task& t, const std::string& ke
     // Activating: wait for that activation rather than racing it.
     h->state_waiters_.wait(t, t.now() + c_.config_.activation_wait_max);
   }
-  return Activation{nullptr, RequestStatus::kError, sim::kNoNode, DoErrorKind::kRetryable,
-                    "activation of " + key + " on " + node_.name() + " did not settle"};
+  return Activation::retry("activation of " + key + " on " + node_.name() + " did not settle");
 }
 
-void HostRole::fail_activation(const std::shared_ptr<ObjectHandle>& h, const std::string& why) {
+void HostRole::fail_activation(const Handle& h, const std::string& why) {
   ++c_.stats_.activation_failures;
   emit([&](sim::ev::Body& b) {
     auto& e = *b.mutable_do_activate_failed();
@@ -305,29 +327,32 @@ void HostRole::fail_activation(const std::shared_ptr<ObjectHandle>& h, const std
 }
 
 HostRole::Activation HostRole::activate(sim::Task& t, const std::string& key) {
-  sim::World& w = c_.world_;
-  const DoClusterConfig& cfg = c_.config_;
-  const auto retry = [&](std::string message) {
-    return Activation{nullptr, RequestStatus::kError, sim::kNoNode, DoErrorKind::kRetryable,
-                      std::move(message)};
-  };
-  std::shared_ptr<ObjectHandle> h(new ObjectHandle(this, &node_, key, c_.next_instance_++));
+  const Handle h(new ObjectHandle(this, &node_, key, c_.next_instance_++));
   objects_[key] = h;
-  const auto abandoned = [&] { return h->state_ != ObjectHandle::State::kActivating; };
   if (!c_.directory_) {
     fail_activation(h, "no directory");
-    return retry("no DO directory");
+    return Activation::retry("no DO directory");
   }
+  if (std::optional<Activation> failed = acquire_lease(t, h)) return *std::move(failed);
+  std::optional<Version> recovered;
+  if (std::optional<Activation> failed = recover(t, h, &recovered)) return *std::move(failed);
+  return start_active(t, h, recovered);
+}
 
-  // 1. The lease and a fresh epoch. Our view of the lease counts from the send time.
+std::optional<HostRole::Activation> HostRole::acquire_lease(sim::Task& t, const Handle& h) {
+  const std::string& key = h->object_;
+  // Our view of the lease counts from the send time, so it ends no later than the directory's,
+  // which counts from receipt.
   const sim::Time sent = t.now();
   const std::uint64_t nonce = (node_.incarnation() << 32) | ++acquire_nonce_;
-  auto r = w.rpc().call(t, c_.directory_->node().id(), "do.acquire",
-                        Writer().str(key).u64(nonce).take(), cfg.rpc_timeout);
-  if (abandoned()) return retry("activation of " + key + " abandoned");
+  auto r = c_.world_.rpc().call(t, c_.directory_->node().id(), "do.acquire",
+                                Writer().str(key).u64(nonce).take(), c_.config_.rpc_timeout);
+  if (h->state_ != ObjectHandle::State::kActivating) {
+    return Activation::retry("activation of " + key + " abandoned");
+  }
   if (!r.ok()) {
     fail_activation(h, "directory: " + r.error().message);
-    return retry("cannot acquire " + key + ": " + r.error().message);
+    return Activation::retry("cannot acquire " + key + ": " + r.error().message);
   }
   Reader rd(r.value());
   const auto status = static_cast<AcquireStatus>(rd.u8());
@@ -335,35 +360,40 @@ HostRole::Activation HostRole::activate(sim::Task& t, const std::string& key) {
   const auto holder = static_cast<sim::NodeId>(rd.i64());
   if (!rd.done()) {
     fail_activation(h, "malformed acquire reply");
-    return retry("malformed acquire reply");
+    return Activation::retry("malformed acquire reply");
   }
   if (status != AcquireStatus::kGranted) {
     fail_activation(h, status == AcquireStatus::kHeld ? "held elsewhere" : "directory in grace");
     return Activation{nullptr, RequestStatus::kNotHere, holder, DoErrorKind::kRetryable,
                       key + " is held by another host"};
   }
+  // A handle gets its epoch once; this host's activations of an object run one after another,
+  // each with a grant newer than the last (the directory's epochs only grow).
+  SIM_ASSERT(epoch > 0);
+  SIM_ASSERT(h->epoch_ == 0);
+  std::uint64_t& last = last_epoch_[key];
+  SIM_ASSERT(epoch > last);
+  last = epoch;
   h->epoch_ = epoch;
-  h->lease_expiry_ = sent + cfg.lease_duration;
+  h->lease_expiry_ = sent + c_.config_.lease_duration;
+  check_lease_view(*h);
+  return std::nullopt;
+}
 
-  // 2. Promise the epoch to the replicas; recover the newest image of a quorum.
-  std::vector<sim::NodeId> replicas;
-  for (const auto& [id, role] : c_.storage_) replicas.push_back(id);
-  const int n = static_cast<int>(replicas.size());
+std::optional<HostRole::Activation> HostRole::recover(sim::Task& t, const Handle& h,
+                                                      std::optional<Version>* recovered) {
+  const std::string& key = h->object_;
+  const std::uint64_t epoch = h->epoch_;
+  const std::vector<sim::NodeId> asked = replicas();
+  const int n = static_cast<int>(asked.size());
   const int q = c_.quorum();
-  const auto tally = [](const std::vector<ReplicaReply>& rs) {
-    return tally_replies(rs, [](const sim::Result<std::string>& reply) {
-      const auto p = parse_promise(reply);
-      return p ? std::optional(std::make_pair(p->status, p->promised)) : std::nullopt;
-    });
-  };
-  const auto replies =
-      ask_replicas(t, replicas, "do.promise", Writer().str(key).u64(epoch).take(), cfg.rpc_timeout,
-                   [&](const std::vector<ReplicaReply>& rs) {
-                     const Tally tl = tally(rs);
-                     return tl.accepted >= q || tl.rejected > 0 || tl.failed > n - q;
-                   });
-  if (abandoned()) return retry("activation of " + key + " abandoned");
-  const Tally tl = tally(replies);
+  const auto replies = ask_replicas(
+      t, asked, "do.promise", Writer().str(key).u64(epoch).take(), c_.config_.rpc_timeout,
+      [&](const std::vector<ReplicaReply>& rs) { return settled(tally_promises(rs), n, q); });
+  if (h->state_ != ObjectHandle::State::kActivating) {
+    return Activation::retry("activation of " + key + " abandoned");
+  }
+  const Tally tl = tally_promises(replies);
   if (tl.rejected > 0) {
     ++c_.stats_.fenced;
     emit([&](sim::ev::Body& b) {
@@ -376,46 +406,70 @@ HostRole::Activation HostRole::activate(sim::Task& t, const std::string& key) {
       e.set_promised(tl.promised_max);
     });
     fail_activation(h, "superseded by epoch " + std::to_string(tl.promised_max));
-    return retry(key + " was superseded by a newer activation");
+    return Activation::retry(key + " was superseded by a newer activation");
   }
   if (tl.accepted < q) {
     fail_activation(
         h, "no storage quorum (" + std::to_string(tl.accepted) + "/" + std::to_string(q) + ")");
-    return retry("no storage quorum for " + key);
+    return Activation::retry("no storage quorum for " + key);
   }
   if (fencing() && t.now() >= h->lease_expiry_) {
     fail_activation(h, "lease expired during activation");
-    return retry("lease of " + key + " expired during activation");
+    return Activation::retry("lease of " + key + " expired during activation");
   }
+  // Stored versions only say something when replicas fence and keep what they acknowledge.
+  const bool durable = fencing() && c_.config_.storage_sync;
   std::optional<PromiseReply> best;
+  std::optional<Version> newest;
   for (const auto& rr : replies) {
     auto p = parse_promise(rr.reply);
-    if (!p || p->status != ReplicaStatus::kAccepted || !p->has_image) continue;
+    if (!p || p->status != ReplicaStatus::kAccepted) continue;
+    // With fencing a replica accepts a promise only up to its own, which it then raises to it.
+    if (fencing()) SIM_ASSERT(p->promised == epoch);
+    if (!p->has_image) continue;
+    // No write of this epoch exists yet, and a replica holding a newer one would have refused.
+    if (durable) SIM_ASSERT(p->version.epoch < epoch);
+    if (!newest || *newest < p->version) newest = p->version;
     if (!best || best->version < p->version) best = std::move(p);
   }
+  // The recovered version is the newest of the quorum's.
+  SIM_ASSERT(best.has_value() == newest.has_value());
   if (best) {
+    SIM_ASSERT(best->version == *newest);
     h->recovered_image_ = std::move(best->image);
     h->recovered_alarm_ = best->alarm;
+    *recovered = best->version;
+  }
+  return std::nullopt;
+}
+
+HostRole::Activation HostRole::start_active(sim::Task& t, const Handle& h,
+                                            const std::optional<Version>& recovered) {
+  sim::World& w = c_.world_;
+  const DoClusterConfig& cfg = c_.config_;
+  // The activation's epoch is one the directory granted and persisted.
+  if (const std::optional<std::uint64_t> granted = c_.directory_->granted_epoch(h->object_)) {
+    SIM_ASSERT(*granted >= h->epoch_);
   }
   h->committed_alarm_ = h->recovered_alarm_;
-  h->state_ = ObjectHandle::State::kActive;
+  set_state(*h, ObjectHandle::State::kActive);
   h->last_event_ = t.now();
   h->tokens_ = cfg.requests_burst_max > 0 ? cfg.requests_burst_max : cfg.requests_per_second_max;
   h->tokens_at_ = t.now();
   h->activation_index_ = c_.activations_.size();
-  c_.activations_.push_back(
-      DoActivation{key, h->instance_, node_.name(), node_.id(), epoch, t.now(), sim::kTimeMax, ""});
+  c_.activations_.push_back(DoActivation{h->object_, h->instance_, node_.name(), node_.id(),
+                                         h->epoch_, t.now(), sim::kTimeMax, ""});
   ++c_.stats_.activations;
   emit([&](sim::ev::Body& b) {
     auto& e = *b.mutable_do_activate();
-    e.set_object(key);
+    e.set_object(h->object_);
     e.set_host(node_.id());
-    e.set_epoch(epoch);
+    e.set_epoch(h->epoch_);
     e.set_instance(h->instance_);
-    if (best) {
+    if (recovered) {
       e.set_recovered(true);
-      e.set_recovered_epoch(best->version.epoch);
-      e.set_recovered_seq(best->version.seq);
+      e.set_recovered_epoch(recovered->epoch);
+      e.set_recovered_seq(recovered->seq);
     }
     if (h->recovered_alarm_) e.set_alarm(*h->recovered_alarm_);
   });
@@ -424,12 +478,32 @@ HostRole::Activation HostRole::activate(sim::Task& t, const std::string& key) {
   return Activation::ok(h);
 }
 
-void HostRole::deactivate(const std::shared_ptr<ObjectHandle>& h, const std::string& reason,
-                          bool lease_lost) {
+void HostRole::set_state(ObjectHandle& h, ObjectHandle::State to) {
+  // A dead handle never comes back: a new activation is a new handle with a new epoch.
+  SIM_ASSERT(h.state_ != ObjectHandle::State::kDead);
+  SIM_ASSERT(to != ObjectHandle::State::kActivating);
+  if (to == ObjectHandle::State::kActive) SIM_ASSERT(h.state_ == ObjectHandle::State::kActivating);
+  h.state_ = to;
+}
+
+void HostRole::check_lease_view(const ObjectHandle& h) const {
+  if (!c_.directory_) return;
+  const std::optional<sim::Time> theirs =
+      c_.directory_->lease_expiry(h.object_, node_.id(), h.epoch_);
+  if (theirs) SIM_ASSERT(h.lease_expiry_ <= *theirs);
+}
+
+std::vector<sim::NodeId> HostRole::replicas() const {
+  std::vector<sim::NodeId> ids;
+  for (const auto& [id, role] : c_.storage_) ids.push_back(id);
+  return ids;
+}
+
+void HostRole::deactivate(const Handle& h, const std::string& reason, bool lease_lost) {
   if (h->state_ == ObjectHandle::State::kDead) return;
   sim::World& w = c_.world_;
   const bool was_active = h->state_ == ObjectHandle::State::kActive;
-  h->state_ = ObjectHandle::State::kDead;
+  set_state(*h, ObjectHandle::State::kDead);
   if (auto it = objects_.find(h->object_); it != objects_.end() && it->second == h) {
     objects_.erase(it);
   }
@@ -468,7 +542,7 @@ void HostRole::give_back(const std::string& key, std::uint64_t epoch) {
 
 void HostRole::release(ObjectHandle& hr) {
   if (hr.state_ != ObjectHandle::State::kActive) return;
-  const std::shared_ptr<ObjectHandle> h = hr.shared_from_this();
+  const Handle h = hr.shared_from_this();
   deactivate(h, "released", false);
   give_back(h->object_, h->epoch_);
 }
@@ -476,9 +550,35 @@ void HostRole::release(ObjectHandle& hr) {
 sim::Status HostRole::commit(sim::Task& task, ObjectHandle& hr, std::string image,
                              std::optional<sim::Time> alarm) {
   SIM_REQUIRE(&task.node() == &node_);
-  sim::World& w = c_.world_;
-  const DoClusterConfig& cfg = c_.config_;
-  const std::shared_ptr<ObjectHandle> h = hr.shared_from_this();
+  SIM_REQUIRE(hr.role_ == this);
+  const Handle h = hr.shared_from_this();
+  if (std::optional<sim::Error> refused = wait_to_commit(task, h)) return *std::move(refused);
+  // One commit in flight per object, and sequence numbers with no gaps: every earlier attempt of
+  // this activation was acknowledged (a failed one deactivates it).
+  SIM_ASSERT(!h->committing_);
+  SIM_ASSERT(h->next_seq_ == h->committed_seq_);
+  h->committing_ = true;
+  struct Committing {
+    std::shared_ptr<ObjectHandle> h;
+    ~Committing() {
+      h->committing_ = false;
+      h->commit_waiters_.notify_all(h->node_->world());
+    }
+  } committing{h};
+  const CommitAttempt a{h->epoch_, ++h->next_seq_, task.now()};
+  SIM_ASSERT(a.epoch > 0);
+  const Tally tl = tally_writes(write_replicas(task, *h, a, image, alarm));
+  if (h->state_ != ObjectHandle::State::kActive) {
+    ++c_.stats_.commit_failures;
+    emit_commit_failed(*h, a, "deactivated", tl);
+    return sim::Error{sim::ErrorKind::kIo,
+                      h->object_ + " was deactivated during its commit; outcome unknown"};
+  }
+  if (tl.accepted >= c_.quorum()) return acknowledge(task, h, a, tl, image.size(), alarm);
+  return fail_commit(h, a, tl);
+}
+
+std::optional<sim::Error> HostRole::wait_to_commit(sim::Task& task, const Handle& h) {
   while (h->committing_ && h->state_ == ObjectHandle::State::kActive) {
     h->commit_waiters_.wait(task);
   }
@@ -494,80 +594,78 @@ sim::Status HostRole::commit(sim::Task& task, ObjectHandle& hr, std::string imag
     return sim::Error{sim::ErrorKind::kUnreachable,
                       "the lease of " + h->object_ + " on " + node_.name() + " expired"};
   }
-  h->committing_ = true;
-  struct Committing {
-    std::shared_ptr<ObjectHandle> h;
-    ~Committing() {
-      h->committing_ = false;
-      h->commit_waiters_.notify_all(h->node_->world());
-    }
-  } committing{h};
-  const std::uint64_t seq = ++h->next_seq_;
-  const std::uint64_t epoch = h->epoch_;
-  const sim::Time sent = task.now();
-  std::vector<sim::NodeId> replicas;
-  for (const auto& [id, role] : c_.storage_) replicas.push_back(id);
-  const int n = static_cast<int>(replicas.size());
+  return std::nullopt;
+}
+
+std::vector<ReplicaReply> HostRole::write_replicas(sim::Task& task, const ObjectHandle& h,
+                                                   const CommitAttempt& a, const std::string& image,
+                                                   std::optional<sim::Time> alarm) {
+  const std::vector<sim::NodeId> asked = replicas();
+  const int n = static_cast<int>(asked.size());
   const int q = c_.quorum();
-  const auto tally = [](const std::vector<ReplicaReply>& rs) {
-    return tally_replies(rs, parse_write);
-  };
   const std::string request =
-      Writer().str(h->object_).u64(epoch).u64(seq).str(image).opt_time(alarm).take();
-  const auto replies =
-      ask_replicas(task, replicas, "do.write", request, cfg.rpc_timeout,
-                   [&](const std::vector<ReplicaReply>& rs) {
-                     const Tally tl = tally(rs);
-                     return tl.accepted >= q || tl.rejected > 0 || tl.failed > n - q;
-                   });
-  const Tally tl = tally(replies);
-  const auto failed = [&](const char* why) {
-    emit([&](sim::ev::Body& b) {
-      auto& e = *b.mutable_do_commit_failed();
-      e.set_object(h->object_);
-      e.set_instance(h->instance_);
-      e.set_epoch(epoch);
-      e.set_seq(seq);
-      e.set_why(why);
-      e.set_accepted(static_cast<std::uint64_t>(tl.accepted));
-    });
-  };
-  if (h->state_ != ObjectHandle::State::kActive) {
+      Writer().str(h.object_).u64(a.epoch).u64(a.seq).str(image).opt_time(alarm).take();
+  return ask_replicas(
+      task, asked, "do.write", request, c_.config_.rpc_timeout,
+      [&](const std::vector<ReplicaReply>& rs) { return settled(tally_writes(rs), n, q); });
+}
+
+void HostRole::emit_commit_failed(const ObjectHandle& h, const CommitAttempt& a, const char* why,
+                                  const Tally& tl) {
+  emit([&](sim::ev::Body& b) {
+    auto& e = *b.mutable_do_commit_failed();
+    e.set_object(h.object_);
+    e.set_instance(h.instance_);
+    e.set_epoch(a.epoch);
+    e.set_seq(a.seq);
+    e.set_why(why);
+    e.set_accepted(static_cast<std::uint64_t>(tl.accepted));
+  });
+}
+
+sim::Status HostRole::acknowledge(sim::Task& task, const Handle& h, const CommitAttempt& a,
+                                  const Tally& tl, std::size_t bytes,
+                                  std::optional<sim::Time> alarm) {
+  SIM_ASSERT(tl.accepted >= c_.quorum());
+  if (fencing() && task.now() >= h->lease_expiry_) {
+    // Durable, but too late to count: a newer instance may exist by now.
     ++c_.stats_.commit_failures;
-    failed("deactivated");
+    ++c_.stats_.leases_lost;
+    emit_commit_failed(*h, a, "lease_expired", tl);
+    deactivate(h, "lease expired during commit", true);
     return sim::Error{sim::ErrorKind::kIo,
-                      h->object_ + " was deactivated during its commit; outcome unknown"};
+                      "the lease of " + h->object_ + " expired during its commit; outcome unknown"};
   }
-  if (tl.accepted >= q) {
-    if (fencing() && task.now() >= h->lease_expiry_) {
-      // Durable, but too late to count: a newer instance may exist by now.
-      ++c_.stats_.commit_failures;
-      ++c_.stats_.leases_lost;
-      failed("lease_expired");
-      deactivate(h, "lease expired during commit", true);
-      return sim::Error{sim::ErrorKind::kIo, "the lease of " + h->object_ +
-                                                 " expired during its commit; outcome unknown"};
-    }
-    if (alarm != h->committed_alarm_) h->alarm_settled_.reset();
-    h->committed_alarm_ = alarm;
-    h->committed_seq_ = seq;
-    ++c_.stats_.commits;
-    c_.commits_.push_back(
-        DoCommit{h->object_, h->instance_, node_.name(), epoch, seq, sent, task.now(), alarm});
-    emit([&](sim::ev::Body& b) {
-      auto& e = *b.mutable_do_commit();
-      e.set_object(h->object_);
-      e.set_host(node_.id());
-      e.set_instance(h->instance_);
-      e.set_epoch(epoch);
-      e.set_seq(seq);
-      e.set_sent(sent);
-      if (alarm) e.set_alarm(*alarm);
-      e.set_bytes(image.size());
-    });
-    h->state_waiters_.notify_all(w);  // the alarm loop re-arms
-    return sim::Status::Ok();
-  }
+  // The next link of this activation's chain, by the instance that still holds the epoch (and,
+  // with fencing, within a lease the directory has not given to anyone else).
+  SIM_ASSERT(h->state_ == ObjectHandle::State::kActive);
+  SIM_ASSERT(a.epoch == h->epoch_);
+  SIM_ASSERT(a.seq == h->committed_seq_ + 1);
+  check_lease_view(*h);
+  if (alarm != h->committed_alarm_) h->alarm_settled_.reset();
+  h->committed_alarm_ = alarm;
+  h->committed_seq_ = a.seq;
+  ++c_.stats_.commits;
+  c_.commits_.push_back(
+      DoCommit{h->object_, h->instance_, node_.name(), a.epoch, a.seq, a.sent, task.now(), alarm});
+  emit([&](sim::ev::Body& b) {
+    auto& e = *b.mutable_do_commit();
+    e.set_object(h->object_);
+    e.set_host(node_.id());
+    e.set_instance(h->instance_);
+    e.set_epoch(a.epoch);
+    e.set_seq(a.seq);
+    e.set_sent(a.sent);
+    if (alarm) e.set_alarm(*alarm);
+    e.set_bytes(bytes);
+  });
+  h->state_waiters_.notify_all(c_.world_);  // the alarm loop re-arms
+  return sim::Status::Ok();
+}
+
+sim::Status HostRole::fail_commit(const Handle& h, const CommitAttempt& a, const Tally& tl) {
+  const int q = c_.quorum();
+  SIM_ASSERT(tl.accepted < q);
   ++c_.stats_.commit_failures;
   if (tl.rejected > 0) {
     ++c_.stats_.fenced;
@@ -577,8 +675,8 @@ sim::Status HostRole::commit(sim::Task& task, ObjectHandle& hr, std::string imag
       e.set_side("host");
       e.set_at("write");
       e.set_instance(h->instance_);
-      e.set_epoch(epoch);
-      e.set_seq(seq);
+      e.set_epoch(a.epoch);
+      e.set_seq(a.seq);
       e.set_promised(tl.promised_max);
     });
     deactivate(h, "fenced by epoch " + std::to_string(tl.promised_max), false);
@@ -586,7 +684,7 @@ sim::Status HostRole::commit(sim::Task& task, ObjectHandle& hr, std::string imag
                                                std::to_string(tl.promised_max) +
                                                "; outcome unknown"};
   }
-  failed("no_quorum");
+  emit_commit_failed(*h, a, "no_quorum", tl);
   deactivate(h, "no storage quorum", false);
   return sim::Error{sim::ErrorKind::kIo, "no storage quorum for " + h->object_ + " (" +
                                              std::to_string(tl.accepted) + "/" + std::to_string(q) +
@@ -599,131 +697,134 @@ void HostRole::renew_loop(sim::Task& t) {
   t.sleep(static_cast<sim::Duration>(rng_.uniform01() * static_cast<double>(cfg.renew_every)));
   for (;;) {
     const sim::Time start = t.now();
-    // Housekeeping: lapsed leases and idle objects.
-    std::vector<std::shared_ptr<ObjectHandle>> active;
-    for (const auto& [key, h] : objects_) {
-      if (h->state_ == ObjectHandle::State::kActive) active.push_back(h);
-    }
-    for (const auto& h : active) {
-      if (fencing() && start >= h->lease_expiry_) {
-        ++c_.stats_.leases_lost;
-        deactivate(h, "lease expired", true);
-      } else if (cfg.idle_timeout > 0 && h->inflight_ == 0 && !h->alarm_running_ &&
-                 !h->committing_ && start - h->last_event_ >= cfg.idle_timeout &&
-                 !executor_.keeps_alive(*h)) {
-        release(*h);
-      }
-    }
-    std::vector<std::pair<std::string, std::uint64_t>> leases;
-    for (const auto& [key, h] : objects_) {
-      if (h->epoch_ > 0 && h->state_ != ObjectHandle::State::kDead) {
-        leases.emplace_back(key, h->epoch_);
-      }
-    }
-    if (!leases.empty() && c_.directory_) {
-      Writer wr;
-      wr.u64(leases.size());
-      for (const auto& [key, epoch] : leases) wr.str(key).u64(epoch);
-      const sim::Time sent = t.now();
-      auto r = c_.world_.rpc().call(t, c_.directory_->node().id(), "do.renew", wr.take(),
-                                    std::min(cfg.rpc_timeout, cfg.renew_every));
-      if (r.ok()) {
-        Reader rd(r.value());
-        const std::uint64_t n = rd.u64();
-        std::vector<bool> granted;
-        for (std::uint64_t i = 0; i < n && rd.ok(); ++i) granted.push_back(rd.u8() != 0);
-        if (rd.done() && granted.size() == leases.size()) {
-          for (std::size_t i = 0; i < leases.size(); ++i) {
-            auto it = objects_.find(leases[i].first);
-            if (it == objects_.end() || it->second->epoch_ != leases[i].second) continue;
-            const std::shared_ptr<ObjectHandle> h = it->second;
-            if (granted[i]) {
-              h->lease_expiry_ = std::max(h->lease_expiry_, sent + cfg.lease_duration);
-            } else {
-              ++c_.stats_.leases_lost;
-              deactivate(h, "lease revoked by the directory", true);
-            }
-          }
-        }
-      }
-    }
+    expire_and_evict(start);
+    renew_leases(t);
     const sim::Time next = start + cfg.renew_every;
     if (next > t.now()) t.sleep_until(next);
   }
 }
 
-void HostRole::alarm_loop(sim::Task& t, std::shared_ptr<ObjectHandle> h) {
+void HostRole::expire_and_evict(sim::Time now) {
   const DoClusterConfig& cfg = c_.config_;
-  int retry = 0;
-  // The alarm being retried (retrying_alarm), due again at retry_at.
-  bool retrying = false;
-  sim::Time retrying_alarm = 0;
-  sim::Time retry_at = 0;
+  std::vector<Handle> active;
+  for (const auto& [key, h] : objects_) {
+    if (h->state_ == ObjectHandle::State::kActive) active.push_back(h);
+  }
+  for (const auto& h : active) {
+    if (fencing() && now >= h->lease_expiry_) {
+      ++c_.stats_.leases_lost;
+      deactivate(h, "lease expired", true);
+    } else if (cfg.idle_timeout > 0 && h->inflight_ == 0 && !h->alarm_running_ && !h->committing_ &&
+               now - h->last_event_ >= cfg.idle_timeout && !executor_.keeps_alive(*h)) {
+      release(*h);
+    }
+  }
+}
+
+void HostRole::renew_leases(sim::Task& t) {
+  const DoClusterConfig& cfg = c_.config_;
+  std::vector<std::pair<std::string, std::uint64_t>> leases;
+  for (const auto& [key, h] : objects_) {
+    if (h->epoch_ > 0 && h->state_ != ObjectHandle::State::kDead) {
+      leases.emplace_back(key, h->epoch_);
+    }
+  }
+  if (leases.empty() || !c_.directory_) return;
+  Writer wr;
+  wr.u64(leases.size());
+  for (const auto& [key, epoch] : leases) wr.str(key).u64(epoch);
+  const sim::Time sent = t.now();
+  auto r = c_.world_.rpc().call(t, c_.directory_->node().id(), "do.renew", wr.take(),
+                                std::min(cfg.rpc_timeout, cfg.renew_every));
+  if (!r.ok()) return;
+  Reader rd(r.value());
+  const std::uint64_t n = rd.u64();
+  std::vector<bool> granted;
+  for (std::uint64_t i = 0; i < n && rd.ok(); ++i) granted.push_back(rd.u8() != 0);
+  if (!rd.done() || granted.size() != leases.size()) return;
+  for (std::size_t i = 0; i < leases.size(); ++i) {
+    auto it = objects_.find(leases[i].first);
+    if (it == objects_.end() || it->second->epoch_ != leases[i].second) continue;
+    const Handle h = it->second;
+    if (granted[i]) {
+      h->lease_expiry_ = std::max(h->lease_expiry_, sent + cfg.lease_duration);
+      check_lease_view(*h);
+    } else {
+      ++c_.stats_.leases_lost;
+      deactivate(h, "lease revoked by the directory", true);
+    }
+  }
+}
+
+void HostRole::alarm_loop(sim::Task& t, Handle h) {
+  AlarmRetry retry;
   while (h->state_ == ObjectHandle::State::kActive) {
     const std::optional<sim::Time> alarm = h->committed_alarm_;
     if (!alarm || alarm == h->alarm_settled_) {
       h->state_waiters_.wait(t);
       continue;
     }
-    if (retrying && retrying_alarm != *alarm) {
-      retry = 0;
-      retrying = false;
-    }
-    const sim::Time due = retrying ? retry_at : *alarm;
+    if (retry.active && retry.alarm != *alarm) retry = AlarmRetry{};
+    const sim::Time due = retry.active ? retry.at : *alarm;
     if (t.now() < due) {
       h->state_waiters_.wait(t, due);
       continue;
     }
-    ++c_.stats_.alarms_fired;
-    const auto alarm_event = [&](sim::ev::DoAlarm* e, const std::string& error) {
-      e->set_object(h->object_);
-      e->set_instance(h->instance_);
-      e->set_scheduled(*alarm);
-      e->set_retry(retry);
-      e->set_error(error);
-    };
-    emit([&](sim::ev::Body& b) { alarm_event(b.mutable_do_alarm(), ""); });
-    struct Running {
-      std::shared_ptr<ObjectHandle> h;
-      explicit Running(std::shared_ptr<ObjectHandle> handle) : h(std::move(handle)) {
-        h->alarm_running_ = true;
-        h->last_event_ = h->node_->world().now();
-      }
-      ~Running() {
-        h->alarm_running_ = false;
-        h->last_event_ = h->node_->world().now();
-      }
-    };
-    sim::Status s = sim::Status::Ok();
-    {
-      Running running(h);
-      s = executor_.alarm(t, *h, retry);
-    }
+    const sim::Status s = fire_alarm(t, h, *alarm, retry.count);
     if (h->state_ != ObjectHandle::State::kActive) return;
-    if (s.ok()) {
-      retrying = false;
-      retry = 0;
-      // An ok that left the same alarm committed is done, not due again.
-      if (h->committed_alarm_ == alarm) h->alarm_settled_ = alarm;
-      continue;
-    }
-    ++c_.stats_.alarm_failures;
-    emit(
-        [&](sim::ev::Body& b) { alarm_event(b.mutable_do_alarm_failed(), s.error().to_string()); });
-    if (retry >= cfg.alarm_retries_max) {
-      emit([&](sim::ev::Body& b) { alarm_event(b.mutable_do_alarm_gave_up(), ""); });
-      if (h->committed_alarm_ == alarm) h->alarm_settled_ = alarm;
-      retrying = false;
-      retry = 0;
-      continue;
-    }
-    const double backoff = static_cast<double>(cfg.alarm_backoff_base) * std::ldexp(1.0, retry) *
-                           (1.0 + 0.2 * rng_.uniform01());
-    ++retry;
-    retrying = true;
-    retrying_alarm = *alarm;
-    retry_at = t.now() + static_cast<sim::Duration>(backoff);
+    after_alarm(t, h, alarm, s, &retry);
   }
+}
+
+sim::Status HostRole::fire_alarm(sim::Task& t, const Handle& h, sim::Time alarm, int retry) {
+  // One alarm() at a time per object (this activation's loop is the only caller), and never
+  // more retries than configured.
+  SIM_ASSERT(!h->alarm_running_);
+  SIM_ASSERT(retry >= 0);
+  SIM_ASSERT(retry <= c_.config_.alarm_retries_max);
+  ++c_.stats_.alarms_fired;
+  emit([&](sim::ev::Body& b) { fill_alarm(b.mutable_do_alarm(), *h, alarm, retry, ""); });
+  struct Running {
+    std::shared_ptr<ObjectHandle> h;
+    explicit Running(std::shared_ptr<ObjectHandle> handle) : h(std::move(handle)) {
+      h->alarm_running_ = true;
+      h->last_event_ = h->node_->world().now();
+    }
+    ~Running() {
+      h->alarm_running_ = false;
+      h->last_event_ = h->node_->world().now();
+    }
+  } running(h);
+  return executor_.alarm(t, *h, retry);
+}
+
+void HostRole::after_alarm(sim::Task& t, const Handle& h, std::optional<sim::Time> alarm,
+                           const sim::Status& s, AlarmRetry* retry) {
+  const DoClusterConfig& cfg = c_.config_;
+  if (s.ok()) {
+    *retry = AlarmRetry{};
+    // An ok that left the same alarm committed is done, not due again.
+    if (h->committed_alarm_ == alarm) h->alarm_settled_ = alarm;
+    return;
+  }
+  ++c_.stats_.alarm_failures;
+  emit([&](sim::ev::Body& b) {
+    fill_alarm(b.mutable_do_alarm_failed(), *h, *alarm, retry->count, s.error().to_string());
+  });
+  if (retry->count >= cfg.alarm_retries_max) {
+    emit([&](sim::ev::Body& b) {
+      fill_alarm(b.mutable_do_alarm_gave_up(), *h, *alarm, retry->count, "");
+    });
+    if (h->committed_alarm_ == alarm) h->alarm_settled_ = alarm;
+    *retry = AlarmRetry{};
+    return;
+  }
+  const double backoff = static_cast<double>(cfg.alarm_backoff_base) *
+                         std::ldexp(1.0, retry->count) * (1.0 + 0.2 * rng_.uniform01());
+  ++retry->count;
+  retry->active = true;
+  retry->alarm = *alarm;
+  retry->at = t.now() + static_cast<sim::Duration>(backoff);
 }
 
 }  // namespace do_internal

@@ -1,5 +1,6 @@
-// Internal to the KV service (kv.cc, kv_store.cc, kv_test.cc): the wire codec of its RPCs and the
-// versioned store every central node keeps. Not part of the public API (see kv.h).
+// Internal to the KV service (kv_central.cc, kv_client.cc, kv_store.cc, kv_test.cc): the wire codec
+// of its RPCs and the versioned store every central node keeps. Not part of the public API (see
+// kv.h).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/result.h"
 #include "sim/time.h"
 #include "sim/wire.h"
 
@@ -18,6 +20,16 @@ namespace services::kv_internal {
 // The RPC codec is sim/wire.h.
 using sim::WireReader;
 using sim::WireWriter;
+
+// The reply envelope of every KV RPC: [u8 kReplyOk][body] or [u8 kReplyError][u8 ErrorKind][str
+// message]. Handlers always return ok to sim::Rpc, whose remote errors carry a message only.
+inline constexpr std::uint8_t kReplyOk = 0;
+inline constexpr std::uint8_t kReplyError = 1;
+std::string error_reply(const sim::Error& e);
+// Reads the envelope; on ok leaves `r` at the body.
+sim::Status read_envelope(WireReader& r, const char* op);
+// An error with the platform's message, "KV <op> failed: <status> <text>".
+sim::Error kv_error(sim::ErrorKind kind, const char* op, int status, const std::string& text);
 
 // One accepted write of a key (a put, or a delete when `deleted`). Immutable once made by the
 // primary; shared by the primary's store, its replication log and its pending trace events.

@@ -1,3 +1,4 @@
+// The KV wire codec (versions, the reply envelope) and the versioned store of a central node.
 #include <algorithm>
 #include <cstring>
 
@@ -5,6 +6,31 @@
 #include "sim/assert.h"
 
 namespace services::kv_internal {
+
+std::string error_reply(const sim::Error& e) {
+  WireWriter w;
+  w.u8(kReplyError);
+  w.u8(static_cast<std::uint8_t>(e.kind));
+  w.str(e.message);
+  return w.take();
+}
+
+sim::Status read_envelope(WireReader& r, const char* op) {
+  const std::uint8_t status = r.u8();
+  if (status == kReplyOk && r.ok()) return sim::Status::Ok();
+  const auto kind = static_cast<sim::ErrorKind>(r.u8());
+  std::string message = r.str();
+  if (!r.ok() || status != kReplyError) {
+    return sim::Error{sim::ErrorKind::kIo,
+                      std::string("KV ") + op + " failed: 500 malformed reply from the store"};
+  }
+  return sim::Error{kind, std::move(message)};
+}
+
+sim::Error kv_error(sim::ErrorKind kind, const char* op, int status, const std::string& text) {
+  return sim::Error{kind,
+                    std::string("KV ") + op + " failed: " + std::to_string(status) + " " + text};
+}
 
 void encode_version(WireWriter& w, const Version& v) {
   w.u64(v.seq);
@@ -46,13 +72,18 @@ std::shared_ptr<const Version> decode_version(WireReader& r) {
 
 void Store::apply(std::shared_ptr<const Version> v, sim::Time now) {
   SIM_REQUIRE(v != nullptr);
+  // Writes apply in sequence order with no gaps, and a write is visible everywhere only once it
+  // was written.
   SIM_REQUIRE(v->seq == applied_seq_ + 1);
+  SIM_REQUIRE(v->visible_all_at >= v->written_at);
   applied_seq_ = v->seq;
   auto ns_it = namespaces_.find(v->ns);
   if (ns_it == namespaces_.end()) ns_it = namespaces_.emplace(v->ns, Keys{}).first;
   auto key_it = ns_it->second.find(v->key);
   if (key_it == ns_it->second.end()) key_it = ns_it->second.emplace(v->key, KeyState{}).first;
   KeyState& ks = key_it->second;
+  // A key's versions stay in write order, oldest first.
+  SIM_ASSERT(ks.versions.empty() || ks.versions.back()->seq < v->seq);
   ks.last_write_at = std::max(ks.last_write_at, v->written_at);
   ks.versions.push_back(std::move(v));
   // Versions older than the newest one every PoP already sees can never be served again.
@@ -67,6 +98,9 @@ void Store::apply(std::shared_ptr<const Version> v, sim::Time now) {
     ks.versions.erase(ks.versions.begin(),
                       ks.versions.begin() + static_cast<std::ptrdiff_t>(keep_from));
   }
+  // The write just applied is never dropped: it is the key's newest.
+  SIM_ASSERT(!ks.versions.empty());
+  SIM_ASSERT(ks.versions.back()->seq == applied_seq_);
 }
 
 const Store::KeyState* Store::find(std::string_view ns, std::string_view key) const {
