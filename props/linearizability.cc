@@ -512,7 +512,6 @@ Search::Outcome Search::enter(sim::Time r) {
 // parent's, and the parent is.
 Search::Outcome Search::take_matching_read(sim::Time r) {
   for (int i = next_[n_ + kReadOnly]; i != n_ + kReadOnly && inv_[i] <= r; i = next_[i]) {
-    SIM_ASSERT(!linearized_[i]);
     if (steps_ >= options_.steps_max) return Outcome::kGiveUp;
     ++steps_;
     StepResult s = model_.step(state_, *ops_[i]);
@@ -563,7 +562,6 @@ Search::Outcome Search::try_candidates(sim::Time r, Cursor* at) {
       continue;
     }
     SIM_ASSERT(!linearized_[node]);  // the lists hold only nodes not yet linearized
-    SIM_ASSERT(list_[node] == at->list);
     if (steps_ >= options_.steps_max) return Outcome::kGiveUp;
     at->node = next_[node];
     // An earlier op of its class is still available: that one stands for both.
@@ -605,9 +603,6 @@ std::uint64_t Search::child_chain(int node, int list) const {
 
 void Search::push(int node, int list, bool forced, StepResult* s, std::uint64_t h,
                   std::uint64_t chain_hash) {
-  SIM_ASSERT(!forced || list == kReadOnly);
-  SIM_ASSERT(list != kReadOnly || h == state_hash_);  // a read leaves the state as it was
-  SIM_ASSERT(linearized_count_ == stack_.size());
   // Real-time order: the op was invoked no later than the earliest pending completion.
   int deadline = deadline_op();
   SIM_ASSERT(deadline >= 0);
