@@ -8,6 +8,8 @@
 #include <set>
 #include <utility>
 
+#include "sim/assert.h"
+
 namespace props {
 namespace {
 
@@ -137,6 +139,9 @@ std::vector<std::uint32_t> components(const std::vector<std::vector<Edge>>& adj,
       }
     }
   }
+  // Every message ended up in exactly one component.
+  SIM_ASSERT(stack.empty());
+  for (std::uint32_t c : comp) SIM_ASSERT(c < *count);
   return comp;
 }
 
@@ -185,7 +190,15 @@ class Room {
   }
 
   void build_connections(const std::vector<const sim::Operation*>& ops) {
-    // Each client's events in order (see the header for ties).
+    for (const auto& [client, events] : events_by_client(ops)) follow_client(client, events, ops);
+    r_.connections += conns_.size();
+    for (Connection& c : conns_) mark_first_receipts(c);
+  }
+
+  // Each client's joins (ok ones), recvs and leaves, as indices into `ops`, in the order of the
+  // header (see there for ties).
+  std::map<std::string, std::vector<std::size_t>> events_by_client(
+      const std::vector<const sim::Operation*>& ops) const {
     std::map<std::string, std::vector<std::size_t>> by_client;
     for (std::size_t i = 0; i < ops.size(); ++i) {
       const sim::Operation& op = *ops[i];
@@ -199,86 +212,99 @@ class Room {
         if (ta != tb) return ta < tb;
         return rank(*ops[a]) < rank(*ops[b]);
       });
-      std::optional<ConnIndex> current;
-      std::size_t number = 0;
-      for (std::size_t i : events) {
-        const sim::Operation& op = *ops[i];
-        sim::Time t = op_time(op);
-        if (op.kind == "join") {
-          if (current) {
-            conns_[*current].end = t;
-            conns_[*current].end_kind = End::kRejoin;
-          }
-          Connection c;
-          c.client = client;
-          c.number = ++number;
-          c.start = t;
-          current = static_cast<ConnIndex>(conns_.size());
-          conns_.push_back(std::move(c));
-        } else if (op.kind == "leave") {
-          if (current) {
-            conns_[*current].end = t;
-            conns_[*current].end_kind = End::kLeave;
-            conns_[*current].close_reason = op.input;
-            current.reset();
-          }
-        } else {  // recv
-          ++r_.deliveries;
-          MsgIndex m = msg(op.input);
-          bool phantom = messages_[m].posts == 0;
-          if (phantom) ++r_.phantoms;
-          if (!current) {
-            ++r_.stray;
-            f_.add(f_.warnings, prefix_,
-                   client + " received " + op.input + " at " + sim::format_time(t) +
-                       " while it had no open connection (stray)");
-            if (phantom) {
-              f_.add(f_.phantom, prefix_,
-                     client + " received " + op.input + " at " + sim::format_time(t) +
-                         " (outside any connection) but " + op.input + " was never posted");
-            }
-            continue;
-          }
-          if (phantom) {
-            f_.add(f_.phantom, prefix_,
-                   conn_name(conns_[*current]) + " received " + op.input + " at " +
-                       sim::format_time(t) + " but " + op.input + " was never posted");
-          }
-          conns_[*current].recvs.push_back({m, t});
-        }
-      }
-      if (current) {
-        conns_[*current].end = std::max(end_, conns_[*current].start);
-        conns_[*current].end_kind = End::kOpen;
-      }
     }
-    r_.connections += conns_.size();
+    return by_client;
+  }
 
-    // First receipts and duplicates.
-    for (Connection& c : conns_) {
-      std::vector<std::pair<MsgIndex, std::uint32_t>> all;  // (message, index in recvs)
-      all.reserve(c.recvs.size());
-      for (std::uint32_t i = 0; i < c.recvs.size(); ++i) all.push_back({c.recvs[i].first, i});
-      std::sort(all.begin(), all.end());
-      std::vector<bool> first(c.recvs.size(), true);
-      for (std::size_t i = 1; i < all.size(); ++i) {
-        if (all[i].first != all[i - 1].first) continue;
-        first[all[i].second] = false;
-        ++r_.duplicates;
-        std::size_t j = i;  // the first receipt of this message
-        while (j > 0 && all[j - 1].first == all[i].first) --j;
-        f_.add(f_.duplicate, prefix_,
-               conn_name(c) + " received " + ids_[all[i].first] + " again at " +
-                   sim::format_time(c.recvs[all[i].second].second) + " (first at " +
-                   sim::format_time(c.recvs[all[j].second].second) + ")");
+  // Opens and closes the client's connections along its events, and files each recv.
+  void follow_client(const std::string& client, const std::vector<std::size_t>& events,
+                     const std::vector<const sim::Operation*>& ops) {
+    std::optional<ConnIndex> current;
+    std::size_t number = 0;
+    for (std::size_t i : events) {
+      const sim::Operation& op = *ops[i];
+      sim::Time t = op_time(op);
+      if (op.kind == "join") {
+        if (current) end_connection(*current, t, End::kRejoin);
+        Connection c;
+        c.client = client;
+        c.number = ++number;
+        c.start = t;
+        current = static_cast<ConnIndex>(conns_.size());
+        conns_.push_back(std::move(c));
+      } else if (op.kind == "leave") {
+        if (current) {
+          end_connection(*current, t, End::kLeave);
+          conns_[*current].close_reason = op.input;
+          current.reset();
+        }
+      } else {
+        receive(client, op, t, current);
       }
-      for (std::uint32_t i = 0; i < c.recvs.size(); ++i) {
-        if (!first[i]) continue;
-        c.at.push_back({c.recvs[i].first, static_cast<std::uint32_t>(c.seq.size())});
-        c.seq.push_back(c.recvs[i]);
-      }
-      std::sort(c.at.begin(), c.at.end());
     }
+    if (current) end_connection(*current, std::max(end_, conns_[*current].start), End::kOpen);
+  }
+
+  void end_connection(ConnIndex c, sim::Time t, End kind) {
+    // Events are in time order, so a connection never ends before it starts.
+    SIM_ASSERT(conns_[c].start <= t);
+    conns_[c].end = t;
+    conns_[c].end_kind = kind;
+  }
+
+  // A recv of `op.input` by `client` at `t`, on its connection `current` if it has one.
+  void receive(const std::string& client, const sim::Operation& op, sim::Time t,
+               std::optional<ConnIndex> current) {
+    ++r_.deliveries;
+    MsgIndex m = msg(op.input);
+    bool phantom = messages_[m].posts == 0;
+    if (phantom) ++r_.phantoms;
+    if (!current) {
+      ++r_.stray;
+      f_.add(f_.warnings, prefix_,
+             client + " received " + op.input + " at " + sim::format_time(t) +
+                 " while it had no open connection (stray)");
+      if (phantom) {
+        f_.add(f_.phantom, prefix_,
+               client + " received " + op.input + " at " + sim::format_time(t) +
+                   " (outside any connection) but " + op.input + " was never posted");
+      }
+      return;
+    }
+    if (phantom) {
+      f_.add(f_.phantom, prefix_,
+             conn_name(conns_[*current]) + " received " + op.input + " at " + sim::format_time(t) +
+                 " but " + op.input + " was never posted");
+    }
+    conns_[*current].recvs.push_back({m, t});
+  }
+
+  // Splits c's recvs into first receipts (seq, at) and duplicates.
+  void mark_first_receipts(Connection& c) {
+    std::vector<std::pair<MsgIndex, std::uint32_t>> all;  // (message, index in recvs)
+    all.reserve(c.recvs.size());
+    for (std::uint32_t i = 0; i < c.recvs.size(); ++i) all.push_back({c.recvs[i].first, i});
+    std::sort(all.begin(), all.end());
+    std::vector<bool> first(c.recvs.size(), true);
+    for (std::size_t i = 1; i < all.size(); ++i) {
+      if (all[i].first != all[i - 1].first) continue;
+      first[all[i].second] = false;
+      ++r_.duplicates;
+      std::size_t j = i;  // the first receipt of this message
+      while (j > 0 && all[j - 1].first == all[i].first) --j;
+      f_.add(f_.duplicate, prefix_,
+             conn_name(c) + " received " + ids_[all[i].first] + " again at " +
+                 sim::format_time(c.recvs[all[i].second].second) + " (first at " +
+                 sim::format_time(c.recvs[all[j].second].second) + ")");
+    }
+    for (std::uint32_t i = 0; i < c.recvs.size(); ++i) {
+      if (!first[i]) continue;
+      c.at.push_back({c.recvs[i].first, static_cast<std::uint32_t>(c.seq.size())});
+      c.seq.push_back(c.recvs[i]);
+    }
+    std::sort(c.at.begin(), c.at.end());
+    // position() needs each message at most once among the first receipts.
+    for (std::size_t i = 1; i < c.at.size(); ++i) SIM_ASSERT(c.at[i - 1].first != c.at[i].first);
   }
 
   // Sweep ok posts by invoke time over connections by start; the connections that joined by
@@ -382,6 +408,9 @@ class Room {
     cycle.push_back(s);
     std::reverse(cycle.begin(), cycle.end());
     std::reverse(via.begin(), via.end());
+    // One connection per edge; first receipts are distinct, so no message follows itself.
+    SIM_ASSERT(via.size() == cycle.size());
+    SIM_ASSERT(cycle.size() >= 2);
     std::set<ConnIndex> witnesses(via.begin(), via.end());
     constexpr std::size_t kPairSearchMax = 16;
     if (cycle.size() <= kPairSearchMax) {

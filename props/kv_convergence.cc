@@ -4,6 +4,8 @@
 #include <map>
 #include <utility>
 
+#include "sim/assert.h"
+
 namespace props {
 namespace {
 
@@ -51,135 +53,192 @@ Source source_of(const KeyWrites* kw, const KvRead& read) {
     s.newest = -1;  // absent, and no deletion had completed: the initial absence
   }
   s.oldest = read.value.has_value() ? idx.front() : -1;
+  // The range is ordered, and its newest end is a write of the value read.
+  SIM_ASSERT(s.oldest <= s.newest);
+  SIM_ASSERT(s.newest < 0 || kw->order[s.newest]->value == read.value);
   return s;
+}
+
+// One pass over the reads in time order; each read is checked against the writes of its key.
+class ConvergenceCheck {
+ public:
+  explicit ConvergenceCheck(const KvConvergenceInput& input) : input_(input) {}
+
+  KvConvergenceResult run();
+
+ private:
+  void index_writes();
+  void find_settle_time();
+  // When a write completed at `w` must be visible everywhere (monotone in `w`).
+  sim::Time deadline(sim::Time w) const;
+  void check_read(const KvRead& rd);
+  void check_staleness(const KvRead& rd, const KeyId& key, const KeyWrites* kw, const Source& src,
+                       KvLocationReport* loc);
+  void check_convergence(const KvRead& rd, const KeyId& key, const KeyWrites* kw,
+                         KvLocationReport* loc);
+  void check_monotonic(const KvRead& rd, const KeyId& key, const Source& src);
+  void finding(std::string text) {
+    if (violations_.size() < input_.examples_max) violations_.push_back(std::move(text));
+  }
+  void conclude();
+
+  const KvConvergenceInput& input_;
+  KvConvergenceResult r_;
+  std::map<KeyId, KeyWrites> writes_;
+  std::map<std::string, KvLocationReport> locations_;
+  sim::Time last_write_ = INT64_MIN;
+  std::vector<KvConvergenceInput::Outage> outages_;
+  std::vector<std::string> violations_;
+  std::vector<sim::Duration> staleness_;
+  // (location, key) -> the oldest possible source of the newest read so far (monotonic reads).
+  std::map<std::pair<std::string, KeyId>, std::pair<long, const KvRead*>> seen_;
+  std::size_t after_settle_ = 0;
+};
+
+KvConvergenceResult ConvergenceCheck::run() {
+  index_writes();
+  find_settle_time();
+  std::vector<const KvRead*> reads;
+  for (const KvRead& rd : input_.reads) reads.push_back(&rd);
+  std::stable_sort(reads.begin(), reads.end(),
+                   [](const KvRead* a, const KvRead* b) { return a->time < b->time; });
+  for (const KvRead* rd : reads) check_read(*rd);
+  conclude();
+  return std::move(r_);
+}
+
+void ConvergenceCheck::index_writes() {
+  std::vector<const KvWrite*> sorted_writes;
+  for (const KvWrite& w : input_.writes) sorted_writes.push_back(&w);
+  std::stable_sort(sorted_writes.begin(), sorted_writes.end(),
+                   [](const KvWrite* a, const KvWrite* b) { return a->time < b->time; });
+  for (const KvWrite* w : sorted_writes) {
+    KeyWrites& kw = writes_[{w->ns, w->key}];
+    kw.by_value[w->value].push_back(static_cast<long>(kw.order.size()));
+    kw.order.push_back(w);
+    last_write_ = std::max(last_write_, w->time);
+    locations_[w->location].location = w->location;
+  }
+}
+
+void ConvergenceCheck::find_settle_time() {
+  if (input_.last_write.has_value()) last_write_ = *input_.last_write;
+  if (last_write_ == INT64_MIN) last_write_ = 0;
+  outages_ = input_.outages;
+  if (outages_.empty() && input_.healed > 0) outages_.push_back({0, input_.healed});
+  sim::Time healed = input_.healed;
+  for (const auto& o : outages_) healed = std::max(healed, o.end);
+  r_.settle_time = std::max(last_write_, healed) + input_.bound;
+}
+
+sim::Time ConvergenceCheck::deadline(sim::Time w) const {
+  sim::Time d = w + input_.bound;
+  for (const auto& o : outages_) {
+    if (o.start <= w + input_.bound && o.end > w) d = std::max(d, o.end + input_.bound);
+  }
+  return d;
+}
+
+void ConvergenceCheck::check_read(const KvRead& rd) {
+  ++r_.reads;
+  KvLocationReport& loc = locations_[rd.location];
+  loc.location = rd.location;
+  ++loc.reads;
+  KeyId key{rd.ns, rd.key};
+  auto it = writes_.find(key);
+  const KeyWrites* kw = it == writes_.end() ? nullptr : &it->second;
+  Source src = source_of(kw, rd);
+  if (!src.explained) {
+    ++r_.phantom_reads;
+    finding("at " + rd.location + ", a read of " + name(key) + " at " + sim::format_time(rd.time) +
+            " returned " + show(rd.value) + ", which no write ever wrote");
+    return;
+  }
+  check_staleness(rd, key, kw, src, &loc);
+  check_convergence(rd, key, kw, &loc);
+  if (input_.check_monotonic_reads) check_monotonic(rd, key, src);
+}
+
+void ConvergenceCheck::check_staleness(const KvRead& rd, const KeyId& key, const KeyWrites* kw,
+                                       const Source& src, KvLocationReport* loc) {
+  sim::Duration stale = 0;
+  const KvWrite* newer = nullptr;
+  if (kw != nullptr && src.newest + 1 < static_cast<long>(kw->order.size())) {
+    newer = kw->order[src.newest + 1];
+    if (newer->time <= rd.time) stale = rd.time - newer->time;
+  }
+  if (stale <= 0) return;
+  SIM_ASSERT(newer != nullptr);  // staleness is measured from a newer write
+  ++r_.stale_reads;
+  ++loc->stale_reads;
+  staleness_.push_back(stale);
+  if (rd.time <= deadline(newer->time)) return;
+  ++r_.staleness_violations;
+  finding("at " + rd.location + ", a read of " + name(key) + " at " + sim::format_time(rd.time) +
+          " returned " + show(rd.value) + ", " + sim::format_duration(stale) +
+          " after the newer value " + show(newer->value) + " was written at " + newer->location +
+          " (" + sim::format_time(newer->time) + "); it had to be visible by " +
+          sim::format_time(deadline(newer->time)) + " (bound " +
+          sim::format_duration(input_.bound) + ")");
+}
+
+void ConvergenceCheck::check_convergence(const KvRead& rd, const KeyId& key, const KeyWrites* kw,
+                                         KvLocationReport* loc) {
+  if (rd.time < r_.settle_time) return;
+  ++after_settle_;
+  ++loc->reads_after_settle;
+  std::optional<std::string> final_value;
+  if (kw != nullptr) final_value = kw->order.back()->value;
+  if (rd.value == final_value) return;
+  ++r_.convergence_violations;
+  ++loc->non_final_after_settle;
+  finding("at " + rd.location + ", a read of " + name(key) + " at " + sim::format_time(rd.time) +
+          " (after the settle time " + sim::format_time(r_.settle_time) + ") returned " +
+          show(rd.value) + "; the final value is " + show(final_value));
+}
+
+void ConvergenceCheck::check_monotonic(const KvRead& rd, const KeyId& key, const Source& src) {
+  auto& [oldest_seen, by] = seen_.try_emplace({rd.location, key}, -1, nullptr).first->second;
+  if (by != nullptr && src.newest < oldest_seen) {
+    ++r_.monotonic_violations;
+    finding("at " + rd.location + ", a read of " + name(key) + " at " + sim::format_time(rd.time) +
+            " returned " + show(rd.value) + ", older than " + show(by->value) + " read there at " +
+            sim::format_time(by->time));
+  }
+  if (by == nullptr || src.oldest >= oldest_seen) {
+    oldest_seen = std::max(oldest_seen, src.oldest);
+    by = &rd;
+  }
+}
+
+void ConvergenceCheck::conclude() {
+  r_.staleness = duration_stats(staleness_);
+  std::size_t attributed = 0;
+  for (auto& [name, loc] : locations_) {
+    // Each read counts at exactly one location, and only once per kind.
+    SIM_ASSERT(loc.reads_after_settle <= loc.reads);
+    SIM_ASSERT(loc.non_final_after_settle <= loc.reads_after_settle);
+    SIM_ASSERT(loc.stale_reads <= loc.reads);
+    attributed += loc.reads;
+    r_.locations.push_back(loc);
+  }
+  SIM_ASSERT(attributed == r_.reads);
+  r_.findings = std::move(violations_);
+  bool violated = r_.phantom_reads > 0 || r_.staleness_violations > 0 ||
+                  r_.convergence_violations > 0 || r_.monotonic_violations > 0;
+  r_.verdict = violated             ? Verdict::kViolated
+               : after_settle_ == 0 ? Verdict::kUnknown
+                                    : Verdict::kOk;
+  if (r_.verdict == Verdict::kUnknown) {
+    r_.findings.push_back("no read happened at or after the settle time " +
+                          sim::format_time(r_.settle_time) + ": convergence was not observed");
+  }
 }
 
 }  // namespace
 
 KvConvergenceResult check_kv_convergence(const KvConvergenceInput& input) {
-  KvConvergenceResult r;
-  std::map<KeyId, KeyWrites> writes;
-  sim::Time last_write = INT64_MIN;
-  std::vector<const KvWrite*> sorted_writes;
-  for (const KvWrite& w : input.writes) sorted_writes.push_back(&w);
-  std::stable_sort(sorted_writes.begin(), sorted_writes.end(),
-                   [](const KvWrite* a, const KvWrite* b) { return a->time < b->time; });
-  std::map<std::string, KvLocationReport> locations;
-  for (const KvWrite* w : sorted_writes) {
-    KeyWrites& kw = writes[{w->ns, w->key}];
-    kw.by_value[w->value].push_back(static_cast<long>(kw.order.size()));
-    kw.order.push_back(w);
-    last_write = std::max(last_write, w->time);
-    locations[w->location].location = w->location;
-  }
-  if (input.last_write.has_value()) last_write = *input.last_write;
-  if (last_write == INT64_MIN) last_write = 0;
-  std::vector<KvConvergenceInput::Outage> outages = input.outages;
-  if (outages.empty() && input.healed > 0) outages.push_back({0, input.healed});
-  sim::Time healed = input.healed;
-  for (const auto& o : outages) healed = std::max(healed, o.end);
-  r.settle_time = std::max(last_write, healed) + input.bound;
-  // When a write must be visible everywhere (monotone in the write's time).
-  auto deadline = [&](sim::Time w) {
-    sim::Time d = w + input.bound;
-    for (const auto& o : outages) {
-      if (o.start <= w + input.bound && o.end > w) d = std::max(d, o.end + input.bound);
-    }
-    return d;
-  };
-
-  std::vector<const KvRead*> reads;
-  for (const KvRead& rd : input.reads) reads.push_back(&rd);
-  std::stable_sort(reads.begin(), reads.end(),
-                   [](const KvRead* a, const KvRead* b) { return a->time < b->time; });
-
-  std::vector<std::string> violations;
-  auto finding = [&](std::string text) {
-    if (violations.size() < input.examples_max) violations.push_back(std::move(text));
-  };
-  std::vector<sim::Duration> staleness;
-  // (location, key) -> the oldest possible source of the newest read so far (monotonic reads).
-  std::map<std::pair<std::string, KeyId>, std::pair<long, const KvRead*>> seen;
-  std::size_t after_settle = 0;
-
-  for (const KvRead* rd : reads) {
-    ++r.reads;
-    KvLocationReport& loc = locations[rd->location];
-    loc.location = rd->location;
-    ++loc.reads;
-    KeyId key{rd->ns, rd->key};
-    auto it = writes.find(key);
-    const KeyWrites* kw = it == writes.end() ? nullptr : &it->second;
-    Source src = source_of(kw, *rd);
-    if (!src.explained) {
-      ++r.phantom_reads;
-      finding("at " + rd->location + ", a read of " + name(key) + " at " +
-              sim::format_time(rd->time) + " returned " + show(rd->value) +
-              ", which no write ever wrote");
-      continue;
-    }
-    // Staleness.
-    sim::Duration stale = 0;
-    const KvWrite* newer = nullptr;
-    if (kw != nullptr && src.newest + 1 < static_cast<long>(kw->order.size())) {
-      newer = kw->order[src.newest + 1];
-      if (newer->time <= rd->time) stale = rd->time - newer->time;
-    }
-    if (stale > 0) {
-      ++r.stale_reads;
-      ++loc.stale_reads;
-      staleness.push_back(stale);
-    }
-    if (stale > 0 && rd->time > deadline(newer->time)) {
-      ++r.staleness_violations;
-      finding("at " + rd->location + ", a read of " + name(key) + " at " +
-              sim::format_time(rd->time) + " returned " + show(rd->value) + ", " +
-              sim::format_duration(stale) + " after the newer value " + show(newer->value) +
-              " was written at " + newer->location + " (" + sim::format_time(newer->time) +
-              "); it had to be visible by " + sim::format_time(deadline(newer->time)) + " (bound " +
-              sim::format_duration(input.bound) + ")");
-    }
-    // Convergence.
-    if (rd->time >= r.settle_time) {
-      ++after_settle;
-      ++loc.reads_after_settle;
-      std::optional<std::string> final_value;
-      if (kw != nullptr) final_value = kw->order.back()->value;
-      if (rd->value != final_value) {
-        ++r.convergence_violations;
-        ++loc.non_final_after_settle;
-        finding("at " + rd->location + ", a read of " + name(key) + " at " +
-                sim::format_time(rd->time) + " (after the settle time " +
-                sim::format_time(r.settle_time) + ") returned " + show(rd->value) +
-                "; the final value is " + show(final_value));
-      }
-    }
-    // Monotonic reads.
-    if (input.check_monotonic_reads) {
-      auto& [oldest_seen, by] = seen.try_emplace({rd->location, key}, -1, nullptr).first->second;
-      if (by != nullptr && src.newest < oldest_seen) {
-        ++r.monotonic_violations;
-        finding("at " + rd->location + ", a read of " + name(key) + " at " +
-                sim::format_time(rd->time) + " returned " + show(rd->value) + ", older than " +
-                show(by->value) + " read there at " + sim::format_time(by->time));
-      }
-      if (by == nullptr || src.oldest >= oldest_seen) {
-        oldest_seen = std::max(oldest_seen, src.oldest);
-        by = rd;
-      }
-    }
-  }
-  r.staleness = duration_stats(staleness);
-  for (auto& [name, loc] : locations) r.locations.push_back(loc);
-  r.findings = std::move(violations);
-  bool violated = r.phantom_reads > 0 || r.staleness_violations > 0 ||
-                  r.convergence_violations > 0 || r.monotonic_violations > 0;
-  r.verdict = violated ? Verdict::kViolated : after_settle == 0 ? Verdict::kUnknown : Verdict::kOk;
-  if (r.verdict == Verdict::kUnknown) {
-    r.findings.push_back("no read happened at or after the settle time " +
-                         sim::format_time(r.settle_time) + ": convergence was not observed");
-  }
-  return r;
+  return ConvergenceCheck(input).run();
 }
 
 std::string KvConvergenceResult::report() const {

@@ -1,6 +1,7 @@
 #include "props/linearizability.h"
 
 #include <algorithm>
+#include <climits>
 #include <functional>
 #include <map>
 #include <string_view>
@@ -51,57 +52,80 @@ struct WitnessOutcome {
   std::uint64_t steps = 0;
 };
 
-WitnessOutcome check_witness(const Model& model, const std::vector<const sim::Operation*>& ops) {
-  WitnessOutcome w;
+// The ops that took effect, by effect_seq; empty with `*present` false when some ok op has no
+// effect point (then there is no witness).
+std::vector<const sim::Operation*> effect_order(const std::vector<const sim::Operation*>& ops,
+                                                bool* present) {
   std::vector<const sim::Operation*> order;
   for (const sim::Operation* op : ops) {
     if (op->effect_seq != 0) {
       order.push_back(op);
     } else if (is_ok(*op)) {
-      return w;  // an ok op without an effect point: no witness
+      *present = false;
+      return {};
     }
   }
-  w.present = true;
+  *present = true;
   std::sort(order.begin(), order.end(), [](const sim::Operation* a, const sim::Operation* b) {
     return a->effect_seq < b->effect_seq;
   });
+  return order;
+}
+
+// Replays `order` (strictly increasing effect_seq), giving each op the earliest effect point
+// the order allows; fills w->note on the first op that does not fit.
+void replay_effect_order(const Model& model, const std::vector<const sim::Operation*>& order,
+                         WitnessOutcome* w) {
+  // Earliest effect point consistent with the order so far, and who forced it.
+  sim::Time point = INT64_MIN;
+  const sim::Operation* forced_by = nullptr;
+  std::uint64_t prev_seq = 0;
+  std::string state = model.init();
+  for (const sim::Operation* op : order) {
+    // The replay must follow the recorded effects, or an accepted witness proves nothing.
+    SIM_ASSERT(op->effect_seq > prev_seq);
+    prev_seq = op->effect_seq;
+    if (op->invoke > point) {
+      point = op->invoke;
+      forced_by = op;
+    }
+    if (point > op->complete) {
+      w->note = "the recorded effect order puts " + describe_op(*op) + " after " +
+                describe_op(*forced_by) + ", but it completed at " +
+                sim::format_time(op->complete) + ", before " + describe_op(*forced_by) +
+                " was invoked at " + sim::format_time(forced_by->invoke);
+      return;
+    }
+    StepResult r = model.step(state, *op);
+    ++w->steps;
+    if (!r.legal) {
+      w->note = "replaying the recorded effect order, " + describe_op(*op) + " is not a legal " +
+                model.name() + " operation in state " + show(state);
+      return;
+    }
+    if (is_ok(*op) && r.output != op->output) {
+      w->note = "replaying the recorded effect order, " + describe_op(*op) + " returned " +
+                show(op->output) + " but the model gives " + show(r.output);
+      return;
+    }
+    state = std::move(r.state);
+  }
+  w->accepted = true;
+}
+
+WitnessOutcome check_witness(const Model& model, const std::vector<const sim::Operation*>& ops) {
+  WitnessOutcome w;
+  std::vector<const sim::Operation*> order = effect_order(ops, &w.present);
+  if (!w.present) return w;
   for (std::size_t i = 1; i < order.size(); ++i) {
     if (order[i]->effect_seq == order[i - 1]->effect_seq) {
       w.note = "two operations share effect_seq " + std::to_string(order[i]->effect_seq);
       return w;
     }
   }
-  // Earliest effect point consistent with the order so far, and who forced it.
-  sim::Time point = INT64_MIN;
-  const sim::Operation* forced_by = nullptr;
-  std::string state = model.init();
-  for (const sim::Operation* op : order) {
-    if (op->invoke > point) {
-      point = op->invoke;
-      forced_by = op;
-    }
-    if (point > op->complete) {
-      w.note = "the recorded effect order puts " + describe_op(*op) + " after " +
-               describe_op(*forced_by) + ", but it completed at " + sim::format_time(op->complete) +
-               ", before " + describe_op(*forced_by) + " was invoked at " +
-               sim::format_time(forced_by->invoke);
-      return w;
-    }
-    StepResult r = model.step(state, *op);
-    ++w.steps;
-    if (!r.legal) {
-      w.note = "replaying the recorded effect order, " + describe_op(*op) + " is not a legal " +
-               model.name() + " operation in state " + show(state);
-      return w;
-    }
-    if (is_ok(*op) && r.output != op->output) {
-      w.note = "replaying the recorded effect order, " + describe_op(*op) + " returned " +
-               show(op->output) + " but the model gives " + show(r.output);
-      return w;
-    }
-    state = std::move(r.state);
-  }
-  w.accepted = true;
+  replay_effect_order(model, order, &w);
+  // Acceptance means every op of the order was replayed, none skipped.
+  SIM_ASSERT(!w.accepted || w.steps == order.size());
   return w;
 }
 
@@ -130,72 +154,18 @@ WitnessOutcome check_witness(const Model& model, const std::vector<const sim::Op
 //     canonical one).
 // The memo key of a configuration inside such a chain also covers the chain (its start state and
 // ops), because what may follow depends on it.
+//
+// Invariants (asserted where they are cheap to see): the stack holds exactly the linearized
+// nodes, each once, and each move takes a node invoked no later than the deadline of its
+// configuration; an undo restores the state, set hashes and chain context the move saved; the
+// trailing chain is all unknown ops; best_ never holds more nodes than the part has.
 
 class Search {
  public:
   Search(const Model& model, std::vector<const sim::Operation*> ops,
-         const LinearizabilityOptions& options)
-      : model_(model), ops_(std::move(ops)), options_(options) {
-    std::stable_sort(ops_.begin(), ops_.end(),
-                     [](const sim::Operation* a, const sim::Operation* b) {
-                       return a->invoke != b->invoke ? a->invoke < b->invoke : a->id < b->id;
-                     });
-    n_ = static_cast<int>(ops_.size());
-    inv_.resize(n_);
-    ret_.resize(n_);
-    ok_.resize(n_);
-    list_.resize(n_);
-    z1_.resize(n_);
-    z2_.resize(n_);
-    linearized_.assign(n_, 0);
-    blind_.assign(n_, 0);
-    class_prev_.assign(n_, -1);
-    next_.assign(n_ + kLists, 0);
-    prev_.assign(n_ + kLists, 0);
-    for (int l = 0; l < kLists; ++l) next_[n_ + l] = prev_[n_ + l] = n_ + l;
-    std::map<std::pair<std::string_view, std::string_view>, int> last_of_class;
-    for (int i = 0; i < n_; ++i) {
-      const sim::Operation& op = *ops_[i];
-      inv_[i] = op.invoke;
-      ok_[i] = is_ok(op);
-      ret_[i] = ok_[i] ? op.complete : sim::kTimeMax;
-      list_[i] = ok_[i] ? (model.read_only(op) ? kReadOnly : kMutatingOk) : kMutatingUnknown;
-      if (list_[i] != kReadOnly) {
-        blind_[i] = model.blind(op) ? 1 : 0;
-        non_blind_left_ += blind_[i] ? 0 : 1;
-      }
-      z1_[i] = splitmix64(2 * static_cast<std::uint64_t>(i) + 1);
-      z2_[i] = splitmix64(2 * static_cast<std::uint64_t>(i) + 2);
-      if (!ok_[i]) {
-        auto [it, fresh] = last_of_class.try_emplace({op.kind, op.input}, i);
-        if (!fresh) {
-          class_prev_[i] = it->second;
-          it->second = i;
-        }
-      }
-      int head = n_ + list_[i];  // append at the tail: invoke order
-      prev_[i] = prev_[head];
-      next_[i] = head;
-      next_[prev_[head]] = i;
-      prev_[head] = i;
-    }
-    std::vector<int> by_ret;
-    for (int i = 0; i < n_; ++i) {
-      if (ok_[i]) by_ret.push_back(i);
-    }
-    std::stable_sort(by_ret.begin(), by_ret.end(), [&](int a, int b) { return ret_[a] < ret_[b]; });
-    rnext_.assign(n_ + 1, n_);
-    rprev_.assign(n_ + 1, n_);
-    int last = n_;
-    for (int i : by_ret) {
-      rnext_[last] = i;
-      rprev_[i] = last;
-      last = i;
-    }
-    rnext_[last] = n_;
-    rprev_[n_] = last;
-  }
+         const LinearizabilityOptions& options);
 
+  // Decides the part. Adds its steps and memo figures to `report`, and its evidence unless ok.
   Verdict run(PartitionReport* report);
 
  private:
@@ -218,27 +188,51 @@ class Search {
     std::uint64_t prev_chain_hash;
   };
 
-  void lift(int i) {
-    next_[prev_[i]] = next_[i];
-    prev_[next_[i]] = prev_[i];
-    if (ok_[i]) {
-      rnext_[rprev_[i]] = rnext_[i];
-      rprev_[rnext_[i]] = rprev_[i];
-    }
-    linearized_[i] = 1;
-    if (list_[i] != kReadOnly && !blind_[i]) --non_blind_left_;
+  // Where the scan of a configuration's candidates stands.
+  struct Cursor {
+    int list = -1;  // -1: a fresh configuration, nothing tried yet
+    int node = 0;
+  };
+
+  // What exploring a configuration came to.
+  enum class Outcome {
+    kOpen,    // undecided so far: go on trying candidates
+    kPushed,  // a move was made: explore the child configuration
+    kFails,   // no linearization extends this configuration
+    kGiveUp,  // steps_max reached, or the model broke its contract
+  };
+
+  // Unknown ops by class (kind, input): the latest one added.
+  using LastOfClass = std::map<std::pair<std::string_view, std::string_view>, int>;
+
+  // Setup: node i's tables, its candidate list, and its class.
+  void add_node(int i, LastOfClass* last_of_class);
+  void link_deadlines();
+
+  // The depth-first search, one configuration per iteration.
+  Verdict search();
+  Outcome enter(sim::Time r);
+  Outcome take_matching_read(sim::Time r);
+  bool later_read_impossible(sim::Time r) const;
+  bool unobservable_seen();
+  Outcome try_candidates(sim::Time r, Cursor* at);
+  bool try_move(int node, int list);
+  bool worth_trying(int node, const StepResult& s);
+  bool class_twin_pending(int node) const {
+    return class_prev_[node] >= 0 && !linearized_[class_prev_[node]];
   }
-  void unlift(int i) {
-    linearized_[i] = 0;
-    if (list_[i] != kReadOnly && !blind_[i]) ++non_blind_left_;
-    if (ok_[i]) {
-      rnext_[rprev_[i]] = i;
-      rprev_[rnext_[i]] = i;
-    }
-    next_[prev_[i]] = i;
-    prev_[next_[i]] = i;
-  }
+  std::uint64_t child_chain(int node, int list) const;
+  void push(int node, int list, bool forced, StepResult* s, std::uint64_t h,
+            std::uint64_t chain_hash);
+  bool backtrack(Cursor* resume);
+  Frame pop();
+
+  void lift(int i);
+  void unlift(int i);
   int deadline_op() const { return rnext_[n_] == n_ ? -1 : rnext_[n_]; }
+  // Replays the current chain without its op at stack index `skip` into `*state`; false if an
+  // op of it is illegal there.
+  bool replay_chain_without(std::size_t skip, std::string* state);
   // True if ok op `node`, taken after the current chain of unknown ops, does not need one of
   // them there.
   bool independent_of_chain(int node, const StepResult& after);
@@ -247,7 +241,11 @@ class Search {
   // (index) order, so the other order is explored instead.
   bool redundant_extension(int node, const StepResult& after);
   void note_depth();
+
+  void finish(Verdict verdict, PartitionReport* report);
+  void check_linearization() const;
   void explain(PartitionReport* report) const;
+  void add_timeline(PartitionReport* report) const;
 
   const Model& model_;
   std::vector<const sim::Operation*> ops_;
@@ -260,20 +258,26 @@ class Search {
   std::vector<std::uint64_t> z1_;
   std::vector<std::uint64_t> z2_;
   std::vector<std::uint8_t> linearized_;
-  std::vector<std::uint8_t> blind_;  // mutating ops whose step ignores the state
-  int non_blind_left_ = 0;           // mutating ops, not blind, not yet linearized
-  std::vector<int> class_prev_;      // unknown ops: the previous op of the same class, or -1
-  std::vector<int> next_, prev_;     // candidate lists; sentinels n_ + list
-  std::vector<int> rnext_, rprev_;   // deadline list; sentinel n_
+  std::size_t linearized_count_ = 0;  // always stack_.size() between moves
+  std::vector<std::uint8_t> blind_;   // mutating ops whose step ignores the state
+  int non_blind_left_ = 0;            // mutating ops, not blind, not yet linearized
+  std::vector<int> class_prev_;       // unknown ops: the previous op of the same class, or -1
+  std::vector<int> next_, prev_;      // candidate lists; sentinels n_ + list
+  std::vector<int> rnext_, rprev_;    // deadline list; sentinel n_
 
   // Search state.
+  MemoCache memo_;
   std::vector<Frame> stack_;
   std::string state_;
+  std::uint64_t state_hash_ = 0;
+  // Zobrist hashes of the linearized set.
+  std::uint64_t set_a_ = 0;
+  std::uint64_t set_b_ = 0;
   std::uint64_t steps_ = 0;
   int chain_start_ = -1;  // stack index of the first frame of the trailing unknown-op chain
   std::uint64_t chain_hash_ = 0;
-  // The deepest configuration seen: best_[0..best_depth_) are its ops. best_[0..low_water_) is
-  // still equal to the stack's ops (the stack has not been popped below it since).
+  // The deepest configuration seen: best_ holds its ops. best_[0..low_water_) is still equal to
+  // the stack's ops (the stack has not been popped below it since).
   std::vector<int> best_;
   std::size_t low_water_ = 0;
   std::string best_state_;
@@ -281,34 +285,153 @@ class Search {
   std::string contract_note_;
 };
 
+Search::Search(const Model& model, std::vector<const sim::Operation*> ops,
+               const LinearizabilityOptions& options)
+    : model_(model), ops_(std::move(ops)), options_(options), memo_(options.memo_entries_max) {
+  std::stable_sort(ops_.begin(), ops_.end(), [](const sim::Operation* a, const sim::Operation* b) {
+    return a->invoke != b->invoke ? a->invoke < b->invoke : a->id < b->id;
+  });
+  // Nodes and list sentinels are ints.
+  SIM_ASSERT(ops_.size() < static_cast<std::size_t>(INT_MAX - kLists));
+  n_ = static_cast<int>(ops_.size());
+  inv_.resize(n_);
+  ret_.resize(n_);
+  ok_.resize(n_);
+  list_.resize(n_);
+  z1_.resize(n_);
+  z2_.resize(n_);
+  linearized_.assign(n_, 0);
+  blind_.assign(n_, 0);
+  class_prev_.assign(n_, -1);
+  next_.assign(n_ + kLists, 0);
+  prev_.assign(n_ + kLists, 0);
+  for (int l = 0; l < kLists; ++l) next_[n_ + l] = prev_[n_ + l] = n_ + l;
+  LastOfClass last_of_class;
+  for (int i = 0; i < n_; ++i) add_node(i, &last_of_class);
+  link_deadlines();
+}
+
+void Search::add_node(int i, LastOfClass* last_of_class) {
+  const sim::Operation& op = *ops_[i];
+  // check_part drops failed ops and unknown reads; validate() gives every other op a completion
+  // no earlier than its invoke.
+  SIM_ASSERT(op.status != sim::OpStatus::kFail);
+  SIM_ASSERT(is_ok(op) || !model_.read_only(op));
+  SIM_ASSERT(!is_ok(op) || op.complete != sim::kTimeMax);
+  SIM_ASSERT(!is_ok(op) || op.invoke <= op.complete);
+  inv_[i] = op.invoke;
+  ok_[i] = is_ok(op);
+  ret_[i] = ok_[i] ? op.complete : sim::kTimeMax;
+  list_[i] = ok_[i] ? (model_.read_only(op) ? kReadOnly : kMutatingOk) : kMutatingUnknown;
+  if (list_[i] != kReadOnly) {
+    blind_[i] = model_.blind(op) ? 1 : 0;
+    non_blind_left_ += blind_[i] ? 0 : 1;
+  }
+  z1_[i] = splitmix64(2 * static_cast<std::uint64_t>(i) + 1);
+  z2_[i] = splitmix64(2 * static_cast<std::uint64_t>(i) + 2);
+  if (!ok_[i]) {
+    auto [it, fresh] = last_of_class->try_emplace({op.kind, op.input}, i);
+    if (!fresh) {
+      class_prev_[i] = it->second;
+      it->second = i;
+    }
+  }
+  int head = n_ + list_[i];  // append at the tail: invoke order
+  prev_[i] = prev_[head];
+  next_[i] = head;
+  next_[prev_[head]] = i;
+  prev_[head] = i;
+}
+
+void Search::link_deadlines() {
+  std::vector<int> by_ret;
+  for (int i = 0; i < n_; ++i) {
+    if (ok_[i]) by_ret.push_back(i);
+  }
+  std::stable_sort(by_ret.begin(), by_ret.end(), [&](int a, int b) { return ret_[a] < ret_[b]; });
+  rnext_.assign(n_ + 1, n_);
+  rprev_.assign(n_ + 1, n_);
+  int last = n_;
+  for (int i : by_ret) {
+    rnext_[last] = i;
+    rprev_[i] = last;
+    last = i;
+  }
+  rnext_[last] = n_;
+  rprev_[n_] = last;
+}
+
+void Search::lift(int i) {
+  SIM_ASSERT(!linearized_[i]);  // a call is linearized at most once
+  next_[prev_[i]] = next_[i];
+  prev_[next_[i]] = prev_[i];
+  if (ok_[i]) {
+    rnext_[rprev_[i]] = rnext_[i];
+    rprev_[rnext_[i]] = rprev_[i];
+  }
+  linearized_[i] = 1;
+  ++linearized_count_;
+  if (list_[i] != kReadOnly && !blind_[i]) --non_blind_left_;
+  SIM_ASSERT(non_blind_left_ >= 0);
+}
+
+void Search::unlift(int i) {
+  SIM_ASSERT(linearized_[i]);
+  // Dancing links undo in reverse order only: i's old neighbours must be adjacent again, with
+  // everything lifted after i already back.
+  SIM_ASSERT(next_[prev_[i]] == next_[i]);
+  SIM_ASSERT(prev_[next_[i]] == prev_[i]);
+  SIM_ASSERT(!ok_[i] || rnext_[rprev_[i]] == rnext_[i]);
+  SIM_ASSERT(!ok_[i] || rprev_[rnext_[i]] == rprev_[i]);
+  linearized_[i] = 0;
+  --linearized_count_;
+  if (list_[i] != kReadOnly && !blind_[i]) ++non_blind_left_;
+  if (ok_[i]) {
+    rnext_[rprev_[i]] = i;
+    rprev_[rnext_[i]] = i;
+  }
+  next_[prev_[i]] = i;
+  prev_[next_[i]] = i;
+}
+
 void Search::note_depth() {
   std::size_t depth = stack_.size();
   if (depth <= best_.size() && !(depth == 0 && best_blocked_ < 0)) return;
+  SIM_ASSERT(low_water_ <= best_.size());
+  SIM_ASSERT(low_water_ <= depth);
+  // best_ and the stack agree below the low-water mark; checking its top entry is O(1).
+  SIM_ASSERT(low_water_ == 0 || best_[low_water_ - 1] == stack_[low_water_ - 1].node);
   best_.resize(std::min(low_water_, best_.size()));
   for (std::size_t j = best_.size(); j < depth; ++j) best_.push_back(stack_[j].node);
   low_water_ = depth;
   best_state_ = state_;
   best_blocked_ = deadline_op();
+  SIM_ASSERT(best_.size() <= static_cast<std::size_t>(n_));
+}
+
+bool Search::replay_chain_without(std::size_t skip, std::string* state) {
+  SIM_ASSERT(chain_start_ >= 0);
+  *state = stack_[chain_start_].prev_state;
+  for (std::size_t j = chain_start_; j < stack_.size(); ++j) {
+    SIM_ASSERT(stack_[j].list == kMutatingUnknown);
+    if (j == skip) continue;
+    ++steps_;
+    StepResult r = model_.step(*state, *ops_[stack_[j].node]);
+    if (!r.legal) return false;
+    *state = std::move(r.state);
+  }
+  return true;
 }
 
 bool Search::independent_of_chain(int node, const StepResult& after) {
+  SIM_ASSERT(ok_[node]);
   // For each op c of the chain: replay the chain without c, then `node`. If `node` still
   // returns its output and, with c dropped (absorbed) or applied right after `node` (commutes),
   // the state is the same, c is not needed here.
   const sim::Operation& op = *ops_[node];
-  const std::string& start = stack_[chain_start_].prev_state;
-  std::size_t end = stack_.size();
-  for (std::size_t skip = chain_start_; skip < end; ++skip) {
-    std::string s = start;
-    bool legal = true;
-    for (std::size_t j = chain_start_; j < end && legal; ++j) {
-      if (j == skip) continue;
-      ++steps_;
-      StepResult r = model_.step(s, *ops_[stack_[j].node]);
-      legal = r.legal;
-      s = std::move(r.state);
-    }
-    if (!legal) continue;
+  std::string s;
+  for (std::size_t skip = chain_start_; skip < stack_.size(); ++skip) {
+    if (!replay_chain_without(skip, &s)) continue;
     ++steps_;
     StepResult without = model_.step(s, op);
     if (!without.legal || without.output != op.output) continue;
@@ -321,9 +444,9 @@ bool Search::independent_of_chain(int node, const StepResult& after) {
 }
 
 bool Search::redundant_extension(int node, const StepResult& after) {
+  SIM_ASSERT(!ok_[node]);
   const sim::Operation& op = *ops_[node];
-  std::size_t end = stack_.size();
-  const Frame& last = stack_[end - 1];
+  const Frame& last = stack_.back();
   if (node < last.node) {
     ++steps_;
     StepResult first = model_.step(last.prev_state, op);
@@ -333,18 +456,9 @@ bool Search::redundant_extension(int node, const StepResult& after) {
       if (second.legal && second.state == after.state) return true;  // commutes
     }
   }
-  const std::string& start = stack_[chain_start_].prev_state;
-  for (std::size_t skip = chain_start_; skip < end; ++skip) {
-    std::string s = start;
-    bool legal = true;
-    for (std::size_t j = chain_start_; j < end && legal; ++j) {
-      if (j == skip) continue;
-      ++steps_;
-      StepResult r = model_.step(s, *ops_[stack_[j].node]);
-      legal = r.legal;
-      s = std::move(r.state);
-    }
-    if (!legal) continue;
+  std::string s;
+  for (std::size_t skip = chain_start_; skip < stack_.size(); ++skip) {
+    if (!replay_chain_without(skip, &s)) continue;
     ++steps_;
     StepResult r = model_.step(s, op);
     if (r.legal && r.state == after.state) return true;  // absorbs stack_[skip]
@@ -353,184 +467,215 @@ bool Search::redundant_extension(int node, const StepResult& after) {
 }
 
 Verdict Search::run(PartitionReport* report) {
-  MemoCache memo(options_.memo_entries_max);
+  Verdict verdict = search();
+  finish(verdict, report);
+  return verdict;
+}
+
+Verdict Search::search() {
   state_ = model_.init();
-  std::uint64_t state_hash = hash_state(state_);
-  std::uint64_t set_a = 0;
-  std::uint64_t set_b = 0;
-  // Where to continue scanning candidates after a backtrack; -1: a fresh configuration.
-  int resume_list = -1;
-  int resume_node = 0;
+  state_hash_ = hash_state(state_);
   note_depth();
-  Verdict verdict = Verdict::kViolated;
-
-  auto push = [&](int node, int list, bool forced, StepResult* s, std::uint64_t h,
-                  std::uint64_t chain_hash) {
-    stack_.push_back(
-        Frame{node, list, forced, std::string(), state_hash, chain_start_, chain_hash_});
-    if (list != kReadOnly) {
-      stack_.back().prev_state = std::move(state_);
-      state_ = std::move(s->state);
-      state_hash = h;
-    }
-    if (list == kMutatingUnknown && chain_start_ < 0) {
-      chain_start_ = static_cast<int>(stack_.size()) - 1;
-    } else if (list != kMutatingUnknown) {
-      chain_start_ = -1;
-    }
-    chain_hash_ = chain_hash;
-    lift(node);
-    set_a ^= z1_[node];
-    set_b ^= z2_[node];
-  };
-  // The chain context a child configuration will have.
-  auto child_chain = [&](int node, int list) -> std::uint64_t {
-    if (list != kMutatingUnknown) return 0;
-    std::uint64_t base =
-        chain_start_ < 0 ? splitmix64(state_hash ^ 0x632be59bd9b4e019ULL) : chain_hash_;
-    return splitmix64(base ^ static_cast<std::uint64_t>(node));
-  };
-
+  Cursor at;
   while (true) {
     int deadline = deadline_op();
-    if (deadline < 0) {
-      verdict = Verdict::kOk;
-      break;
-    }
+    if (deadline < 0) return Verdict::kOk;  // every ok op is linearized
     sim::Time r = ret_[deadline];
-    bool pushed = false;
-    bool config_fails = false;
-    bool out_of_steps = false;
-    int list = resume_list;
-    int node = resume_node;
-
-    if (resume_list < 0) {
-      // A read-only op whose output matches now commutes to the front of any linearization
-      // that exists from here: take it, without alternatives.
-      for (int i = next_[n_ + kReadOnly]; i != n_ + kReadOnly && inv_[i] <= r; i = next_[i]) {
-        if (steps_ >= options_.steps_max) {
-          out_of_steps = true;
-          break;
-        }
-        ++steps_;
-        StepResult s = model_.step(state_, *ops_[i]);
-        if (!s.legal || s.output != ops_[i]->output) {
-          if (!model_.viable(state_, *ops_[i])) {
-            config_fails = true;  // this read can never be explained from here
-            break;
-          }
-          continue;
-        }
-        if (s.state != state_) {
-          contract_note_ = "the " + model_.name() + " model says " + describe_op(*ops_[i]) +
-                           " is read-only, but step() changed the state from " + show(state_) +
-                           " to " + show(s.state);
-          out_of_steps = true;
-          break;
-        }
-        // Not memoized: the child's fate is its parent's, and the parent is.
-        push(i, kReadOnly, true, &s, state_hash, 0);
-        pushed = true;
-        break;
-      }
-      // Reads invoked after R come after everything linearized so far: a few of them can
-      // already rule this configuration out.
-      if (!pushed && !config_fails && !out_of_steps) {
-        int looked = 0;
-        for (int i = next_[n_ + kReadOnly]; i != n_ + kReadOnly && looked < kLookaheadReads;
-             i = next_[i]) {
-          if (inv_[i] <= r) continue;
-          ++looked;
-          if (!model_.viable(state_, *ops_[i])) {
-            config_fails = true;
-            break;
-          }
-        }
-      }
-      // No pending read matches this state and nothing left but reads and blind ops: the state
-      // can never be observed, so every such state behaves alike. Memoize them as one.
-      if (!pushed && !config_fails && !out_of_steps && non_blind_left_ == 0) {
-        MemoKey key = memo_key(set_a, set_b, kUnobservableState ^ chain_hash_);
-        if (!memo.insert(key)) config_fails = true;
-      }
-      list = kMutatingOk;
-      node = next_[n_ + kMutatingOk];
+    Outcome outcome = Outcome::kOpen;
+    if (at.list < 0) {
+      outcome = enter(r);
+      at = Cursor{kMutatingOk, next_[n_ + kMutatingOk]};
     }
-
-    while (!pushed && !config_fails && !out_of_steps && list < kLists) {
-      if (node == n_ + list || inv_[node] > r) {
-        ++list;
-        if (list < kLists) node = next_[n_ + list];
-        continue;
-      }
-      if (steps_ >= options_.steps_max) {
-        out_of_steps = true;
-        break;
-      }
-      if (list == kMutatingUnknown && class_prev_[node] >= 0 && !linearized_[class_prev_[node]]) {
-        node = next_[node];  // an earlier op of its class is still available: use that one
-        continue;
-      }
-      ++steps_;
-      const sim::Operation& op = *ops_[node];
-      StepResult s = model_.step(state_, op);
-      bool useful = s.legal && (!ok_[node] || s.output == op.output);
-      if (useful && chain_start_ >= 0) {
-        useful = ok_[node] ? !independent_of_chain(node, s) : !redundant_extension(node, s);
-      }
-
-      if (useful) {
-        std::uint64_t h = hash_state(s.state);
-        std::uint64_t chain = child_chain(node, list);
-        MemoKey key = memo_key(set_a ^ z1_[node], set_b ^ z2_[node], h ^ chain);
-        if (memo.insert(key)) {
-          push(node, list, false, &s, h, chain);
-          pushed = true;
-          break;
-        }
-      }
-      node = next_[node];
-    }
-
-    if (out_of_steps) {
-      verdict = Verdict::kUnknown;
-      break;
-    }
-    if (pushed) {
-      resume_list = -1;
+    if (outcome == Outcome::kOpen) outcome = try_candidates(r, &at);
+    if (outcome == Outcome::kGiveUp) return Verdict::kUnknown;
+    if (outcome == Outcome::kPushed) {
+      at = Cursor{};
       if (stack_.size() > best_.size()) note_depth();
       continue;
     }
-    // This configuration fails: undo moves until one has an untried alternative.
-    bool exhausted = true;
-    while (!stack_.empty()) {
-      Frame f = std::move(stack_.back());
-      stack_.pop_back();
-      low_water_ = std::min(low_water_, stack_.size());
-      unlift(f.node);
-      set_a ^= z1_[f.node];
-      set_b ^= z2_[f.node];
-      if (f.list != kReadOnly) {
-        state_ = std::move(f.prev_state);
-        state_hash = f.prev_state_hash;
-      }
-      chain_start_ = f.prev_chain_start;
-      chain_hash_ = f.prev_chain_hash;
-      if (f.forced) continue;
-      resume_list = f.list;
-      resume_node = next_[f.node];
-      exhausted = false;
-      break;
-    }
-    if (exhausted) {
-      verdict = Verdict::kViolated;
-      break;
-    }
+    if (!backtrack(&at)) return Verdict::kViolated;
   }
+}
 
+// The checks a configuration gets once, before its candidates: a forced read, and cheap proofs
+// that it fails.
+Search::Outcome Search::enter(sim::Time r) {
+  Outcome outcome = take_matching_read(r);
+  if (outcome != Outcome::kOpen) return outcome;
+  if (later_read_impossible(r)) return Outcome::kFails;
+  if (non_blind_left_ == 0 && unobservable_seen()) return Outcome::kFails;
+  return Outcome::kOpen;
+}
+
+// A read-only op whose output matches now commutes to the front of any linearization that
+// exists from here: take it, without alternatives. Not memoized: the child's fate is its
+// parent's, and the parent is.
+Search::Outcome Search::take_matching_read(sim::Time r) {
+  for (int i = next_[n_ + kReadOnly]; i != n_ + kReadOnly && inv_[i] <= r; i = next_[i]) {
+    if (steps_ >= options_.steps_max) return Outcome::kGiveUp;
+    ++steps_;
+    StepResult s = model_.step(state_, *ops_[i]);
+    if (!s.legal || s.output != ops_[i]->output) {
+      // A read that can never be explained from here fails the configuration.
+      if (!model_.viable(state_, *ops_[i])) return Outcome::kFails;
+      continue;
+    }
+    if (s.state != state_) {
+      contract_note_ = "the " + model_.name() + " model says " + describe_op(*ops_[i]) +
+                       " is read-only, but step() changed the state from " + show(state_) + " to " +
+                       show(s.state);
+      return Outcome::kGiveUp;
+    }
+    push(i, kReadOnly, true, &s, state_hash_, 0);
+    return Outcome::kPushed;
+  }
+  return Outcome::kOpen;
+}
+
+// Reads invoked after R come after everything linearized so far: a few of them can already
+// rule this configuration out.
+bool Search::later_read_impossible(sim::Time r) const {
+  int looked = 0;
+  for (int i = next_[n_ + kReadOnly]; i != n_ + kReadOnly && looked < kLookaheadReads;
+       i = next_[i]) {
+    if (inv_[i] <= r) continue;
+    ++looked;
+    if (!model_.viable(state_, *ops_[i])) return true;
+  }
+  return false;
+}
+
+// No pending read matches this state and nothing is left but reads and blind ops: the state can
+// never be observed, so every such state behaves alike. They are memoized as one.
+bool Search::unobservable_seen() {
+  SIM_ASSERT(non_blind_left_ == 0);
+  return !memo_.insert(memo_key(set_a_, set_b_, kUnobservableState ^ chain_hash_));
+}
+
+// Tries the candidates from `*at` on, in list order; each try advances `*at`.
+Search::Outcome Search::try_candidates(sim::Time r, Cursor* at) {
+  while (at->list < kLists) {
+    int node = at->node;
+    if (node == n_ + at->list || inv_[node] > r) {
+      ++at->list;
+      if (at->list < kLists) at->node = next_[n_ + at->list];
+      continue;
+    }
+    SIM_ASSERT(!linearized_[node]);  // the lists hold only nodes not yet linearized
+    if (steps_ >= options_.steps_max) return Outcome::kGiveUp;
+    at->node = next_[node];
+    // An earlier op of its class is still available: that one stands for both.
+    if (at->list == kMutatingUnknown && class_twin_pending(node)) continue;
+    if (try_move(node, at->list)) return Outcome::kPushed;
+  }
+  return Outcome::kFails;
+}
+
+// Linearizes `node` next if the model allows it and the child configuration is not known to
+// fail.
+bool Search::try_move(int node, int list) {
+  ++steps_;
+  StepResult s = model_.step(state_, *ops_[node]);
+  if (!worth_trying(node, s)) return false;
+  std::uint64_t h = hash_state(s.state);
+  std::uint64_t chain = child_chain(node, list);
+  MemoKey key = memo_key(set_a_ ^ z1_[node], set_b_ ^ z2_[node], h ^ chain);
+  if (!memo_.insert(key)) return false;
+  push(node, list, false, &s, h, chain);
+  // The key memoized is the key of the configuration the move reached.
+  SIM_ASSERT(memo_key(set_a_, set_b_, state_hash_ ^ chain_hash_) == key);
+  return true;
+}
+
+bool Search::worth_trying(int node, const StepResult& s) {
+  bool useful = s.legal && (!ok_[node] || s.output == ops_[node]->output);
+  if (!useful || chain_start_ < 0) return useful;
+  return ok_[node] ? !independent_of_chain(node, s) : !redundant_extension(node, s);
+}
+
+// The chain context a child configuration will have.
+std::uint64_t Search::child_chain(int node, int list) const {
+  if (list != kMutatingUnknown) return 0;
+  std::uint64_t base =
+      chain_start_ < 0 ? splitmix64(state_hash_ ^ 0x632be59bd9b4e019ULL) : chain_hash_;
+  return splitmix64(base ^ static_cast<std::uint64_t>(node));
+}
+
+void Search::push(int node, int list, bool forced, StepResult* s, std::uint64_t h,
+                  std::uint64_t chain_hash) {
+  // Real-time order: the op was invoked no later than the earliest pending completion.
+  int deadline = deadline_op();
+  SIM_ASSERT(deadline >= 0);
+  SIM_ASSERT(inv_[node] <= ret_[deadline]);
+  stack_.push_back(
+      Frame{node, list, forced, std::string(), state_hash_, chain_start_, chain_hash_});
+  if (list != kReadOnly) {
+    stack_.back().prev_state = std::move(state_);
+    state_ = std::move(s->state);
+    state_hash_ = h;
+  }
+  if (list == kMutatingUnknown && chain_start_ < 0) {
+    chain_start_ = static_cast<int>(stack_.size()) - 1;
+  } else if (list != kMutatingUnknown) {
+    chain_start_ = -1;
+  }
+  chain_hash_ = chain_hash;
+  lift(node);
+  set_a_ ^= z1_[node];
+  set_b_ ^= z2_[node];
+  // The linearized set grew by exactly this node.
+  SIM_ASSERT(linearized_count_ == stack_.size());
+  SIM_ASSERT(chain_start_ < 0 || stack_[chain_start_].list == kMutatingUnknown);
+}
+
+// Undoes moves until one has an untried alternative, where `*resume` then points. False when
+// none is left: the part has no linearization.
+bool Search::backtrack(Cursor* resume) {
+  while (!stack_.empty()) {
+    Frame f = pop();
+    if (f.forced) continue;
+    *resume = Cursor{f.list, next_[f.node]};
+    return true;
+  }
+  return false;
+}
+
+Search::Frame Search::pop() {
+  Frame f = std::move(stack_.back());
+  stack_.pop_back();
+  low_water_ = std::min(low_water_, stack_.size());
+  unlift(f.node);
+  set_a_ ^= z1_[f.node];
+  set_b_ ^= z2_[f.node];
+  if (f.list != kReadOnly) {
+    state_ = std::move(f.prev_state);
+    state_hash_ = f.prev_state_hash;
+    SIM_ASSERT(hash_state(state_) == state_hash_);  // the state restored is the one saved
+  } else {
+    SIM_ASSERT(f.prev_state_hash == state_hash_);  // everything above the read was undone
+  }
+  chain_start_ = f.prev_chain_start;
+  chain_hash_ = f.prev_chain_hash;
+  SIM_ASSERT(linearized_count_ == stack_.size());
+  SIM_ASSERT(chain_start_ < static_cast<int>(stack_.size()));
+  if (stack_.empty()) {
+    // Back at the root: the set hashes are the empty set's again.
+    SIM_ASSERT(set_a_ == 0);
+    SIM_ASSERT(set_b_ == 0);
+  }
+  return f;
+}
+
+void Search::finish(Verdict verdict, PartitionReport* report) {
+  if (verdict == Verdict::kOk) check_linearization();
+  if (verdict == Verdict::kViolated) SIM_ASSERT(stack_.empty());  // every order was tried
+  if (verdict == Verdict::kUnknown) {
+    SIM_ASSERT(steps_ >= options_.steps_max || !contract_note_.empty());
+  }
   report->steps += steps_;
-  report->memo_entries_peak = memo.size();
-  report->memo_evictions = memo.evictions();
+  report->memo_entries_peak = memo_.size();
+  report->memo_evictions = memo_.evictions();
+  SIM_ASSERT(memo_.size() <= options_.memo_entries_max);
   if (verdict != Verdict::kOk) explain(report);
   if (verdict == Verdict::kUnknown && contract_note_.empty()) {
     report->explanation = "gave up after " + std::to_string(steps_) + " model steps (steps_max); " +
@@ -538,13 +683,26 @@ Verdict Search::run(PartitionReport* report) {
   } else if (verdict == Verdict::kUnknown) {
     report->explanation = contract_note_;
   }
-  return verdict;
+}
+
+// An ok verdict rests on the stack: it must hold every ok op, in an order that respects real
+// time (nothing placed after an op completed before that op was invoked). O(n), once.
+void Search::check_linearization() const {
+  for (int i = 0; i < n_; ++i) SIM_ASSERT(!ok_[i] || linearized_[i]);
+  sim::Time earliest_later_ret = sim::kTimeMax;
+  for (auto it = stack_.rbegin(); it != stack_.rend(); ++it) {
+    SIM_ASSERT(inv_[it->node] <= earliest_later_ret);
+    earliest_later_ret = std::min(earliest_later_ret, ret_[it->node]);
+  }
 }
 
 void Search::explain(PartitionReport* report) const {
+  SIM_ASSERT(best_.size() <= static_cast<std::size_t>(n_));
   for (int i : best_) report->longest_prefix.push_back(ops_[i]->id);
   report->state_after_prefix = best_state_;
   if (best_blocked_ < 0) return;
+  // The blocked op is pending after the prefix, so it cannot be part of it. O(n), once.
+  SIM_ASSERT(std::find(best_.begin(), best_.end(), best_blocked_) == best_.end());
   const sim::Operation& blocked = *ops_[best_blocked_];
   report->blocked_op = blocked.id;
 
@@ -572,8 +730,12 @@ void Search::explain(PartitionReport* report) const {
       std::to_string(best_.size()) + " of " + std::to_string(n_) +
       " operations (state after it: " + show(best_state_) + ").";
   report->explanation = text;
+  add_timeline(report);
+}
 
-  // The failing window: ops overlapping the blocked one, and the tail of the prefix.
+// The failing window: ops overlapping the blocked one, and the tail of the prefix.
+void Search::add_timeline(PartitionReport* report) const {
+  const sim::Operation& blocked = *ops_[best_blocked_];
   sim::Time from = blocked.invoke;
   sim::Time to = blocked.complete;
   std::vector<int> chosen;
@@ -626,48 +788,99 @@ sim::Status validate(const sim::Operation& op) {
   return sim::Status::Ok();
 }
 
+bool by_invoke_then_id(const sim::Operation* a, const sim::Operation* b) {
+  return a->invoke != b->invoke ? a->invoke < b->invoke : a->id < b->id;
+}
+
 // Step 3 of the header: a read that real-time order rules out, for models whose operations are
-// all reads or blind writes with equality reads (register, kv). Fills `report` and returns true
-// when it finds one.
-bool refute_by_real_time(const Model& model, const std::vector<const sim::Operation*>& ops,
-                         PartitionReport* report) {
-  const std::string name = model.name();
-  if (name != "register" && name != "kv") return false;
+// all reads or blind writes with equality reads (register, kv).
+class RealTimeRefutation {
+ public:
+  explicit RealTimeRefutation(const Model& model)
+      : model_(model), name_(model.name()), init_(model.init()) {}
+
+  // Fills `report` and returns true when some read of `ops` is impossible.
+  bool refute(const std::vector<const sim::Operation*>& ops, PartitionReport* report);
+
+ private:
+  // Reads with more candidate sources are left to the search.
+  static constexpr std::size_t kSourcesMax = 8;
+
   struct Write {
     const sim::Operation* op;
     std::string value;
   };
-  std::map<std::string, std::vector<Write>> by_value;
-  std::vector<Write> ok_writes;
-  std::vector<const sim::Operation*> reads;
-  const std::string init = model.init();
-  for (const sim::Operation* op : ops) {
-    if (model.read_only(*op)) {
-      if (is_ok(*op)) reads.push_back(op);
-    } else if (model.blind(*op)) {
-      StepResult s = model.step(init, *op);
-      if (!s.legal) return false;
-      Write w{op, s.state};
-      by_value[s.state].push_back(w);
-      if (is_ok(*op)) ok_writes.push_back(std::move(w));
-    } else {
-      return false;  // e.g. a compare-and-set: not a blind write
-    }
-  }
-  if (reads.empty()) return false;
-  // Ok writes by completion; per prefix, the latest-invoked write (`first`) and the
-  // latest-invoked one whose value differs from first's (`second`). The latest-invoked write with
-  // a value other than v is then first (if its value is not v) or second.
-  std::sort(ok_writes.begin(), ok_writes.end(),
-            [](const Write& a, const Write& b) { return a.op->complete < b.op->complete; });
+  // Over a prefix of ok_writes_: the latest-invoked write (`first`) and the latest-invoked one
+  // whose value differs from first's (`second`).
   struct Best {
     const Write* first = nullptr;
     const Write* second = nullptr;
   };
-  std::vector<Best> prefix(ok_writes.size());
+
+  bool collect(const std::vector<const sim::Operation*>& ops);
+  void index_overwrites();
+  const Write* latest_overwrite(sim::Time t, const std::string& v) const;
+  std::vector<const Write*> sources_of(const sim::Operation& r) const;
+  bool impossible(const sim::Operation& r, bool from_init, const std::vector<const Write*>& sources,
+                  std::string* why) const;
+  void report_read(const sim::Operation& r, const std::vector<const Write*>& sources,
+                   const std::string& why, PartitionReport* report) const;
+
+  const Model& model_;
+  const std::string name_;
+  const std::string init_;
+  std::map<std::string, std::vector<Write>> by_value_;
+  std::vector<Write> ok_writes_;  // by completion, once indexed
+  std::vector<Best> prefix_;      // prefix_[i]: over ok_writes_[0..i]
+  std::vector<const sim::Operation*> reads_;
+};
+
+bool RealTimeRefutation::refute(const std::vector<const sim::Operation*>& ops,
+                                PartitionReport* report) {
+  if (name_ != "register" && name_ != "kv") return false;
+  if (!collect(ops) || reads_.empty()) return false;
+  index_overwrites();
+  std::sort(reads_.begin(), reads_.end(), by_invoke_then_id);
+  for (const sim::Operation* r : reads_) {
+    bool from_init = model_.step(init_, *r).output == r->output;
+    std::vector<const Write*> sources = sources_of(*r);
+    if (sources.size() + (from_init ? 1 : 0) > kSourcesMax) continue;
+    std::string why;
+    if (!impossible(*r, from_init, sources, &why)) continue;
+    report_read(*r, sources, why, report);
+    return true;
+  }
+  return false;
+}
+
+// Sorts the ops into ok reads and writes by value; false if some op is neither a read nor a
+// blind write (e.g. a compare-and-set), or is illegal.
+bool RealTimeRefutation::collect(const std::vector<const sim::Operation*>& ops) {
+  for (const sim::Operation* op : ops) {
+    if (model_.read_only(*op)) {
+      if (is_ok(*op)) reads_.push_back(op);
+    } else if (model_.blind(*op)) {
+      StepResult s = model_.step(init_, *op);
+      if (!s.legal) return false;
+      Write w{op, s.state};
+      by_value_[s.state].push_back(w);
+      if (is_ok(*op)) ok_writes_.push_back(std::move(w));
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Ok writes by completion, and per prefix the Best pair: the latest-invoked write with a value
+// other than v is then first (if its value is not v) or second.
+void RealTimeRefutation::index_overwrites() {
+  std::sort(ok_writes_.begin(), ok_writes_.end(),
+            [](const Write& a, const Write& b) { return a.op->complete < b.op->complete; });
+  prefix_.resize(ok_writes_.size());
   Best cur;
-  for (std::size_t i = 0; i < ok_writes.size(); ++i) {
-    const Write* w = &ok_writes[i];
+  for (std::size_t i = 0; i < ok_writes_.size(); ++i) {
+    const Write* w = &ok_writes_[i];
     if (cur.first == nullptr || w->op->invoke > cur.first->op->invoke) {
       // Everything older with a value other than w's: the old first (if it differs) is the
       // latest of them; else the old second (its value differs from first's, which is w's).
@@ -677,87 +890,129 @@ bool refute_by_real_time(const Model& model, const std::vector<const sim::Operat
                (cur.second == nullptr || w->op->invoke > cur.second->op->invoke)) {
       cur.second = w;
     }
-    prefix[i] = cur;
+    SIM_ASSERT(cur.second == nullptr || cur.second->value != cur.first->value);
+    prefix_[i] = cur;
   }
-  // The latest-invoked ok write with a value other than `v` among those completed before `t`.
-  auto latest_overwrite = [&](sim::Time t, const std::string& v) -> const Write* {
-    auto end = std::lower_bound(ok_writes.begin(), ok_writes.end(), t,
-                                [](const Write& w, sim::Time x) { return w.op->complete < x; });
-    if (end == ok_writes.begin()) return nullptr;
-    const Best& b = prefix[static_cast<std::size_t>(end - ok_writes.begin()) - 1];
-    return b.first->value != v ? b.first : b.second;
-  };
-  std::sort(reads.begin(), reads.end(), [](const sim::Operation* a, const sim::Operation* b) {
-    return a->invoke != b->invoke ? a->invoke < b->invoke : a->id < b->id;
-  });
-  for (const sim::Operation* r : reads) {
-    std::vector<const Write*> sources;
-    bool from_init = model.step(init, *r).output == r->output;
-    std::vector<std::string> spellings = {r->output};
-    if (r->output.empty()) spellings.push_back("null");
-    std::size_t candidates = from_init ? 1 : 0;
-    for (const std::string& v : spellings) {
-      auto it = by_value.find(v);
-      if (it == by_value.end()) continue;
-      for (const Write& w : it->second) {
-        if (w.op->invoke > r->complete) continue;  // begun after the read ended
-        if (model.step(w.value, *r).output != r->output) continue;
-        sources.push_back(&w);
-        ++candidates;
-      }
+}
+
+// The latest-invoked ok write with a value other than `v` among those completed before `t`.
+const RealTimeRefutation::Write* RealTimeRefutation::latest_overwrite(sim::Time t,
+                                                                      const std::string& v) const {
+  auto end = std::lower_bound(ok_writes_.begin(), ok_writes_.end(), t,
+                              [](const Write& w, sim::Time x) { return w.op->complete < x; });
+  if (end == ok_writes_.begin()) return nullptr;
+  const Best& b = prefix_[static_cast<std::size_t>(end - ok_writes_.begin()) - 1];
+  const Write* over = b.first->value != v ? b.first : b.second;
+  SIM_ASSERT(over == nullptr || over->value != v);
+  SIM_ASSERT(over == nullptr || over->op->complete < t);
+  return over;
+}
+
+// The writes begun before `r` ended whose value `r` returns.
+std::vector<const RealTimeRefutation::Write*> RealTimeRefutation::sources_of(
+    const sim::Operation& r) const {
+  std::vector<const Write*> sources;
+  std::vector<std::string> spellings = {r.output};
+  if (r.output.empty()) spellings.push_back("null");
+  for (const std::string& v : spellings) {
+    auto it = by_value_.find(v);
+    if (it == by_value_.end()) continue;
+    for (const Write& w : it->second) {
+      if (w.op->invoke > r.complete) continue;  // begun after the read ended
+      if (model_.step(w.value, r).output != r.output) continue;
+      sources.push_back(&w);
     }
-    if (candidates > 8) continue;
-    // Every source must be ruled out by a later overwrite that completed before the read began.
-    std::string why;
-    bool possible = false;
-    if (from_init) {
-      const Write* over = latest_overwrite(r->invoke, init);
-      if (over == nullptr) {
-        possible = true;
-      } else {
-        why += "the initial value was overwritten by " + describe_op(*over->op) + " (of " +
-               show(over->value) + "), which completed at " + sim::format_time(over->op->complete);
-      }
-    }
-    for (const Write* w : sources) {
-      if (possible) break;
-      const Write* over = latest_overwrite(r->invoke, w->value);
-      // A write of unknown outcome may take effect at any time after its invoke.
-      if (over == nullptr || !is_ok(*w->op) || !(w->op->complete < over->op->invoke)) {
-        possible = true;
-        break;
-      }
-      if (!why.empty()) why += "; ";
-      why += describe_op(*w->op) + " wrote it and completed at " +
-             sim::format_time(w->op->complete) + ", before " + describe_op(*over->op) + " (of " +
-             show(over->value) + ") began at " + sim::format_time(over->op->invoke) +
-             " and completed at " + sim::format_time(over->op->complete);
-    }
-    if (possible) continue;
-    report->verdict = Verdict::kViolated;
-    report->method = CheckMethod::kRefuted;
-    report->blocked_op = r->id;
-    report->explanation = describe_op(*r) + " returned " + show(r->output) + " (began at " +
-                          sim::format_time(r->invoke) + "), but ";
-    report->explanation += why.empty() ? "no write begun before it ended wrote that value."
-                                       : why + ", before the read began.";
-    report->explanation += " No linearization can order it (the " + name + " model).";
-    // The timeline: the read and the operations named above, by invocation.
-    std::vector<const sim::Operation*> shown = {r};
-    for (const Write* w : sources) shown.push_back(w->op);
-    if (const Write* over = latest_overwrite(r->invoke, r->output)) shown.push_back(over->op);
-    std::sort(shown.begin(), shown.end(), [](const sim::Operation* a, const sim::Operation* b) {
-      return a->invoke != b->invoke ? a->invoke < b->invoke : a->id < b->id;
-    });
-    shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
-    for (const sim::Operation* op : shown) {
-      std::string line = format_op_line(*op);
-      if (op == r) line += "   <- cannot be linearized";
-      report->timeline.push_back(std::move(line));
-    }
-    return true;
   }
-  return false;
+  return sources;
+}
+
+// True if every source of `r` (and the initial state, if it gives r's output) was overwritten
+// by a later write that completed before `r` began; `*why` then says how.
+bool RealTimeRefutation::impossible(const sim::Operation& r, bool from_init,
+                                    const std::vector<const Write*>& sources,
+                                    std::string* why) const {
+  if (from_init) {
+    const Write* over = latest_overwrite(r.invoke, init_);
+    if (over == nullptr) return false;
+    *why += "the initial value was overwritten by " + describe_op(*over->op) + " (of " +
+            show(over->value) + "), which completed at " + sim::format_time(over->op->complete);
+  }
+  for (const Write* w : sources) {
+    const Write* over = latest_overwrite(r.invoke, w->value);
+    // A write of unknown outcome may take effect at any time after its invoke.
+    if (over == nullptr || !is_ok(*w->op) || !(w->op->complete < over->op->invoke)) return false;
+    if (!why->empty()) *why += "; ";
+    *why += describe_op(*w->op) + " wrote it and completed at " +
+            sim::format_time(w->op->complete) + ", before " + describe_op(*over->op) + " (of " +
+            show(over->value) + ") began at " + sim::format_time(over->op->invoke) +
+            " and completed at " + sim::format_time(over->op->complete);
+  }
+  return true;
+}
+
+void RealTimeRefutation::report_read(const sim::Operation& r,
+                                     const std::vector<const Write*>& sources,
+                                     const std::string& why, PartitionReport* report) const {
+  report->verdict = Verdict::kViolated;
+  report->method = CheckMethod::kRefuted;
+  report->blocked_op = r.id;
+  report->explanation = describe_op(r) + " returned " + show(r.output) + " (began at " +
+                        sim::format_time(r.invoke) + "), but ";
+  report->explanation += why.empty() ? "no write begun before it ended wrote that value."
+                                     : why + ", before the read began.";
+  report->explanation += " No linearization can order it (the " + name_ + " model).";
+  // The timeline: the read and the operations named above, by invocation.
+  std::vector<const sim::Operation*> shown = {&r};
+  for (const Write* w : sources) shown.push_back(w->op);
+  if (const Write* over = latest_overwrite(r.invoke, r.output)) shown.push_back(over->op);
+  std::sort(shown.begin(), shown.end(), by_invoke_then_id);
+  shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
+  for (const sim::Operation* op : shown) {
+    std::string line = format_op_line(*op);
+    if (op == &r) line += "   <- cannot be linearized";
+    report->timeline.push_back(std::move(line));
+  }
+}
+
+// Drops what cannot matter: failed ops, and unknown read-only ops. Counts them in `report`.
+std::vector<const sim::Operation*> relevant_ops(const Model& model,
+                                                const std::vector<const sim::Operation*>& ops,
+                                                PartitionReport* report) {
+  std::vector<const sim::Operation*> kept;
+  for (const sim::Operation* op : ops) {
+    bool drop = op->status == sim::OpStatus::kFail || (!is_ok(*op) && model.read_only(*op));
+    if (drop) {
+      ++report->ops_dropped;
+      continue;
+    }
+    kept.push_back(op);
+  }
+  report->ops = kept.size();
+  return kept;
+}
+
+// Steps 2 to 4 of the header, cheapest first, on the kept ops of one part.
+void decide(const Model& model, std::vector<const sim::Operation*> kept,
+            const LinearizabilityOptions& options, PartitionReport* report) {
+  bool any_ok =
+      std::any_of(kept.begin(), kept.end(), [](const sim::Operation* op) { return is_ok(*op); });
+  if (!any_ok) {
+    report->method = CheckMethod::kTrivial;  // unknown ops alone may all never take effect
+    return;
+  }
+  if (options.use_witness) {
+    WitnessOutcome w = check_witness(model, kept);
+    report->steps += w.steps;
+    if (w.accepted) {
+      report->method = CheckMethod::kWitness;
+      return;
+    }
+    report->witness_note = w.note;
+  }
+  if (options.use_refutation && RealTimeRefutation(model).refute(kept, report)) return;
+  report->method = CheckMethod::kSearch;
+  Search search(model, std::move(kept), options);
+  report->verdict = search.run(report);
 }
 
 PartitionReport check_part(const std::string& object, const std::string& key, const Part& part,
@@ -765,36 +1020,34 @@ PartitionReport check_part(const std::string& object, const std::string& key, co
   PartitionReport report;
   report.object = object;
   report.key = key;
-  const Model& model = *part.model;
-  std::vector<const sim::Operation*> kept;
-  bool any_ok = false;
-  for (const sim::Operation* op : part.ops) {
-    bool drop = op->status == sim::OpStatus::kFail || (!is_ok(*op) && model.read_only(*op));
-    if (drop) {
-      ++report.ops_dropped;
-      continue;
-    }
-    any_ok = any_ok || is_ok(*op);
-    kept.push_back(op);
+  decide(*part.model, relevant_ops(*part.model, part.ops, &report), options, &report);
+  SIM_ASSERT(report.ops + report.ops_dropped == part.ops.size());
+  // Only the search may fail to decide, and every verdict but ok carries its reason.
+  SIM_ASSERT(report.verdict != Verdict::kUnknown || report.method == CheckMethod::kSearch);
+  SIM_ASSERT(report.verdict == Verdict::kOk || !report.explanation.empty());
+  if (report.method == CheckMethod::kTrivial || report.method == CheckMethod::kWitness) {
+    SIM_ASSERT(report.verdict == Verdict::kOk);
   }
-  report.ops = kept.size();
-  if (!any_ok) {
-    report.method = CheckMethod::kTrivial;  // unknown ops alone may all never take effect
-    return report;
-  }
-  if (options.use_witness) {
-    WitnessOutcome w = check_witness(model, kept);
-    report.steps += w.steps;
-    if (w.accepted) {
-      report.method = CheckMethod::kWitness;
-      return report;
-    }
-    report.witness_note = w.note;
-  }
-  if (options.use_refutation && refute_by_real_time(model, kept, &report)) return report;
-  report.method = CheckMethod::kSearch;
-  Search search(model, std::move(kept), options);
-  report.verdict = search.run(&report);
+  if (report.method == CheckMethod::kRefuted) SIM_ASSERT(report.verdict == Verdict::kViolated);
+  return report;
+}
+
+// The verdict of the whole history from its partitions' (header of verdict.h): violated wins
+// over unknown, unknown over ok.
+Verdict combined(const LinearizabilityResult& result) {
+  if (result.count(Verdict::kViolated) > 0) return Verdict::kViolated;
+  if (result.count(Verdict::kUnknown) > 0) return Verdict::kUnknown;
+  return Verdict::kOk;
+}
+
+PartitionReport skipped_part(const std::string& object, const std::string& key, const Part& part) {
+  PartitionReport report;
+  report.object = object;
+  report.key = key;
+  report.ops = part.ops.size();
+  report.verdict = Verdict::kUnknown;
+  report.method = CheckMethod::kSkipped;
+  report.explanation = "not checked: an earlier partition was violated";
   return report;
 }
 
@@ -867,6 +1120,7 @@ std::string LinearizabilityResult::report(std::size_t partitions_max) const {
 sim::Result<LinearizabilityResult> check_linearizability(const std::vector<sim::Operation>& history,
                                                          const ModelFor& model_for,
                                                          const LinearizabilityOptions& options) {
+  SIM_REQUIRE(model_for != nullptr);
   LinearizabilityResult result;
   result.ops = history.size();
   std::map<std::pair<std::string, std::string>, Part> parts;
@@ -881,22 +1135,15 @@ sim::Result<LinearizabilityResult> check_linearizability(const std::vector<sim::
   }
   bool stop = false;
   for (const auto& [where, part] : parts) {
-    PartitionReport report;
-    if (stop) {
-      report.object = where.first;
-      report.key = where.second;
-      report.ops = part.ops.size();
-      report.verdict = Verdict::kUnknown;
-      report.method = CheckMethod::kSkipped;
-      report.explanation = "not checked: an earlier partition was violated";
-    } else {
-      report = check_part(where.first, where.second, part, options);
-    }
+    PartitionReport report = stop ? skipped_part(where.first, where.second, part)
+                                  : check_part(where.first, where.second, part, options);
     result.steps += report.steps;
     result.verdict = worst(result.verdict, report.verdict);
     stop = stop || (options.stop_at_first_violation && report.verdict == Verdict::kViolated);
     result.partitions.push_back(std::move(report));
   }
+  // The history is linearizable iff every part is (P-compositionality); unknown is never ok.
+  SIM_ASSERT(result.verdict == combined(result));
   return result;
 }
 

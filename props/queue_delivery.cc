@@ -5,6 +5,8 @@
 #include <set>
 #include <utility>
 
+#include "sim/assert.h"
+
 namespace props {
 namespace {
 
@@ -34,18 +36,51 @@ std::vector<const T*> by_time(const std::vector<T>& events) {
   return out;
 }
 
-}  // namespace
+class DeliveryCheck {
+ public:
+  DeliveryCheck(const QueueHistory& history, const QueueDeliveryOptions& options)
+      : history_(history), options_(options) {}
 
-QueueDeliveryResult check_queue_delivery(const QueueHistory& history,
-                                         const QueueDeliveryOptions& options) {
-  QueueDeliveryResult r;
-  std::map<MessageKey, Message> messages;
+  QueueDeliveryResult run();
 
-  for (const QueueSend* s : by_time(history.sends)) {
-    ++r.sends;
-    Message& m = messages[{s->queue, s->message_id}];
+ private:
+  void index_sends_acks_and_dead_letters();
+  void count_deliveries();
+  void judge(const MessageKey& key, const Message& m);
+  void count_out_of_order();
+
+  const QueueHistory& history_;
+  const QueueDeliveryOptions& options_;
+  QueueDeliveryResult r_;
+  std::map<MessageKey, Message> messages_;
+  std::vector<std::string> violations_;
+  std::vector<std::string> notes_;
+  std::vector<sim::Duration> latencies_;
+  // queue -> (send time, first delivery) of its messages sent and delivered.
+  std::map<std::string, std::vector<std::pair<sim::Time, sim::Time>>> per_queue_;
+};
+
+QueueDeliveryResult DeliveryCheck::run() {
+  index_sends_acks_and_dead_letters();
+  count_deliveries();
+  for (const auto& [key, m] : messages_) judge(key, m);
+  count_out_of_order();
+  // Distinct messages delivered are a subset of the delivered messages sent, and of the events.
+  SIM_ASSERT(r_.delivered <= r_.deliveries);
+  SIM_ASSERT(r_.out_of_order <= r_.delivered);
+  r_.latency = duration_stats(latencies_);
+  r_.verdict = r_.lost > 0 || r_.phantom > 0 ? Verdict::kViolated : Verdict::kOk;
+  r_.findings = std::move(violations_);
+  r_.findings.insert(r_.findings.end(), notes_.begin(), notes_.end());
+  return std::move(r_);
+}
+
+void DeliveryCheck::index_sends_acks_and_dead_letters() {
+  for (const QueueSend* s : by_time(history_.sends)) {
+    ++r_.sends;
+    Message& m = messages_[{s->queue, s->message_id}];
     if (s->resolved_ok) {
-      ++r.sends_ok;
+      ++r_.sends_ok;
       if (!m.sent_ok) m.send_time = s->time;  // the earliest ok send wins
       m.sent_ok = true;
     } else if (!m.sent) {
@@ -53,68 +88,76 @@ QueueDeliveryResult check_queue_delivery(const QueueHistory& history,
     }
     m.sent = true;
   }
-  for (const QueueAck* a : by_time(history.acks)) {
-    Message& m = messages[{a->queue, a->message_id}];
+  for (const QueueAck* a : by_time(history_.acks)) {
+    Message& m = messages_[{a->queue, a->message_id}];
     m.first_ack = std::min(m.first_ack, a->time);
   }
-  for (const QueueDeadLetter* d : by_time(history.dead_letters)) {
-    Message& m = messages[{d->queue, d->message_id}];
+  for (const QueueDeadLetter* d : by_time(history_.dead_letters)) {
+    Message& m = messages_[{d->queue, d->message_id}];
     if (!m.dead_lettered) m.dead_letter_time = d->time;
     m.dead_lettered = true;
   }
-  std::vector<std::string> violations;
-  std::vector<std::string> notes;
-  for (const QueueDelivery* d : by_time(history.deliveries)) {
-    ++r.deliveries;
+}
+
+void DeliveryCheck::count_deliveries() {
+  for (const QueueDelivery* d : by_time(history_.deliveries)) {
+    ++r_.deliveries;
     MessageKey key{d->queue, d->message_id};
-    Message& m = messages[key];
-    if (d->attempt > 1) ++r.redelivered;
+    Message& m = messages_[key];
+    if (d->attempt > 1) ++r_.redelivered;
     bool after_ack = d->time > m.first_ack;
     bool repeated = !m.attempts.insert(d->attempt).second;
     if (after_ack || repeated) {
-      ++r.duplicated;
-      if (notes.size() < options.examples_max) {
-        notes.push_back("message " + name(key) + " was delivered again at " +
-                        sim::format_time(d->time) + " (attempt " + std::to_string(d->attempt) +
-                        (after_ack ? ") after it was acked at " + sim::format_time(m.first_ack)
-                                   : ") although that attempt was already delivered"));
+      ++r_.duplicated;
+      if (notes_.size() < options_.examples_max) {
+        notes_.push_back("message " + name(key) + " was delivered again at " +
+                         sim::format_time(d->time) + " (attempt " + std::to_string(d->attempt) +
+                         (after_ack ? ") after it was acked at " + sim::format_time(m.first_ack)
+                                    : ") although that attempt was already delivered"));
       }
     }
     ++m.deliveries;
     m.first_delivery = std::min(m.first_delivery, d->time);
   }
+}
 
-  std::vector<sim::Duration> latencies;
-  std::map<std::string, std::vector<std::pair<sim::Time, sim::Time>>> per_queue;  // (send, first)
-  for (const auto& [key, m] : messages) {
-    if (m.deliveries > 0) ++r.delivered;
-    if (m.dead_lettered) ++r.dead_lettered;
-    if (m.first_ack != sim::kTimeMax) ++r.acked;
-    if (!m.sent && m.deliveries > 0) {
-      ++r.phantom;
-      if (r.phantom_examples.size() < options.examples_max) {
-        r.phantom_examples.push_back(name(key));
-        violations.push_back("message " + name(key) + " was delivered at " +
-                             sim::format_time(m.first_delivery) + " but never sent");
-      }
-    }
-    if (m.sent_ok && m.deliveries == 0 && !m.dead_lettered) {
-      ++r.lost;
-      if (r.lost_examples.size() < options.examples_max) {
-        r.lost_examples.push_back(name(key));
-        violations.push_back("message " + name(key) + " was sent ok at " +
-                             sim::format_time(m.send_time) +
-                             " but never delivered nor dead-lettered" +
-                             (m.first_ack != sim::kTimeMax ? " (yet an ack was recorded)" : ""));
-      }
-    }
-    if (m.sent && m.deliveries > 0) {
-      per_queue[key.first].push_back({m.send_time, m.first_delivery});
-      if (m.sent_ok)
-        latencies.push_back(std::max<sim::Duration>(0, m.first_delivery - m.send_time));
+// Counts one message, and says why it is lost or a phantom.
+void DeliveryCheck::judge(const MessageKey& key, const Message& m) {
+  SIM_ASSERT(m.sent || !m.sent_ok);
+  SIM_ASSERT(m.attempts.size() <= m.deliveries);  // each attempt delivered at least once
+  if (m.deliveries > 0) ++r_.delivered;
+  if (m.dead_lettered) ++r_.dead_lettered;
+  if (m.first_ack != sim::kTimeMax) ++r_.acked;
+  if (!m.sent && m.deliveries > 0) {
+    ++r_.phantom;
+    if (r_.phantom_examples.size() < options_.examples_max) {
+      r_.phantom_examples.push_back(name(key));
+      violations_.push_back("message " + name(key) + " was delivered at " +
+                            sim::format_time(m.first_delivery) + " but never sent");
     }
   }
-  for (auto& [queue, list] : per_queue) {
+  if (m.sent_ok && m.deliveries == 0 && !m.dead_lettered) {
+    ++r_.lost;
+    if (r_.lost_examples.size() < options_.examples_max) {
+      r_.lost_examples.push_back(name(key));
+      violations_.push_back("message " + name(key) + " was sent ok at " +
+                            sim::format_time(m.send_time) +
+                            " but never delivered nor dead-lettered" +
+                            (m.first_ack != sim::kTimeMax ? " (yet an ack was recorded)" : ""));
+    }
+  }
+  if (m.sent && m.deliveries > 0) {
+    per_queue_[key.first].push_back({m.send_time, m.first_delivery});
+    if (m.sent_ok) {
+      latencies_.push_back(std::max<sim::Duration>(0, m.first_delivery - m.send_time));
+    }
+  }
+}
+
+// Per queue, by send time: a message first delivered before some message sent strictly earlier
+// was first delivered overtook it.
+void DeliveryCheck::count_out_of_order() {
+  for (auto& [queue, list] : per_queue_) {
     std::sort(list.begin(), list.end());
     sim::Time latest_first = INT64_MIN;  // over messages sent strictly earlier
     std::size_t i = 0;
@@ -122,7 +165,7 @@ QueueDeliveryResult check_queue_delivery(const QueueHistory& history,
       std::size_t j = i;
       sim::Time group_latest = INT64_MIN;
       while (j < list.size() && list[j].first == list[i].first) {
-        if (list[j].second < latest_first) ++r.out_of_order;
+        if (list[j].second < latest_first) ++r_.out_of_order;
         group_latest = std::max(group_latest, list[j].second);
         ++j;
       }
@@ -130,11 +173,13 @@ QueueDeliveryResult check_queue_delivery(const QueueHistory& history,
       i = j;
     }
   }
-  r.latency = duration_stats(latencies);
-  r.verdict = r.lost > 0 || r.phantom > 0 ? Verdict::kViolated : Verdict::kOk;
-  r.findings = std::move(violations);
-  r.findings.insert(r.findings.end(), notes.begin(), notes.end());
-  return r;
+}
+
+}  // namespace
+
+QueueDeliveryResult check_queue_delivery(const QueueHistory& history,
+                                         const QueueDeliveryOptions& options) {
+  return DeliveryCheck(history, options).run();
 }
 
 std::string QueueDeliveryResult::report() const {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sim/assert.h"
+
 namespace props {
 
 const char* verdict_name(Verdict v) {
@@ -48,6 +50,8 @@ DurationStats duration_stats(std::vector<sim::Duration>& samples) {
   s.p50 = rank(samples, 50);
   s.p99 = rank(samples, 99);
   s.max = samples.back();
+  SIM_ASSERT(s.p50 <= s.p99);
+  SIM_ASSERT(s.p99 <= s.max);
   return s;
 }
 

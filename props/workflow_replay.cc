@@ -4,6 +4,8 @@
 #include <map>
 #include <utility>
 
+#include "sim/assert.h"
+
 namespace props {
 namespace {
 
@@ -39,100 +41,139 @@ const char* step_event_kind_name(StepEventKind k) {
   return "?";
 }
 
-WorkflowReplayResult check_workflow_replay(const WorkflowReplayInput& input) {
-  WorkflowReplayResult r;
-  std::vector<std::string> violations;
-  std::vector<std::string> notes;
-  auto add = [&](std::vector<std::string>& to, std::string text) {
-    if (to.size() < input.examples_max) to.push_back(std::move(text));
-  };
+namespace {
 
-  for (const WorkflowInstance& inst : input.instances) {
-    ++r.instances;
-    r.runs += inst.runs.size();
-    const std::string who = "workflow " + inst.instance_id;
+// The three checks of the header, instance by instance.
+class ReplayCheck {
+ public:
+  explicit ReplayCheck(const WorkflowReplayInput& input) : input_(input) {}
 
-    // 1. Once persisted, never again.
-    std::vector<const WorkflowStepEvent*> events;
-    for (const WorkflowStepEvent& e : inst.events) events.push_back(&e);
-    std::stable_sort(
-        events.begin(), events.end(),
-        [](const WorkflowStepEvent* a, const WorkflowStepEvent* b) { return a->time < b->time; });
-    std::map<std::string, const WorkflowStepEvent*> persisted;
-    for (const WorkflowStepEvent* e : events) {
-      auto it = persisted.find(e->step);
-      const WorkflowStepEvent* p = it == persisted.end() ? nullptr : it->second;
-      switch (e->kind) {
-        case StepEventKind::kStart:
-        case StepEventKind::kSuccess:
-          if (p != nullptr) {
-            ++r.steps_reexecuted;
-            add(violations,
-                who + ": step " + e->step + " " +
-                    (e->kind == StepEventKind::kStart ? "ran again" : "succeeded again") +
-                    " in run " + std::to_string(e->run) + " at " + sim::format_time(e->time) +
-                    ", after its result " + quote(p->result) + " was persisted in run " +
-                    std::to_string(p->run) + " at " + sim::format_time(p->time));
-          } else if (e->kind == StepEventKind::kSuccess) {
-            persisted.emplace(e->step, e);
-          }
-          break;
-        case StepEventKind::kFailure:
-          break;
-        case StepEventKind::kCachedReturn:
-          if (p == nullptr) {
-            ++r.cache_mismatches;
-            add(violations, who + ": run " + std::to_string(e->run) + " got a cached result " +
-                                quote(e->result) + " for step " + e->step + " at " +
-                                sim::format_time(e->time) + ", but no result had been persisted");
-          } else if (p->result != e->result) {
-            ++r.cache_mismatches;
-            add(violations, who + ": run " + std::to_string(e->run) + " got " + quote(e->result) +
-                                " back for step " + e->step + " at " + sim::format_time(e->time) +
-                                ", but " + quote(p->result) + " was persisted");
-          }
-          break;
-      }
-    }
+  WorkflowReplayResult run();
 
-    // 2. Deterministic replay.
-    std::size_t longest = 0;
-    for (std::size_t k = 1; k < inst.runs.size(); ++k) {
-      if (inst.runs[k].size() > inst.runs[longest].size()) longest = k;
-    }
-    for (std::size_t k = 0; k < inst.runs.size(); ++k) {
-      const std::vector<std::string>& a = inst.runs[k];
-      const std::vector<std::string>& b = inst.runs[longest];
-      auto [ai, bi] = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
-      if (ai == a.end()) continue;
-      ++r.divergent_runs;
-      std::size_t at = static_cast<std::size_t>(ai - a.begin());
-      add(violations, who + ": run " + std::to_string(k) + " diverged at step " +
-                          std::to_string(at) + ": it ran " + *ai + " where run " +
-                          std::to_string(longest) + " ran " + *bi + " (run " + std::to_string(k) +
-                          ": " + sequence(a, at + 2) + ", run " + std::to_string(longest) + ": " +
-                          sequence(b, at + 2) + "); replays must be deterministic");
-    }
-
-    // 3. Same result as without faults.
-    if (!inst.final_output.has_value()) {
-      ++r.unfinished;
-      add(notes, who + " did not finish");
-    } else if (!inst.reference_output.has_value()) {
-      ++r.unreferenced;
-      add(notes, who + ": no reference output; the final output was not compared");
-    } else if (*inst.final_output != *inst.reference_output) {
-      ++r.output_mismatches;
-      add(violations, who + " finished with " + quote(*inst.final_output) +
-                          ", but the fault-free run gave " + quote(*inst.reference_output));
-    }
+ private:
+  void check_persisted_once(const WorkflowInstance& inst, const std::string& who);
+  // One event of a step whose persisted success, if any, is `p`.
+  void check_step_event(const WorkflowStepEvent& e, const WorkflowStepEvent* p,
+                        const std::string& who);
+  void check_deterministic_replay(const WorkflowInstance& inst, const std::string& who);
+  void check_same_result(const WorkflowInstance& inst, const std::string& who);
+  void add(std::vector<std::string>& to, std::string text) {
+    if (to.size() < input_.examples_max) to.push_back(std::move(text));
   }
-  bool violated = r.steps_reexecuted > 0 || r.cache_mismatches > 0 || r.divergent_runs > 0 ||
-                  r.output_mismatches > 0;
-  r.verdict = violated ? Verdict::kViolated : r.unfinished > 0 ? Verdict::kUnknown : Verdict::kOk;
-  r.findings = std::move(violations);
-  r.findings.insert(r.findings.end(), notes.begin(), notes.end());
-  return r;
+
+  const WorkflowReplayInput& input_;
+  WorkflowReplayResult r_;
+  std::vector<std::string> violations_;
+  std::vector<std::string> notes_;
+};
+
+WorkflowReplayResult ReplayCheck::run() {
+  for (const WorkflowInstance& inst : input_.instances) {
+    ++r_.instances;
+    r_.runs += inst.runs.size();
+    const std::string who = "workflow " + inst.instance_id;
+    check_persisted_once(inst, who);
+    check_deterministic_replay(inst, who);
+    check_same_result(inst, who);
+  }
+  bool violated = r_.steps_reexecuted > 0 || r_.cache_mismatches > 0 || r_.divergent_runs > 0 ||
+                  r_.output_mismatches > 0;
+  r_.verdict = violated ? Verdict::kViolated : r_.unfinished > 0 ? Verdict::kUnknown : Verdict::kOk;
+  r_.findings = std::move(violations_);
+  r_.findings.insert(r_.findings.end(), notes_.begin(), notes_.end());
+  return std::move(r_);
+}
+
+// 1. Once persisted, never again.
+void ReplayCheck::check_persisted_once(const WorkflowInstance& inst, const std::string& who) {
+  std::vector<const WorkflowStepEvent*> events;
+  for (const WorkflowStepEvent& e : inst.events) events.push_back(&e);
+  std::stable_sort(
+      events.begin(), events.end(),
+      [](const WorkflowStepEvent* a, const WorkflowStepEvent* b) { return a->time < b->time; });
+  std::map<std::string, const WorkflowStepEvent*> persisted;
+  for (const WorkflowStepEvent* e : events) {
+    auto it = persisted.find(e->step);
+    const WorkflowStepEvent* p = it == persisted.end() ? nullptr : it->second;
+    check_step_event(*e, p, who);
+    if (p == nullptr && e->kind == StepEventKind::kSuccess) persisted.emplace(e->step, e);
+  }
+}
+
+void ReplayCheck::check_step_event(const WorkflowStepEvent& e, const WorkflowStepEvent* p,
+                                   const std::string& who) {
+  switch (e.kind) {
+    case StepEventKind::kStart:
+    case StepEventKind::kSuccess:
+      if (p == nullptr) return;
+      ++r_.steps_reexecuted;
+      add(violations_, who + ": step " + e.step + " " +
+                           (e.kind == StepEventKind::kStart ? "ran again" : "succeeded again") +
+                           " in run " + std::to_string(e.run) + " at " + sim::format_time(e.time) +
+                           ", after its result " + quote(p->result) + " was persisted in run " +
+                           std::to_string(p->run) + " at " + sim::format_time(p->time));
+      return;
+    case StepEventKind::kFailure:
+      return;
+    case StepEventKind::kCachedReturn:
+      if (p == nullptr) {
+        ++r_.cache_mismatches;
+        add(violations_, who + ": run " + std::to_string(e.run) + " got a cached result " +
+                             quote(e.result) + " for step " + e.step + " at " +
+                             sim::format_time(e.time) + ", but no result had been persisted");
+      } else if (p->result != e.result) {
+        ++r_.cache_mismatches;
+        add(violations_, who + ": run " + std::to_string(e.run) + " got " + quote(e.result) +
+                             " back for step " + e.step + " at " + sim::format_time(e.time) +
+                             ", but " + quote(p->result) + " was persisted");
+      }
+      return;
+  }
+}
+
+// 2. Deterministic replay: every run is a prefix of the first longest one.
+void ReplayCheck::check_deterministic_replay(const WorkflowInstance& inst, const std::string& who) {
+  std::size_t longest = 0;
+  for (std::size_t k = 1; k < inst.runs.size(); ++k) {
+    if (inst.runs[k].size() > inst.runs[longest].size()) longest = k;
+  }
+  for (std::size_t k = 0; k < inst.runs.size(); ++k) {
+    const std::vector<std::string>& a = inst.runs[k];
+    const std::vector<std::string>& b = inst.runs[longest];
+    SIM_ASSERT(a.size() <= b.size());
+    auto [ai, bi] = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+    if (ai == a.end()) continue;
+    // No run is longer than b, so where a diverges b has a step too.
+    SIM_ASSERT(bi != b.end());
+    ++r_.divergent_runs;
+    std::size_t at = static_cast<std::size_t>(ai - a.begin());
+    add(violations_, who + ": run " + std::to_string(k) + " diverged at step " +
+                         std::to_string(at) + ": it ran " + *ai + " where run " +
+                         std::to_string(longest) + " ran " + *bi + " (run " + std::to_string(k) +
+                         ": " + sequence(a, at + 2) + ", run " + std::to_string(longest) + ": " +
+                         sequence(b, at + 2) + "); replays must be deterministic");
+  }
+}
+
+// 3. Same result as without faults.
+void ReplayCheck::check_same_result(const WorkflowInstance& inst, const std::string& who) {
+  if (!inst.final_output.has_value()) {
+    ++r_.unfinished;
+    add(notes_, who + " did not finish");
+  } else if (!inst.reference_output.has_value()) {
+    ++r_.unreferenced;
+    add(notes_, who + ": no reference output; the final output was not compared");
+  } else if (*inst.final_output != *inst.reference_output) {
+    ++r_.output_mismatches;
+    add(violations_, who + " finished with " + quote(*inst.final_output) +
+                         ", but the fault-free run gave " + quote(*inst.reference_output));
+  }
+}
+
+}  // namespace
+
+WorkflowReplayResult check_workflow_replay(const WorkflowReplayInput& input) {
+  return ReplayCheck(input).run();
 }
 
 std::string WorkflowReplayResult::report() const {
