@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include "platform/defaults.h"
 #include "scenarios/spec/template.h"
 #include "scenarios/spec/wrangler.h"
-#include "platform/defaults.h"
 #include "sim/faults.h"
 #include "sim/result.h"
 #include "sim/time.h"

@@ -111,11 +111,12 @@ TEST(Loader, LoadsTheExampleFolder) {
             (std::vector<NodeSpec>{{"do-1", "lhr"}, {"do-2", "iad"}, {"do-3", "sin"}}));
   EXPECT_TRUE(s.topology.queue_brokers.empty());
   EXPECT_EQ(s.topology.do_storage,
-            (std::vector<NodeSpec>{{"do-store-fra", "fra"}, {"do-store-ams", "ams"},
-                                   {"do-store-ord", "ord"}}));
-  EXPECT_EQ(s.topology.node_names(),
-            (std::vector<std::string>{"do-1", "do-2", "do-3", "do-dir", "do-store-ams",
-                                      "do-store-fra", "do-store-ord", "iad", "kv-1", "lhr", "sin"}));
+            (std::vector<NodeSpec>{
+                {"do-store-fra", "fra"}, {"do-store-ams", "ams"}, {"do-store-ord", "ord"}}));
+  EXPECT_EQ(
+      s.topology.node_names(),
+      (std::vector<std::string>{"do-1", "do-2", "do-3", "do-dir", "do-store-ams", "do-store-fra",
+                                "do-store-ord", "iad", "kv-1", "lhr", "sin"}));
 
   ASSERT_EQ(s.workers.size(), 1u);
   const WorkerSpec& w = s.workers[0];
