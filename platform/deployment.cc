@@ -41,7 +41,7 @@ const sim::Knobs<PlatformConfig>& knobs() {
            .include("worker.", &C::worker, runtime::WorkerConfig::knobs())
            .include("fetch.", &C::fetch, runtime::OriginsConfig::knobs())
            .include("do.", &C::durable_objects, services::DoClusterConfig::knobs())
-           .include("do.", &C::objects, runtime::DoHostConfig::knobs())
+           .include("do.", &C::object_hosts, objects::DoHostConfig::knobs())
            .include("kv.", &C::kv, services::KvConfig::knobs());
   return *table;
 }
@@ -104,7 +104,7 @@ void Deployment::add_durable_objects() {
   if (binds_kv(spec_)) add_kv();
   for (sim::Node* h : host_nodes) {
     if (kv_ != nullptr) kv_->attach(*h);
-    runtime::DoHostConfig hc = spec_.config.objects;
+    objects::DoHostConfig hc = spec_.config.object_hosts;
     for (const WorkerSpec& w : spec_.workers) {
       for (const DurableObjectBinding& b : w.durable_objects) {
         const WorkerSpec* script = b.script.empty() ? &w : find_worker(b.script);
@@ -114,7 +114,7 @@ void Deployment::add_durable_objects() {
         }
       }
     }
-    do_hosts_.push_back(std::make_unique<runtime::DoHost>(world_, *h, std::move(hc)));
+    do_hosts_.push_back(std::make_unique<objects::DoHost>(world_, *h, std::move(hc)));
     cluster_->add_host(*h, *do_hosts_.back());
   }
 }
@@ -156,14 +156,14 @@ runtime::WorkerConfig Deployment::worker_config(const WorkerSpec& w, sim::Node& 
   c.main = w.main;
   c.env = w.vars;
   if (w.cpu_max.has_value()) c.isolate.cpu_max = *w.cpu_max;
-  auto table = std::make_unique<runtime::BindingTable>();
+  auto table = std::make_unique<bindings::BindingTable>();
   for (const DurableObjectBinding& b : w.durable_objects) {
     SIM_REQUIRE(cluster_ != nullptr);
-    table->add(b.binding, std::make_unique<runtime::DoBinding>(b.class_name, *cluster_));
+    table->add(b.binding, std::make_unique<bindings::DoBinding>(b.class_name, *cluster_));
   }
   for (const KvBinding& k : w.kv_namespaces) {
     SIM_REQUIRE(kv_ != nullptr);
-    table->add(k.binding, std::make_unique<runtime::KvBinding>(k.namespace_id, kv_->attach(node)));
+    table->add(k.binding, std::make_unique<bindings::KvBinding>(k.namespace_id, kv_->attach(node)));
   }
   for (auto& [name, value] : table->env()) c.env[name] = std::move(value);
   c.services = table.get();

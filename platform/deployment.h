@@ -72,7 +72,7 @@ struct PlatformConfig {
   runtime::WorkerConfig worker;  // limits and timeouts every Worker gets
   runtime::OriginsConfig fetch;
   services::DoClusterConfig durable_objects;
-  runtime::DoHostConfig objects;
+  objects::DoHostConfig object_hosts;
   services::KvConfig kv;
 };
 
@@ -131,7 +131,7 @@ class Deployment {
   std::unique_ptr<runtime::Origins> origins_;
   std::vector<std::unique_ptr<runtime::Origin>> origin_servers_;
   std::unique_ptr<services::DoCluster> cluster_;
-  std::vector<std::unique_ptr<runtime::DoHost>> do_hosts_;
+  std::vector<std::unique_ptr<objects::DoHost>> do_hosts_;
   std::unique_ptr<services::KvService> kv_;
   // One binding table per (node, Worker): a binding's calls run on the node its Worker runs on.
   std::vector<std::unique_ptr<runtime::Services>> tables_;

@@ -8,7 +8,7 @@ namespace platform {
 
 std::vector<js::Extension> js_extensions() {
   std::vector<js::Extension> all;
-  for (auto part : {runtime::runtime_js, runtime::objects_js, runtime::bindings_js}) {
+  for (auto part : {runtime::js_extensions, objects::js_extensions, bindings::js_extensions}) {
     for (js::Extension& e : part()) all.push_back(std::move(e));
   }
   return all;

@@ -114,11 +114,11 @@ constexpr char kClientWrapperPath[] = "__edgesim_client__.js";
 // The service behind a client script's env.CLIENT (a "service" binding): ctx.op and ctx.event
 // record into the World's history (callSync: invoke, complete), ctx.websocket drives the client
 // node's WebSockets (call: wsOpen, wsSend, wsReceive, wsClose).
-class ClientBinding final : public runtime::Binding {
+class ClientBinding final : public bindings::Binding {
  public:
   ClientBinding(sim::World& world, sim::Node& node)
       : world_(world), node_(node), sockets_(world, node) {}
-  runtime::ClientSockets& sockets() { return sockets_; }
+  objects::ClientSockets& sockets() { return sockets_; }
   std::string type() const override { return "service"; }
   // WebSockets (ctx.websocket).
   js::CallReply call(sim::Task& task, const js::CallRequest& r) override {
@@ -139,9 +139,9 @@ class ClientBinding final : public runtime::Binding {
     }
     if (r.method == "wsReceive") {
       const double ms = a.value("timeoutMs", 0.0);
-      runtime::ClientSockets::Received m =
+      objects::ClientSockets::Received m =
           sockets_.receive(task, id, static_cast<sim::Duration>(ms * sim::kMillisecond));
-      using K = runtime::ClientSockets::Received::Kind;
+      using K = objects::ClientSockets::Received::Kind;
       nlohmann::json j;
       if (m.kind == K::kMessage) {
         j = {{"type", "message"}, {"text", m.text}};
@@ -193,7 +193,7 @@ class ClientBinding final : public runtime::Binding {
  private:
   sim::World& world_;
   sim::Node& node_;
-  runtime::ClientSockets sockets_;
+  objects::ClientSockets sockets_;
 };
 
 }  // namespace
@@ -333,7 +333,7 @@ void LoadClients::request(sim::Task& task, const spec::RequestSpec& r, spec::Tem
 // ---- ScriptClients ---------------------------------------------------------------------------
 
 struct ScriptClients::Client {
-  std::unique_ptr<runtime::BindingTable> bindings;
+  std::unique_ptr<bindings::BindingTable> bindings;
   ClientBinding* recorder = nullptr;
   std::unique_ptr<runtime::Origins> origins;
   std::unique_ptr<runtime::Worker> worker;
@@ -355,7 +355,7 @@ ScriptClients::ScriptClients(sim::World& world, const spec::LoadedScenario& s,
     sim::Node& node = world.add_node(c.name + "-" + std::to_string(i + 1), location);
     node.set_faultable(false);
     auto client = std::make_unique<Client>();
-    client->bindings = std::make_unique<runtime::BindingTable>();
+    client->bindings = std::make_unique<bindings::BindingTable>();
     auto recorder = std::make_unique<ClientBinding>(world, node);
     client->recorder = recorder.get();
     client->bindings->add("CLIENT", std::move(recorder));
@@ -385,7 +385,7 @@ ScriptClients::ScriptClients(sim::World& world, const spec::LoadedScenario& s,
     wc.isolate.cpu_max = sim::kSecond;
     client->worker = std::make_unique<runtime::Worker>(world, node, std::move(wc));
     runtime::Worker* worker = client->worker.get();
-    runtime::ClientSockets* sockets = &client->recorder->sockets();
+    objects::ClientSockets* sockets = &client->recorder->sockets();
     const sim::Time start = p.start;
     node.on_boot([&world, worker, sockets, start](sim::Node& n) {
       if (n.incarnation() > 1) return;

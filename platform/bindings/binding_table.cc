@@ -5,7 +5,7 @@
 
 #include "sim/assert.h"
 
-namespace runtime {
+namespace bindings {
 
 void BindingTable::add(std::string name, std::unique_ptr<Binding> binding) {
   SIM_REQUIRE(binding != nullptr);
@@ -48,4 +48,4 @@ js::CallReply BindingTable::call_sync(const js::CallRequest& request) {
   return b->call_sync(request);
 }
 
-}  // namespace runtime
+}  // namespace bindings

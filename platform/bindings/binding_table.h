@@ -19,11 +19,11 @@
 #include "platform/js/engine.h"
 #include "platform/runtime/worker.h"
 
-namespace runtime {
+namespace bindings {
 
 // The bindings' JS halves (do_binding.js, kv_binding.js, service_binding.js), embedded at build
 // time: extensions for js::Engine (platform/engine_setup.h).
-std::vector<js::Extension> bindings_js();
+std::vector<js::Extension> js_extensions();
 
 class Binding {
  public:
@@ -41,7 +41,7 @@ class Binding {
   }
 };
 
-class BindingTable final : public Services {
+class BindingTable final : public runtime::Services {
  public:
   // Targets below this are the invocation's own services (a Durable Object's storage, ...).
   static constexpr std::uint32_t kFirstTarget = 16;
@@ -62,4 +62,4 @@ class BindingTable final : public Services {
   std::map<std::string, std::uint32_t> names_;      // binding name -> target
 };
 
-}  // namespace runtime
+}  // namespace bindings

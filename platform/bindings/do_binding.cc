@@ -5,13 +5,13 @@
 
 #include "platform/objects/object_messages.h"
 
-namespace runtime {
+namespace bindings {
 
 namespace {
 
 using json = nlohmann::json;
 
-json headers_json(const HeaderList& headers) {
+json headers_json(const runtime::HeaderList& headers) {
   json flat = json::array();
   for (const auto& [k, v] : headers) {
     flat.push_back(k);
@@ -20,8 +20,8 @@ json headers_json(const HeaderList& headers) {
   return flat;
 }
 
-HeaderList headers_of(const json& flat) {
-  HeaderList out;
+runtime::HeaderList headers_of(const json& flat) {
+  runtime::HeaderList out;
   for (std::size_t i = 0; i + 1 < flat.size(); i += 2) {
     out.emplace_back(flat[i].get<std::string>(), flat[i + 1].get<std::string>());
   }
@@ -56,21 +56,21 @@ sim::Error error_of(const services::DoError& e) {
 
 }  // namespace
 
-sim::Result<DoRequest> do_request_from_call(const js::CallRequest& call) {
+sim::Result<objects::DoRequest> do_request_from_call(const js::CallRequest& call) {
   json h = json::parse(call.json, nullptr, /*allow_exceptions=*/false);
   if (h.is_discarded() || !h.is_object()) return malformed("stub call");
   try {
-    DoRequest r;
+    objects::DoRequest r;
     r.id_hex = h.at("id").get<std::string>();
     r.name = h.value("name", "");
     if (call.method == "fetch") {
-      r.kind = DoRequest::Kind::kFetch;
+      r.kind = objects::DoRequest::Kind::kFetch;
       r.request.method = h.at("method").get<std::string>();
       r.request.url = h.at("url").get<std::string>();
       r.request.headers = headers_of(h.at("headers"));
       r.request.body = call.bytes;
     } else if (call.method == "rpc") {
-      r.kind = DoRequest::Kind::kRpc;
+      r.kind = objects::DoRequest::Kind::kRpc;
       r.method = h.at("method").get<std::string>();
       r.args = call.bytes;
     } else {
@@ -82,7 +82,8 @@ sim::Result<DoRequest> do_request_from_call(const js::CallRequest& call) {
   }
 }
 
-js::CallReply call_reply_from_do(DoRequest::Kind kind, const sim::Result<std::string>& reply) {
+js::CallReply call_reply_from_do(objects::DoRequest::Kind kind,
+                                 const sim::Result<std::string>& reply) {
   if (!reply.ok()) {
     const sim::Error& e = reply.error();
     js::CallReply r = js::CallReply::failure("Error", e.message);
@@ -92,14 +93,14 @@ js::CallReply call_reply_from_do(DoRequest::Kind kind, const sim::Result<std::st
     if (r.overloaded) r.retryable = false;
     return r;
   }
-  sim::Result<DoReply> decoded = decode_do_reply(kind, reply.value());
+  sim::Result<objects::DoReply> decoded = objects::decode_do_reply(kind, reply.value());
   if (!decoded.ok()) return js::CallReply::failure("Error", decoded.error().message);
-  if (kind == DoRequest::Kind::kRpc) {
+  if (kind == objects::DoRequest::Kind::kRpc) {
     js::CallReply r = std::move(decoded->rpc);
     if (!r.ok) r.remote = true;  // thrown by the object's code
     return r;
   }
-  const HttpResponse& response = decoded->response;
+  const runtime::HttpResponse& response = decoded->response;
   js::CallReply r;
   r.json = json{{"status", response.status}, {"headers", headers_json(response.headers)}}.dump();
   r.bytes = response.body;
@@ -115,13 +116,13 @@ std::string DoBinding::descriptor_fields() const {
 }
 
 js::CallReply DoBinding::call(sim::Task& task, const js::CallRequest& request) {
-  sim::Result<DoRequest> r = do_request_from_call(request);
+  sim::Result<objects::DoRequest> r = do_request_from_call(request);
   if (!r.ok()) return js::CallReply::failure("TypeError", r.error().message);
-  const DoRequest::Kind kind = r->kind;
-  services::DoResult reply =
-      cluster_.call(task, services::object_key(class_name_, r->id_hex), encode_do_request(*r));
+  const objects::DoRequest::Kind kind = r->kind;
+  services::DoResult reply = cluster_.call(task, services::object_key(class_name_, r->id_hex),
+                                           objects::encode_do_request(*r));
   if (reply.ok()) return call_reply_from_do(kind, reply.value());
   return call_reply_from_do(kind, error_of(reply.error()));
 }
 
-}  // namespace runtime
+}  // namespace bindings

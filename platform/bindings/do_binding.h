@@ -12,7 +12,7 @@
 #include "platform/objects/object_messages.h"
 #include "platform/services/do/do_cluster.h"
 
-namespace runtime {
+namespace bindings {
 
 class DoBinding final : public Binding {
  public:
@@ -28,10 +28,11 @@ class DoBinding final : public Binding {
 };
 
 // The DoRequest of a JS stub's call (method "fetch" or "rpc", as do_binding.js sends it).
-sim::Result<DoRequest> do_request_from_call(const js::CallRequest& call);
+sim::Result<objects::DoRequest> do_request_from_call(const js::CallRequest& call);
 // The JS reply for the object's encoded reply, or for the error that kept it from answering: a
 // retryable error for a request that surely did not run, an error with `remote`-less platform
 // flags otherwise.
-js::CallReply call_reply_from_do(DoRequest::Kind kind, const sim::Result<std::string>& reply);
+js::CallReply call_reply_from_do(objects::DoRequest::Kind kind,
+                                 const sim::Result<std::string>& reply);
 
-}  // namespace runtime
+}  // namespace bindings

@@ -22,8 +22,11 @@
 #include "sim/history.h"
 #include "sim/world.h"
 
-namespace runtime {
+namespace bindings {
 namespace {
+
+using namespace ::runtime;  // NOLINT: a test of several layers
+using namespace ::objects;  // NOLINT: a test of several layers
 
 const char kPopScript[] = R"js(
 export default {
@@ -86,7 +89,7 @@ Outcome run_counter(std::uint64_t seed, const sim::FaultPlan& plan, bool fencing
   std::vector<sim::Node*> stores = {&world.add_node("store-fra", "fra"),
                                     &world.add_node("store-ams", "ams"),
                                     &world.add_node("store-ord", "ord")};
-  WorkerConfig object;
+  runtime::WorkerConfig object;
   object.name = "counter";
   object.modules = {{"object.js", kObjectScript}};
   object.main = "object.js";
@@ -101,16 +104,16 @@ Outcome run_counter(std::uint64_t seed, const sim::FaultPlan& plan, bool fencing
   }
   BindingTable services;
   services.add("COUNTER", std::make_unique<DoBinding>("Counter", cluster));
-  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::unique_ptr<runtime::Worker>> workers;
   for (sim::Node* p : pops) {
-    WorkerConfig c;
+    runtime::WorkerConfig c;
     c.name = "app";
     c.modules = {{"index.js", kPopScript}};
     c.main = "index.js";
     c.env = services.env();
     c.services = &services;
     c.response_timeout = 60 * sim::kSecond;
-    workers.push_back(std::make_unique<Worker>(world, *p, c));
+    workers.push_back(std::make_unique<runtime::Worker>(world, *p, c));
   }
   world.start();
   const sim::Time quiet = 40 * sim::kSecond;
@@ -118,7 +121,7 @@ Outcome run_counter(std::uint64_t seed, const sim::FaultPlan& plan, bool fencing
 
   Outcome out;
   for (std::size_t i = 0; i < pops.size(); ++i) {
-    Worker* worker = workers[i].get();
+    runtime::Worker* worker = workers[i].get();
     const std::string client = "client-" + pops[i]->name();
     world.spawn(*pops[i], client, [&, i, worker, client](sim::Task& task) {
       sim::Rng rng = world.rng(client);
@@ -128,7 +131,7 @@ Outcome run_counter(std::uint64_t seed, const sim::FaultPlan& plan, bool fencing
         if (i > 0 || k > 0) task.sleep(rng.uniform_int(0, 3000) * sim::kMillisecond);
         const sim::OpId op =
             world.history().invoke(task.node().id(), client, "hits", "", "increment", "1");
-        HttpRequest req;
+        runtime::HttpRequest req;
         req.url = "https://app.test/inc";
         auto r = worker->fetch(task, req);
         if (r.ok() && r->status == 200) {
@@ -145,7 +148,7 @@ Outcome run_counter(std::uint64_t seed, const sim::FaultPlan& plan, bool fencing
   // After the faults: read the final value from the first PoP.
   world.spawn(*pops[0], "reader", [&](sim::Task& task) {
     for (int attempt = 0; attempt < 5 && out.final_value < 0; ++attempt) {
-      HttpRequest req;
+      runtime::HttpRequest req;
       req.url = "https://app.test/get";
       const sim::Time begin = task.now();
       auto r = workers[0]->fetch(task, req);
@@ -267,4 +270,4 @@ TEST(DurableObjectsEndToEnd, WithoutFencingAPartitionCausesSplitBrain) {
 }
 
 }  // namespace
-}  // namespace runtime
+}  // namespace bindings

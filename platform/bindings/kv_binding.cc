@@ -3,7 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-namespace runtime {
+namespace bindings {
 
 namespace {
 
@@ -92,12 +92,12 @@ js::CallReply kv_call(sim::Task& task, services::KvClient& client, std::string_v
   return js::CallReply::failure("TypeError", "KV: unknown method " + call.method);
 }
 
-}  // namespace runtime
+}  // namespace bindings
 
-namespace runtime {
+namespace bindings {
 
 js::CallReply KvBinding::call(sim::Task& task, const js::CallRequest& request) {
   return kv_call(task, client_, namespace_id_, request);
 }
 
-}  // namespace runtime
+}  // namespace bindings

@@ -11,7 +11,7 @@
 #include "platform/bindings/binding_table.h"
 #include "platform/services/kv/kv.h"
 
-namespace runtime {
+namespace bindings {
 
 class KvBinding final : public Binding {
  public:
@@ -31,4 +31,4 @@ class KvBinding final : public Binding {
 js::CallReply kv_call(sim::Task& task, services::KvClient& client, std::string_view ns,
                       const js::CallRequest& call);
 
-}  // namespace runtime
+}  // namespace bindings

@@ -12,8 +12,10 @@
 #include "platform/js/engine.h"
 #include "sim/world.h"
 
-namespace runtime {
+namespace bindings {
 namespace {
+
+using namespace ::runtime;  // NOLINT: a test of several layers
 
 const char kFlagsScript[] = R"js(
 export default {
@@ -54,7 +56,7 @@ struct KvWorld {
   std::unique_ptr<services::KvService> kv;
   std::vector<sim::Node*> pops;
   std::vector<std::unique_ptr<BindingTable>> services;
-  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::unique_ptr<runtime::Worker>> workers;
 
   explicit KvWorld(services::KvConfig config = {}) {
     platform::init_engine();
@@ -65,13 +67,13 @@ struct KvWorld {
       auto table = std::make_unique<BindingTable>();
       table->add("FLAGS", std::make_unique<KvBinding>("flags-ns", kv->attach(*p)));
       services.push_back(std::move(table));
-      WorkerConfig c;
+      runtime::WorkerConfig c;
       c.name = "app";
       c.modules = {{"index.js", kFlagsScript}};
       c.main = "index.js";
       c.env = services.back()->env();
       c.services = services.back().get();
-      workers.push_back(std::make_unique<Worker>(world, *p, c));
+      workers.push_back(std::make_unique<runtime::Worker>(world, *p, c));
     }
     world.start();
   }
@@ -81,7 +83,7 @@ struct KvWorld {
     std::vector<std::string> out;
     world.spawn(*pops[i], "client", [&](sim::Task& task) {
       for (const auto& path : paths) {
-        HttpRequest req;
+        runtime::HttpRequest req;
         req.url = "https://app.test" + path;
         auto r = workers[i]->fetch(task, req);
         out.push_back(r.ok() ? std::to_string(r->status) + " " + r->body
@@ -96,7 +98,7 @@ struct KvWorld {
     std::string out;
     world.spawn(*pops[i], "client", [&](sim::Task& task) {
       if (at > task.now()) task.sleep_until(at);
-      HttpRequest req;
+      runtime::HttpRequest req;
       req.url = "https://app.test" + path;
       auto r = workers[i]->fetch(task, req);
       out = r.ok() ? std::to_string(r->status) + " " + r->body : "error " + r.error().message;
@@ -143,4 +145,4 @@ TEST(KvEndToEnd, WithoutLocalReadYourWritesTheWriterReadsStale) {
 }
 
 }  // namespace
-}  // namespace runtime
+}  // namespace bindings

@@ -4,7 +4,7 @@
 
 #include "sim/assert.h"
 
-namespace runtime {
+namespace objects {
 
 void InputGate::reopen() {
   SIM_REQUIRE(blockers_ > 0);
@@ -54,4 +54,4 @@ std::size_t OutputGate::held() const {
   return n;
 }
 
-}  // namespace runtime
+}  // namespace objects

@@ -24,7 +24,7 @@
 #include "sim/task.h"
 #include "sim/world.h"
 
-namespace runtime {
+namespace objects {
 
 class InputGate {
  public:
@@ -65,4 +65,4 @@ class OutputGate {
   std::map<std::uint64_t, std::vector<Message>> held_;  // by batch
 };
 
-}  // namespace runtime
+}  // namespace objects

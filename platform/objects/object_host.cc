@@ -5,7 +5,7 @@
 
 #include "sim/events.h"
 
-namespace runtime {
+namespace objects {
 
 namespace {
 // The alarm as the cluster keeps it (virtual time) from the one JS stored (Unix ms).
@@ -232,4 +232,4 @@ void DoHost::deactivate(services::ObjectHandle& object) {
   inst->shutdown("deactivated: " + std::string(object.active() ? "released" : "lease gone"));
 }
 
-}  // namespace runtime
+}  // namespace objects

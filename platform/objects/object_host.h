@@ -29,15 +29,15 @@
 #include "platform/objects/websockets.h"
 #include "platform/services/do/do_cluster.h"
 
-namespace runtime {
+namespace objects {
 
 // The objects' JS halves (websockets.js, object_storage.js, object_state.js), embedded at build
 // time: extensions for js::Engine (platform/engine_setup.h).
-std::vector<js::Extension> objects_js();
+std::vector<js::Extension> js_extensions();
 
 struct DoHostConfig {
   // Class name -> the script that defines it (its env and bindings included).
-  std::map<std::string, WorkerConfig> classes;
+  std::map<std::string, runtime::WorkerConfig> classes;
   // Mutant do.output_gate=off: false.
   bool output_gate = true;
   // An object with open WebSockets and no event for this long hibernates (0: never).
@@ -101,4 +101,4 @@ class DoHost final : public services::ObjectExecutor {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
-}  // namespace runtime
+}  // namespace objects

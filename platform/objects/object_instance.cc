@@ -5,7 +5,7 @@
 #include "sim/events.h"
 #include "sim/node.h"
 
-namespace runtime {
+namespace objects {
 
 namespace {
 sim::Error gone(std::string why) {
@@ -25,13 +25,14 @@ ObjectInstance::ObjectInstance(sim::World& world, sim::Node& node, ObjectInstanc
       lease_valid_(std::move(lease_valid)),
       input_gate_(world),
       output_gate_(config_.output_gate) {
-  WorkerConfig wc = config_.worker;
+  runtime::WorkerConfig wc = config_.worker;
   wc.services = this;
   wc.name = config_.class_name + ":" + config_.id_hex.substr(0, 8);
-  worker_ = std::make_unique<Worker>(world_, node_, std::move(wc));
+  worker_ = std::make_unique<runtime::Worker>(world_, node_, std::move(wc));
   worker_->set_run_hook([this](std::string_view) { after_run(); });
-  worker_->set_output_gate(
-      [this](Worker::GatedMessage m) { output_gate_.send_after(gate_seq(), std::move(m)); });
+  worker_->set_output_gate([this](runtime::Worker::GatedMessage m) {
+    output_gate_.send_after(gate_seq(), std::move(m));
+  });
 }
 
 ObjectInstance::~ObjectInstance() {
@@ -120,19 +121,19 @@ sim::Result<std::string> ObjectInstance::handle(sim::Task& task, std::string_vie
   if (!decoded.ok()) return decoded.error();
   DoRequest request = std::move(decoded.value());
   if (sim::Status s = start_event(task, "event"); !s.ok()) return s.error();
-  ActorEvent event;
+  runtime::ActorEvent event;
   event.class_name = config_.class_name;
   event.id_hex = config_.id_hex;
   event.name = config_.name;
   DoReply reply;
   if (request.kind == DoRequest::Kind::kFetch) {
-    event.kind = ActorEvent::Kind::kFetch;
+    event.kind = runtime::ActorEvent::Kind::kFetch;
     event.request = std::move(request.request);
-    sim::Result<HttpResponse> r = worker_->actor_fetch(task, std::move(event));
+    sim::Result<runtime::HttpResponse> r = worker_->actor_fetch(task, std::move(event));
     if (!r.ok()) return r.error();
     reply.response = std::move(r.value());
   } else {
-    event.kind = ActorEvent::Kind::kRpc;
+    event.kind = runtime::ActorEvent::Kind::kRpc;
     event.method = std::move(request.method);
     event.args = std::move(request.args);
     sim::Result<js::CallReply> r = worker_->actor_rpc(task, std::move(event));
@@ -160,13 +161,13 @@ sim::Status ObjectInstance::start_event(sim::Task& task, std::string_view what) 
 sim::Status ObjectInstance::alarm(sim::Task& task, int retry_count) {
   if (sim::Status s = start_event(task, "alarm"); !s.ok()) return s;
   const std::optional<double> fired = storage_->alarm();
-  ActorEvent event;
-  event.kind = ActorEvent::Kind::kAlarm;
+  runtime::ActorEvent event;
+  event.kind = runtime::ActorEvent::Kind::kAlarm;
   event.class_name = config_.class_name;
   event.id_hex = config_.id_hex;
   event.name = config_.name;
   event.retry_count = retry_count;
-  sim::Result<ScheduledResult> r = worker_->actor_alarm(task, std::move(event));
+  sim::Result<runtime::ScheduledResult> r = worker_->actor_alarm(task, std::move(event));
   if (!r.ok()) return r.error();
   if (!r.value().ok)
     return sim::Error{sim::ErrorKind::kRemote, "alarm() threw: " + r.value().error};
@@ -187,9 +188,10 @@ sim::Status ObjectInstance::alarm(sim::Task& task, int retry_count) {
 
 sim::Status ObjectInstance::socket_event(sim::Task& task, const SocketEvent& socket) {
   if (sim::Status s = start_event(task, "event"); !s.ok()) return s;
-  ActorEvent event;
-  event.kind = socket.kind == SocketEvent::Kind::kMessage ? ActorEvent::Kind::kSocketMessage
-                                                          : ActorEvent::Kind::kSocketClose;
+  runtime::ActorEvent event;
+  event.kind = socket.kind == SocketEvent::Kind::kMessage
+                   ? runtime::ActorEvent::Kind::kSocketMessage
+                   : runtime::ActorEvent::Kind::kSocketClose;
   event.class_name = config_.class_name;
   event.id_hex = config_.id_hex;
   event.name = config_.name;
@@ -199,7 +201,7 @@ sim::Status ObjectInstance::socket_event(sim::Task& task, const SocketEvent& soc
   event.close_code = socket.code;
   event.close_reason = socket.reason;
   event.close_clean = socket.clean;
-  sim::Result<ScheduledResult> r = worker_->actor_socket(task, std::move(event));
+  sim::Result<runtime::ScheduledResult> r = worker_->actor_socket(task, std::move(event));
   if (!r.ok()) return r.error();
   if (!r.value().ok) {
     return sim::Error{sim::ErrorKind::kRemote,
@@ -285,4 +287,4 @@ js::CallReply ObjectInstance::gates_call(const js::CallRequest& request) {
   return js::CallReply{};
 }
 
-}  // namespace runtime
+}  // namespace objects

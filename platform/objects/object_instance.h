@@ -36,7 +36,7 @@
 #include "sim/sync.h"
 #include "sim/world.h"
 
-namespace runtime {
+namespace objects {
 
 // The services of an instance that its JS reaches with host.callSync(target, ...): the same
 // numbers as objects/*.js use.
@@ -45,7 +45,7 @@ enum class InstanceTarget : std::uint32_t { kStorage = 1, kSockets = 2, kGates =
 struct ObjectInstanceConfig {
   // The namespace's script. Its `services` are what the object's own bindings reach (other
   // objects, KV); storage is the instance's.
-  WorkerConfig worker;
+  runtime::WorkerConfig worker;
   std::string class_name;
   std::string id_hex;
   std::string name;         // idFromName's name, or ""
@@ -54,7 +54,7 @@ struct ObjectInstanceConfig {
   sim::Duration input_gate_timeout = 30 * sim::kSecond;
 };
 
-class ObjectInstance final : private Services {
+class ObjectInstance final : private runtime::Services {
  public:
   // Makes the image durable: suspends until a quorum acknowledged it, or fails.
   using CommitFn = std::function<sim::Status(sim::Task&, std::string image,
@@ -102,7 +102,7 @@ class ObjectInstance final : private Services {
   // The stored alarm, Unix ms.
   std::optional<double> alarm_time() const { return storage_->alarm(); }
   std::uint64_t commits() const { return durable_seq_; }
-  Worker& worker() { return *worker_; }
+  runtime::Worker& worker() { return *worker_; }
 
  private:
   // Services (the instance's JS calls)
@@ -134,12 +134,12 @@ class ObjectInstance final : private Services {
   sim::World& world_;
   sim::Node& node_;
   ObjectInstanceConfig config_;
-  Services* outer_services_;
+  runtime::Services* outer_services_;
   std::unique_ptr<ObjectStorage> storage_;
   CommitFn commit_;
   std::function<bool()> lease_valid_;
   SocketCall sockets_;
-  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<runtime::Worker> worker_;
   InputGate input_gate_;
   OutputGate output_gate_;
   std::uint64_t assigned_seq_ = 0;  // last batch numbered
@@ -153,4 +153,4 @@ class ObjectInstance final : private Services {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
-}  // namespace runtime
+}  // namespace objects

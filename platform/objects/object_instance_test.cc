@@ -11,8 +11,11 @@
 #include "platform/runtime/test_trace.h"
 #include "sim/world.h"
 
-namespace runtime {
+namespace objects {
 namespace {
+
+using namespace ::runtime;   // NOLINT: a test of several layers
+using namespace ::bindings;  // NOLINT: a test of several layers
 
 const char kObject[] = R"js(
 import {DurableObject} from 'cloudflare:workers';
@@ -142,14 +145,16 @@ struct Harness {
   bool lease = true;
   std::unique_ptr<ObjectInstance> instance;
 
-  explicit Harness(ObjectInstanceConfig config = {}, std::map<std::string, BindingValue> env = {}) {
+  explicit Harness(ObjectInstanceConfig config = {},
+                   std::map<std::string, runtime::BindingValue> env = {}) {
     platform::init_engine();
     host = &world.add_node("host", "lhr");
     client = &world.add_node("client", "lhr");
     world.start();
     make(std::move(config), std::move(env));
   }
-  void make(ObjectInstanceConfig config = {}, std::map<std::string, BindingValue> env = {}) {
+  void make(ObjectInstanceConfig config = {},
+            std::map<std::string, runtime::BindingValue> env = {}) {
     instance.reset();
     config.worker.modules = {{"index.js", kObject}};
     config.worker.main = "index.js";
@@ -193,7 +198,7 @@ struct Harness {
     return out;
   }
   // A caller Worker on the client node whose env.COUNTER reaches the instance.
-  struct ToInstance : Services {
+  struct ToInstance : runtime::Services {
     Harness* h;
     js::CallReply call(sim::Task& task, const js::CallRequest& request) override {
       auto r = do_request_from_call(request);
@@ -202,22 +207,22 @@ struct Harness {
     }
   };
   ToInstance services;
-  std::unique_ptr<Worker> caller;
+  std::unique_ptr<runtime::Worker> caller;
   std::string call(const std::string& path) {
     if (caller == nullptr) {
       services.h = this;
-      WorkerConfig c;
+      runtime::WorkerConfig c;
       c.name = "caller";
       c.modules = {{"caller.js", kCaller}};
       c.main = "caller.js";
-      c.env["COUNTER"] = BindingValue::service(
+      c.env["COUNTER"] = runtime::BindingValue::service(
           R"({"type":"durable_object_namespace","class_name":"Counter","target":16})");
       c.services = &services;
-      caller = std::make_unique<Worker>(world, *client, std::move(c));
+      caller = std::make_unique<runtime::Worker>(world, *client, std::move(c));
     }
     std::string out;
     world.spawn(*client, "client", [&](sim::Task& task) {
-      HttpRequest r;
+      runtime::HttpRequest r;
       r.url = "https://app.test" + path;
       auto reply = caller->fetch(task, r);
       out = reply.ok() ? std::to_string(reply->status) + " " + reply->body
@@ -315,7 +320,7 @@ TEST(ObjectInstanceTest, AlarmRunsAndItsDeletionIsDurable) {
 }
 
 TEST(ObjectInstanceTest, FailingAlarmReportsAnErrorAndKeepsTheAlarm) {
-  Harness h({}, {{"FAIL_ALARM", BindingValue::json("true")}});
+  Harness h({}, {{"FAIL_ALARM", runtime::BindingValue::json("true")}});
   ASSERT_EQ(h.call("/alarm").substr(0, 4), "200 ");
   sim::Status status;
   h.world.spawn(*h.host, "alarm", [&](sim::Task& task) { status = h.instance->alarm(task, 0); });
@@ -325,9 +330,9 @@ TEST(ObjectInstanceTest, FailingAlarmReportsAnErrorAndKeepsTheAlarm) {
 }
 
 TEST(ObjectInstanceTest, BlockConcurrencyWhileInTheConstructorHoldsTheFirstEvents) {
-  Harness h({}, {{"SLOW_START", BindingValue::json("true")}});
+  Harness h({}, {{"SLOW_START", runtime::BindingValue::json("true")}});
   EXPECT_EQ(h.fetch("/ready"), "200 true @500");
 }
 
 }  // namespace
-}  // namespace runtime
+}  // namespace objects

@@ -4,7 +4,7 @@
 
 #include "sim/wire.h"
 
-namespace runtime {
+namespace objects {
 
 namespace {
 
@@ -92,4 +92,4 @@ sim::Result<DoReply> decode_do_reply(DoRequest::Kind kind, std::string_view byte
   return r;
 }
 
-}  // namespace runtime
+}  // namespace objects

@@ -14,21 +14,21 @@
 #include "platform/runtime/http.h"
 #include "sim/result.h"
 
-namespace runtime {
+namespace objects {
 
 struct DoRequest {
   enum class Kind : std::uint8_t { kFetch = 0, kRpc = 1 };
   Kind kind = Kind::kFetch;
   std::string id_hex;
-  std::string name;     // idFromName's name, or ""
-  HttpRequest request;  // kFetch
-  std::string method;   // kRpc
-  std::string args;     // kRpc: structured clone of the argument array
+  std::string name;              // idFromName's name, or ""
+  runtime::HttpRequest request;  // kFetch
+  std::string method;            // kRpc
+  std::string args;              // kRpc: structured clone of the argument array
 };
 
 struct DoReply {
-  HttpResponse response;  // to a kFetch
-  js::CallReply rpc;      // to a kRpc
+  runtime::HttpResponse response;  // to a kFetch
+  js::CallReply rpc;               // to a kRpc
 };
 
 std::string encode_do_request(const DoRequest& r);
@@ -36,4 +36,4 @@ sim::Result<DoRequest> decode_do_request(std::string_view bytes);
 std::string encode_do_reply(DoRequest::Kind kind, const DoReply& r);
 sim::Result<DoReply> decode_do_reply(DoRequest::Kind kind, std::string_view bytes);
 
-}  // namespace runtime
+}  // namespace objects

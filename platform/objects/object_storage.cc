@@ -9,7 +9,7 @@
 
 #include "sim/assert.h"
 
-namespace runtime {
+namespace objects {
 
 namespace {
 
@@ -468,4 +468,4 @@ js::CallReply ObjectStorage::call_checked(const js::CallRequest& request) {
   return fail("storage: unknown method " + m);
 }
 
-}  // namespace runtime
+}  // namespace objects

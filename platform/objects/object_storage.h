@@ -31,7 +31,7 @@
 
 struct sqlite3;
 
-namespace runtime {
+namespace objects {
 
 class ObjectStorage {
  public:
@@ -78,4 +78,4 @@ class ObjectStorage {
   int savepoints_ = 0;
 };
 
-}  // namespace runtime
+}  // namespace objects

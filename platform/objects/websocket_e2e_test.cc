@@ -17,8 +17,11 @@
 #include "platform/objects/websockets.h"
 #include "sim/world.h"
 
-namespace runtime {
+namespace objects {
 namespace {
+
+using namespace ::runtime;   // NOLINT: a test of several layers
+using namespace ::bindings;  // NOLINT: a test of several layers
 
 const char kPopScript[] = R"js(
 export default {
@@ -107,7 +110,7 @@ struct ChatWorld {
     for (const char* s : {"fra", "ams", "ord"}) {
       cluster.add_storage(world.add_node(std::string("store-") + s, s));
     }
-    WorkerConfig room;
+    runtime::WorkerConfig room;
     room.name = "room";
     room.modules = {{"room.js", kRoomScript}};
     room.main = "room.js";
@@ -122,13 +125,13 @@ struct ChatWorld {
     }
     services = std::make_unique<BindingTable>();
     services->add("ROOMS", std::make_unique<DoBinding>("Room", cluster));
-    WorkerConfig c;
+    runtime::WorkerConfig c;
     c.name = "app";
     c.modules = {{"index.js", kPopScript}};
     c.main = "index.js";
     c.env = services->env();
     c.services = services.get();
-    worker = std::make_unique<Worker>(world, *pop, c);
+    worker = std::make_unique<runtime::Worker>(world, *pop, c);
     for (const char* name : {"a", "b", "c"}) {
       sim::Node& n = world.add_node(name, "lhr");
       n.set_faultable(false);
@@ -150,7 +153,7 @@ struct ChatWorld {
   std::string join(const std::string& name) {
     std::string socket;
     world.spawn(*pop, "upgrade-" + name, [&, name](sim::Task& task) {
-      HttpRequest req;
+      runtime::HttpRequest req;
       req.url = "https://app.test/chat?name=" + name;
       req.headers = {{"upgrade", "websocket"}};
       auto r = worker->fetch(task, req);
@@ -209,7 +212,7 @@ struct ChatWorld {
   sim::Node* host2 = nullptr;
   std::unique_ptr<DoHost> executor2;
   std::unique_ptr<BindingTable> services;
-  std::unique_ptr<Worker> worker;
+  std::unique_ptr<runtime::Worker> worker;
   std::map<std::string, std::pair<sim::Node*, std::unique_ptr<ClientSockets>>> clients;
 };
 
@@ -345,4 +348,4 @@ TEST(WebSocketE2e, TheHostNoticesAClientThatWentSilent) {
 }
 
 }  // namespace
-}  // namespace runtime
+}  // namespace objects

@@ -8,7 +8,7 @@
 #include "sim/events.h"
 #include "sim/rpc.h"
 
-namespace runtime {
+namespace objects {
 
 namespace {
 
@@ -661,4 +661,4 @@ void ClientSockets::close(sim::Task& task, const std::string& id, int code,
       timing_.frame_timeout);
 }
 
-}  // namespace runtime
+}  // namespace objects

@@ -49,7 +49,7 @@ namespace edgesim::ev {
 class WsSocket;
 }
 
-namespace runtime {
+namespace objects {
 
 // RPC services: frames to a host's hub, and to a client node.
 inline constexpr char kSocketService[] = "edgesim.ws";
@@ -217,4 +217,4 @@ class ClientSockets {
 // The host node of a socket id (ids are "ws-<node>.<incarnation>-<n>"), or kNoNode.
 sim::NodeId socket_host(std::string_view socket);
 
-}  // namespace runtime
+}  // namespace objects

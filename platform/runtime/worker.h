@@ -60,7 +60,7 @@ class Services {
 
 // The runtime's JS half (dispatcher.js), embedded at build time: an extension for js::Engine
 // (platform/engine_setup.h).
-std::vector<js::Extension> runtime_js();
+std::vector<js::Extension> js_extensions();
 
 struct WorkerConfig {
   std::string name = "worker";
