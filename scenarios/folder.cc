@@ -68,10 +68,15 @@ sim::Result<platform::DeploymentSpec> deployment_spec(const spec::LoadedScenario
   d.kv_stores = nodes(t.kv_stores);
   for (const spec::OriginSpec& o : t.origins) d.origins.push_back(origin(o));
   for (const spec::WorkerSpec& w : s.workers) d.workers.push_back(worker(s, w));
+  std::string errors;
   for (const auto& [name, value] : s.knobs) {
     sim::Status st = platform::knobs().set(d.config, name, value);
-    if (!st.ok()) return sim::Error{sim::ErrorKind::kInvalid, s.source + ": " + st.error().message};
+    if (st.ok()) continue;
+    auto where = s.knob_where.find(name);
+    errors += (errors.empty() ? "" : "\n") +
+              (where == s.knob_where.end() ? s.source : where->second) + ": " + st.error().message;
   }
+  if (!errors.empty()) return sim::Error{sim::ErrorKind::kInvalid, errors};
   return d;
 }
 

@@ -131,9 +131,20 @@ class Knobs {
   Knobs& include(std::string_view prefix, S C::*member, const Knobs<S>& part) {
     for (const std::string& name : part.names()) {
       const auto& k = part.knob(name);
+      const std::string full = std::string(prefix) + name;
       custom(
-          std::string(prefix) + name, k.type, k.doc,
-          [member, set = k.set](C& c, std::string_view v) { return set(c.*member, v); },
+          full, k.type, k.doc,
+          [member, set = k.set, name, full](C& c, std::string_view v) -> Status {
+            Status s = set(c.*member, v);
+            if (s.ok()) return s;
+            // The part names its knob without the prefix: say it as the user wrote it.
+            std::string message = s.error().message;
+            const std::string short_name = "knob " + name + ":";
+            if (message.starts_with(short_name)) {
+              message = "knob " + full + ":" + message.substr(short_name.size());
+            }
+            return Error{s.error().kind, message};
+          },
           [member, get = k.get](const C& c) { return get(c.*member); });
     }
     return *this;

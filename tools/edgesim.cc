@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/deployment.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 #include "traces/export.h"
@@ -373,6 +374,32 @@ int cmd_sweep(const std::vector<std::string>& names, const std::string& seeds, i
   return exit_code;
 }
 
+// Every knob of the platform, with its default and what it does (platform::knobs()).
+int cmd_knobs(bool json) {
+  const std::vector<sim::KnobInfo> all = platform::knobs().list(platform::PlatformConfig{});
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const sim::KnobInfo& k : all) {
+      out.push_back({{"name", k.name}, {"default", k.value}, {"type", k.type}, {"doc", k.doc}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::size_t name_w = 4, value_w = 7;
+  for (const sim::KnobInfo& k : all) {
+    name_w = std::max(name_w, k.name.size());
+    value_w = std::max(value_w, k.value.size());
+  }
+  std::printf("%-*s  %-*s  %s\n", static_cast<int>(name_w), "knob", static_cast<int>(value_w),
+              "default", "what it does (type)");
+  for (const sim::KnobInfo& k : all) {
+    std::printf("%-*s  %-*s  %s (%s)\n", static_cast<int>(name_w), k.name.c_str(),
+                static_cast<int>(value_w), k.value.c_str(), k.doc.c_str(), k.type.c_str());
+  }
+  std::printf("\nSet them in a scenario (knobs { key: \"do.lease_duration\" value: \"5s\" }).\n");
+  return 0;
+}
+
 int cmd_show(const std::string& path, const std::string& chrome) {
   auto reader = traces::TraceReader::open(path);
   if (!reader.ok()) {
@@ -448,6 +475,10 @@ int main(int argc, char** argv) {
   check->add_option("trace", check_path, "trace file")->required();
   check->add_flag("--json", check_json, "print one JSON object");
 
+  bool knobs_json = false;
+  auto* knobs = app.add_subcommand("knobs", "every platform knob with its default and meaning");
+  knobs->add_flag("--json", knobs_json, "print them as JSON");
+
   std::string show_path, show_chrome;
   auto* show = app.add_subcommand("show", "print a trace as a timeline");
   show->add_option("trace", show_path, "trace file")->required();
@@ -505,6 +536,7 @@ int main(int argc, char** argv) {
     }
     return r.exit_code;
   }
+  if (knobs->parsed()) return cmd_knobs(knobs_json);
   if (show->parsed()) return cmd_show(show_path, show_chrome);
   return scenarios::kExitBadInput;
 }

@@ -58,12 +58,22 @@ void resolve_faults(Resolution& r) {
   }
 }
 
+namespace {
+// Where each knob of `es` is written, for the errors the platform finds in it later.
+void note_knob_places(const Loc& loc, const google::protobuf::RepeatedPtrField<pb::Entry>& es,
+                      std::map<std::string, std::string>* where) {
+  for (int i = 0; i < es.size(); ++i) (*where)[es[i].key()] = loc("knobs", i).where();
+}
+}  // namespace
+
 void resolve_knobs(Resolution& r) {
   r.out.knobs = entries(r, r.root, "knobs", r.spec.knobs(), true);
+  note_knob_places(r.root, r.spec.knobs(), &r.out.knob_where);
   if (r.variant != nullptr) {
     for (auto& [k, v] : entries(r, *r.variant_loc, "knobs", r.variant->knobs(), true)) {
       r.out.knobs[k] = v;
     }
+    note_knob_places(*r.variant_loc, r.variant->knobs(), &r.out.knob_where);
   }
 }
 

@@ -194,6 +194,7 @@ struct LoadedScenario {
   std::vector<ClientScriptSpec> client_scripts;
   FaultSpec faults;
   std::map<std::string, std::string> knobs;
+  std::map<std::string, std::string> knob_where;  // knob -> "scenario.textproto:31:3"
   std::vector<PropertySpec> properties;
   std::vector<VariantInfo> variants;  // all declared, for listings
 

@@ -30,7 +30,7 @@ sim::Status set_lag(KvConfig& c, std::string_view v) {
     c.propagation_lag = {KvLagDistribution::Kind::kExponential, d[0], d[2], d[1]};
   } else {
     return sim::knobs_internal::bad_value(
-        "kv.propagation_lag", v, "fixed LAG, uniform MIN MAX, or exponential MIN MEAN MAX");
+        "propagation_lag", v, "fixed LAG, uniform MIN MAX, or exponential MIN MEAN MAX");
   }
   return sim::Status::Ok();
 }
@@ -62,7 +62,7 @@ const sim::Knobs<KvConfig>& KvConfig::knobs() {
                [](C& c, std::string_view v) -> sim::Status {
                  sim::Duration d = 0;
                  if (!sim::parse_duration(v, &d)) {
-                   return sim::knobs_internal::bad_value("kv.propagation_max", v, "a duration");
+                   return sim::knobs_internal::bad_value("propagation_max", v, "a duration");
                  }
                  c.propagation_lag = KvLagDistribution::uniform(0, d);
                  return sim::Status::Ok();
@@ -81,7 +81,7 @@ const sim::Knobs<KvConfig>& KvConfig::knobs() {
                [](C& c, std::string_view v) -> sim::Status {
                  sim::Duration d = 0;
                  if (!sim::parse_duration(v, &d)) {
-                   return sim::knobs_internal::bad_value("kv.cache_ttl_min", v, "a duration");
+                   return sim::knobs_internal::bad_value("cache_ttl_min", v, "a duration");
                  }
                  c.cache_ttl_min = d;
                  c.cache_ttl_default = std::max(c.cache_ttl_default, d);
