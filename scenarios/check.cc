@@ -51,153 +51,186 @@ PropertyResult::Verdict verdict_of(props::Verdict v) {
   return PropertyResult::Verdict::kUnknown;
 }
 
-PropertyResult check_property(const spec::LoadedScenario& s, const props::History& history,
-                              const spec::PropertySpec& p) {
-  PropertyResult out;
-  out.name = p.name;
-  switch (p.checker) {
-    case spec::Checker::kLinearizability: {
-      std::unique_ptr<props::Model> model;
-      if (p.model.kind == spec::ModelSpec::Kind::kJs) {
-        sim::Result<std::unique_ptr<JsModel>> js_model = JsModel::load(s.files, p.model.js_path);
-        if (!js_model.ok()) {
-          out.verdict = PropertyResult::Verdict::kUnknown;
-          out.explanation = js_model.error().message;
-          return out;
-        }
-        model = std::move(js_model.value());
-      } else {
-        model = props::make_model(model_name(p.model.kind));
-      }
-      const std::string name = model->name();
-      std::vector<sim::Operation> ops;
-      for (const sim::Operation& op : history.ops) {
-        if (!object_matches(p.object, op.object)) continue;
-        sim::Operation copy = op;
-        if (copy.status == sim::OpStatus::kPending) copy.status = sim::OpStatus::kUnknown;
-        ops.push_back(std::move(copy));
-      }
-      auto r = props::check_linearizability(ops, *model);
-      if (!r.ok()) {
-        out.verdict = PropertyResult::Verdict::kUnknown;
-        out.explanation = r.error().message;
-        return out;
-      }
-      out.verdict = verdict_of(r->verdict);
-      out.explanation =
-          r->verdict == props::Verdict::kOk
-              ? std::to_string(ops.size()) + " operations linearizable (" + name + " model)"
-              : r->report();
-      return out;
+// What every checker gets: the scenario, the property being checked and the recorded history.
+struct CheckInput {
+  const spec::LoadedScenario& scenario;
+  const spec::PropertySpec& property;
+  const props::History& history;
+};
+
+PropertyResult make_result(props::Verdict verdict, std::string explanation) {
+  return {.name = {}, .verdict = verdict_of(verdict), .explanation = std::move(explanation)};
+}
+
+PropertyResult undecided(std::string why) {
+  return make_result(props::Verdict::kUnknown, std::move(why));
+}
+
+// A duration parameter of the property, or `fallback` when absent (the loader checked syntax).
+sim::Duration duration_param(const spec::PropertySpec& p, const char* key, sim::Duration fallback) {
+  auto it = p.params.find(key);
+  sim::Duration d = 0;
+  if (it != p.params.end() && sim::parse_duration(it->second, &d)) return d;
+  return fallback;
+}
+
+std::string string_param(const spec::PropertySpec& p, const char* key,
+                         const std::string& fallback) {
+  auto it = p.params.find(key);
+  return it == p.params.end() ? fallback : it->second;
+}
+
+std::vector<sim::Operation> ops_of(const spec::PropertySpec& p, const props::History& history) {
+  std::vector<sim::Operation> ops;
+  for (const sim::Operation& op : history.ops) {
+    if (object_matches(p.object, op.object)) ops.push_back(op);
+  }
+  return ops;
+}
+
+PropertyResult check_linearizable(const CheckInput& in) {
+  const spec::PropertySpec& p = in.property;
+  std::unique_ptr<props::Model> model;
+  if (p.model.kind == spec::ModelSpec::Kind::kJs) {
+    sim::Result<std::unique_ptr<JsModel>> js_model =
+        JsModel::load(in.scenario.files, p.model.js_path);
+    if (!js_model.ok()) return undecided(js_model.error().message);
+    model = std::move(js_model.value());
+  } else {
+    model = props::make_model(model_name(p.model.kind));
+  }
+  std::vector<sim::Operation> ops = ops_of(p, in.history);
+  for (sim::Operation& op : ops) {
+    if (op.status == sim::OpStatus::kPending) op.status = sim::OpStatus::kUnknown;
+  }
+  auto r = props::check_linearizability(ops, *model);
+  if (!r.ok()) return undecided(r.error().message);
+  if (r->verdict != props::Verdict::kOk) return make_result(r->verdict, r->report());
+  return make_result(r->verdict, std::to_string(ops.size()) + " operations linearizable (" +
+                                     model->name() + " model)");
+}
+
+PropertyResult check_single_instance(const CheckInput& in) {
+  props::DoSingleInstanceInput input;
+  input.activations = in.history.do_activations;
+  input.commits = in.history.do_commits;
+  props::DoSingleInstanceResult r = props::check_do_single_instance(input);
+  return make_result(r.verdict, r.report());
+}
+
+PropertyResult check_kv(const CheckInput& in) {
+  const spec::PropertySpec& p = in.property;
+  props::KvConvergenceInput input;
+  input.bound = duration_param(p, "staleness_max", input.bound);
+  input.check_monotonic_reads = string_param(p, "monotonic_reads", "false") == "true";
+  const std::string ns = string_param(p, "namespace", "");
+  const std::string only = ns.empty() ? "" : "kv:" + ns;
+  input.healed = in.scenario.quiet_after;
+  for (const sim::Operation& op : in.history.ops) {
+    if (!op.object.starts_with("kv:") || op.status != sim::OpStatus::kOk) continue;
+    if (!only.empty() && op.object != only) continue;
+    const std::string location = in.history.location_of(op.node);
+    const std::string name = op.object.substr(3);
+    if (op.kind == "put") {
+      input.writes.push_back({name, op.key, op.input, op.complete, location});
+    } else if (op.kind == "delete") {
+      input.writes.push_back({name, op.key, std::nullopt, op.complete, location});
+    } else if (op.kind == "get") {
+      std::optional<std::string> v;
+      if (op.output != "null") v = op.output;
+      input.reads.push_back({name, op.key, v, op.complete, location});
     }
-    case spec::Checker::kDoSingleInstance: {
-      props::DoSingleInstanceInput in;
-      in.activations = history.do_activations;
-      in.commits = history.do_commits;
-      props::DoSingleInstanceResult r = props::check_do_single_instance(in);
-      out.verdict = verdict_of(r.verdict);
-      out.explanation = r.report();
-      return out;
+  }
+  props::KvConvergenceResult r = props::check_kv_convergence(input);
+  return make_result(r.verdict, r.report());
+}
+
+// allow: "2xx", "2xx,404", "200-299" (syntax checked by the loader).
+bool status_allowed(const std::string& allow, int status) {
+  std::size_t at = 0;
+  while (at <= allow.size()) {
+    std::size_t end = allow.find(',', at);
+    if (end == std::string::npos) end = allow.size();
+    const std::string item = allow.substr(at, end - at);
+    at = end + 1;
+    if (item.size() == 3 && item.substr(1) == "xx") {
+      if (status / 100 == item[0] - '0') return true;
+      continue;
     }
-    case spec::Checker::kKvConvergence: {
-      props::KvConvergenceInput in;
-      auto it = p.params.find("staleness_max");
-      if (it != p.params.end()) {
-        sim::Duration d = 0;
-        if (sim::parse_duration(it->second, &d)) in.bound = d;
-      }
-      in.check_monotonic_reads =
-          p.params.count("monotonic_reads") != 0 && p.params.at("monotonic_reads") == "true";
-      const std::string only_ns =
-          p.params.count("namespace") != 0 ? "kv:" + p.params.at("namespace") : "";
-      in.healed = s.quiet_after;
-      for (const sim::Operation& op : history.ops) {
-        if (!op.object.starts_with("kv:") || op.status != sim::OpStatus::kOk) continue;
-        if (!only_ns.empty() && op.object != only_ns) continue;
-        const std::string location = history.location_of(op.node);
-        if (op.kind == "put") {
-          in.writes.push_back({op.object.substr(3), op.key, op.input, op.complete, location});
-        } else if (op.kind == "delete") {
-          in.writes.push_back({op.object.substr(3), op.key, std::nullopt, op.complete, location});
-        } else if (op.kind == "get") {
-          std::optional<std::string> v;
-          if (op.output != "null") v = op.output;
-          in.reads.push_back({op.object.substr(3), op.key, v, op.complete, location});
-        }
-      }
-      props::KvConvergenceResult r = props::check_kv_convergence(in);
-      out.verdict = verdict_of(r.verdict);
-      out.explanation = r.report();
-      return out;
+    const std::size_t dash = item.find('-');
+    const int lo = std::atoi(item.substr(0, dash).c_str());
+    const int hi = dash == std::string::npos ? lo : std::atoi(item.substr(dash + 1).c_str());
+    if (status >= lo && status <= hi) return true;
+  }
+  return false;
+}
+
+// Default 2xx. No response at all (status 0: a timeout, a refused connection) is never allowed.
+PropertyResult check_statuses(const CheckInput& in) {
+  const spec::PropertySpec& p = in.property;
+  const std::string allow = string_param(p, "allow", "2xx");
+  std::map<int, std::uint64_t> counts;
+  if (auto it = p.params.find("load"); it != p.params.end()) {
+    auto l = in.history.load_statuses.find(it->second);
+    if (l != in.history.load_statuses.end()) counts = l->second;
+  } else {
+    for (const auto& [load, statuses] : in.history.load_statuses) {
+      for (const auto& [status, n] : statuses) counts[status] += n;
     }
-    case spec::Checker::kHttpStatus: {
-      // allow: "2xx", "2xx,404", "200-299" (checked by the loader); default 2xx. No response at
-      // all (status 0: a timeout, a refused connection) is never allowed.
-      const std::string allow = p.params.count("allow") != 0 ? p.params.at("allow") : "2xx";
-      auto allowed = [&allow](int status) {
-        std::size_t at = 0;
-        while (at <= allow.size()) {
-          std::size_t end = allow.find(',', at);
-          if (end == std::string::npos) end = allow.size();
-          const std::string item = allow.substr(at, end - at);
-          at = end + 1;
-          if (item.size() == 3 && item.substr(1) == "xx") {
-            if (status / 100 == item[0] - '0') return true;
-            continue;
-          }
-          const std::size_t dash = item.find('-');
-          const int lo = std::atoi(item.substr(0, dash).c_str());
-          const int hi = dash == std::string::npos ? lo : std::atoi(item.substr(dash + 1).c_str());
-          if (status >= lo && status <= hi) return true;
-        }
-        return false;
-      };
-      std::map<int, std::uint64_t> counts;
-      if (auto it = p.params.find("load"); it != p.params.end()) {
-        auto l = history.load_statuses.find(it->second);
-        if (l != history.load_statuses.end()) counts = l->second;
-      } else {
-        for (const auto& [load, statuses] : history.load_statuses) {
-          for (const auto& [status, n] : statuses) counts[status] += n;
-        }
-      }
-      std::uint64_t bad = 0;
-      std::uint64_t total = 0;
-      std::string examples;
-      for (const auto& [status, n] : counts) {
-        total += n;
-        if (status != 0 && allowed(status)) continue;
-        bad += n;
-        examples += (examples.empty() ? "" : ", ") + std::to_string(n) + " x " +
-                    (status == 0 ? std::string("no response") : std::to_string(status));
-      }
-      out.verdict = bad > 0 ? PropertyResult::Verdict::kViolated : PropertyResult::Verdict::kOk;
-      out.explanation = std::to_string(bad) + " of " + std::to_string(total) +
-                        " responses had a status outside " + allow +
-                        (examples.empty() ? "" : " (" + examples + ")");
-      return out;
-    }
-    case spec::Checker::kBroadcast: {
-      props::BroadcastOptions options;
-      if (auto it = p.params.find("grace"); it != p.params.end()) {
-        sim::Duration d = 0;
-        if (sim::parse_duration(it->second, &d)) options.grace = d;
-      }
-      std::vector<sim::Operation> ops;
-      for (const sim::Operation& op : history.ops) {
-        if (object_matches(p.object, op.object)) ops.push_back(op);
-      }
-      props::BroadcastResult r = props::check_broadcast(ops, options);
-      out.verdict = verdict_of(r.verdict);
-      out.explanation = r.report();
-      return out;
-    }
+  }
+  std::uint64_t bad = 0;
+  std::uint64_t total = 0;
+  std::string examples;
+  for (const auto& [status, n] : counts) {
+    total += n;
+    if (status != 0 && status_allowed(allow, status)) continue;
+    bad += n;
+    examples += (examples.empty() ? "" : ", ") + std::to_string(n) + " x " +
+                (status == 0 ? std::string("no response") : std::to_string(status));
+  }
+  return make_result(bad > 0 ? props::Verdict::kViolated : props::Verdict::kOk,
+                     std::to_string(bad) + " of " + std::to_string(total) +
+                         " responses had a status outside " + allow +
+                         (examples.empty() ? "" : " (" + examples + ")"));
+}
+
+PropertyResult check_broadcast_delivery(const CheckInput& in) {
+  props::BroadcastOptions options;
+  options.grace = duration_param(in.property, "grace", options.grace);
+  props::BroadcastResult r = props::check_broadcast(ops_of(in.property, in.history), options);
+  return make_result(r.verdict, r.report());
+}
+
+using CheckFn = PropertyResult (*)(const CheckInput&);
+
+// The checkers this build has; a checker missing here is refused by the loader.
+CheckFn checker_for(spec::Checker checker) {
+  switch (checker) {
+    case spec::Checker::kLinearizability:
+      return &check_linearizable;
+    case spec::Checker::kDoSingleInstance:
+      return &check_single_instance;
+    case spec::Checker::kKvConvergence:
+      return &check_kv;
+    case spec::Checker::kHttpStatus:
+      return &check_statuses;
+    case spec::Checker::kBroadcast:
+      return &check_broadcast_delivery;
     case spec::Checker::kQueueDelivery:
     case spec::Checker::kWorkflowReplay:
       break;
   }
-  out.verdict = PropertyResult::Verdict::kUnknown;
-  out.explanation = std::string(spec::checker_name(p.checker)) + ": not supported in this build";
+  return nullptr;
+}
+
+PropertyResult check_property(const spec::LoadedScenario& s, const props::History& history,
+                              const spec::PropertySpec& p) {
+  CheckFn fn = checker_for(p.checker);
+  PropertyResult out =
+      fn != nullptr
+          ? fn(CheckInput{s, p, history})
+          : undecided(std::string(spec::checker_name(p.checker)) + ": not supported in this build");
+  out.name = p.name;
   return out;
 }
 

@@ -185,127 +185,138 @@ sim::Result<std::vector<std::string>> expand_scenarios(const std::string& name) 
 #endif
 }
 
+namespace {
+
+RunOutcome& fail(RunOutcome& out, int exit_code, std::string error) {
+  out.exit_code = exit_code;
+  out.verdict = "error";
+  out.error = std::move(error);
+  return out;
+}
+
+// The plan a run installs: --faults as given, or the scenario's own plan (parsed against the
+// file it came from, so errors name that file).
+sim::Result<sim::FaultPlan> fault_plan_for(const std::string& faults, const Resolved& resolved) {
+  if (faults == "none" || faults == "swarm") return sim::FaultPlan::from_arg(faults);
+  if (faults == resolved.default_faults && !resolved.default_faults_source.empty()) {
+    return sim::FaultPlan::parse(faults, resolved.default_faults_source);
+  }
+  return sim::FaultPlan::from_arg(faults);
+}
+
+// Everything needed to re-run the trace: seed, options, the scenario's files, plan and nodes.
+traces::Header trace_header(const RunConfig& config, const Resolved& resolved,
+                            const std::string& faults, const sim::FaultPlan& plan,
+                            const sim::World& world) {
+  traces::Header header;
+  header.set_edgesim_version(EDGESIM_VERSION);
+  header.set_build_id(EDGESIM_BUILD_ID);
+  header.set_seed(config.seed);
+  (*header.mutable_options())["faults"] = faults;
+  if (!resolved.files.empty()) {
+    (*header.mutable_options())["variant"] = resolved.variant;
+    for (const auto& [path, bytes] : resolved.files) {
+      (*header.mutable_scenario_files())[path] = bytes;
+    }
+  }
+  header.set_scenario_name(config.scenario);
+  header.set_fault_plan(plan.text());
+  for (const auto& n : world.nodes()) {
+    auto* tn = header.add_nodes();
+    tn->set_id(n->id());
+    tn->set_name(n->name());
+    tn->set_location(n->location().code);
+  }
+  return header;
+}
+
+// The footer repeats the outcome: verdict, exit code, each property, the run's error, stats.
+void finish_trace(traces::TraceWriter& writer, const std::string& path, RunOutcome& out) {
+  traces::Footer footer;
+  footer.set_verdict(out.verdict);
+  footer.set_exit_code(out.exit_code);
+  for (const auto& p : out.properties) {
+    auto* fp = footer.add_properties();
+    fp->set_name(p.name);
+    fp->set_verdict(verdict_name(p.verdict));
+    fp->set_explanation(p.explanation);
+  }
+  if (!out.error.empty()) {
+    auto* fp = footer.add_properties();
+    fp->set_name("run");
+    fp->set_verdict("error");
+    fp->set_explanation(out.error);
+  }
+  for (const auto& [k, v] : out.stats) (*footer.mutable_stats())[k] = v;
+  sim::Status s = writer.finish(std::move(footer));
+  if (!s.ok()) {
+    if (out.exit_code == kExitOk) out.exit_code = kExitBadInput;
+    out.error = "cannot write trace: " + s.error().message;
+  } else {
+    out.trace_path = path;
+  }
+}
+
+// Runs the world to the scenario's end and checks it; fills verdicts, properties and stats.
+void simulate(sim::World& world, ScenarioRun& run, const ScenarioInfo& info,
+              props::HistoryRecorder& recorder, RunOutcome& out) {
+  const bool ran = world.run_until(info.duration);
+  out.sim_time = world.now();
+  out.scheduler_events = world.scheduler().events_run();
+  if (!ran || world.error()) {
+    fail(out, kExitInternal, world.error().value_or("the run stopped early"));
+  } else if (!recorder.status().ok()) {
+    fail(out, kExitInternal,
+         "the run's events do not make a history: " + recorder.status().error().message);
+  } else {
+    out.properties = run.check(world, recorder.take());
+    settle_verdict(out);
+    out.stats = run.stats(world);
+  }
+  out.stats["faults_fired"] = world.faults().fired();
+  out.stats["scheduler_events"] = world.scheduler().events_run();
+}
+
+}  // namespace
+
 RunOutcome run_scenario(const RunConfig& config, const std::vector<sim::EventSink*>& sinks) {
   RunOutcome out;
   sim::Result<Resolved> resolved = resolve(config);
-  if (!resolved.ok()) {
-    out.exit_code = kExitBadInput;
-    out.verdict = "error";
-    out.error = resolved.error().message;
-    return out;
-  }
-  const ScenarioInfo* info = &resolved->info;
+  if (!resolved.ok()) return fail(out, kExitBadInput, resolved.error().message);
+  const ScenarioInfo& info = resolved->info;
   const std::string faults = config.faults.empty() ? resolved->default_faults : config.faults;
-  auto plan = faults == resolved->default_faults && !resolved->default_faults_source.empty()
-                  ? sim::FaultPlan::parse(faults, resolved->default_faults_source)
-                  : sim::FaultPlan::from_arg(faults);
-  if (faults == "none" || faults == "swarm") plan = sim::FaultPlan::from_arg(faults);
-  if (!plan.ok()) {
-    out.exit_code = kExitBadInput;
-    out.verdict = "error";
-    out.error = plan.error().message;
-    return out;
-  }
+  sim::Result<sim::FaultPlan> plan = fault_plan_for(faults, resolved.value());
+  if (!plan.ok()) return fail(out, kExitBadInput, plan.error().message);
 
-  sim::World world(config.seed);
-  std::unique_ptr<ScenarioRun> run = info->make();
-  run->build(world);
-
+  // The sinks outlive the world: it may still emit while its nodes and fibers are torn down.
   traces::HashSink hash;
+  props::HistoryRecorder recorder;  // what the checkers read (props/history.h)
+  std::unique_ptr<traces::TraceWriter> writer;
+  sim::World world(config.seed);
+  std::unique_ptr<ScenarioRun> run = info.make();
+  run->build(world);
   world.add_sink(&hash);
-  // What the checkers read: the History the run's events record (props/history.h).
-  props::HistoryRecorder recorder;
   world.add_sink(&recorder);
   for (sim::EventSink* s : sinks) world.add_sink(s);
-
-  std::unique_ptr<traces::TraceWriter> writer;
   if (!config.trace_path.empty()) {
-    traces::Header header;
-    header.set_edgesim_version(EDGESIM_VERSION);
-    header.set_build_id(EDGESIM_BUILD_ID);
-    header.set_seed(config.seed);
-    (*header.mutable_options())["faults"] = faults;
-    if (!resolved->files.empty()) {
-      (*header.mutable_options())["variant"] = resolved->variant;
-      for (const auto& [path, bytes] : resolved->files) {
-        (*header.mutable_scenario_files())[path] = bytes;
-      }
-    }
-    header.set_scenario_name(config.scenario);
-    header.set_fault_plan(plan.value().text());
-    for (const auto& n : world.nodes()) {
-      auto* tn = header.add_nodes();
-      tn->set_id(n->id());
-      tn->set_name(n->name());
-      tn->set_location(n->location().code);
-    }
-    auto w = traces::TraceWriter::open(config.trace_path, std::move(header));
-    if (!w.ok()) {
-      out.exit_code = kExitBadInput;
-      out.verdict = "error";
-      out.error = w.error().message;
-      return out;
-    }
+    auto w = traces::TraceWriter::open(
+        config.trace_path, trace_header(config, resolved.value(), faults, plan.value(), world));
+    if (!w.ok()) return fail(out, kExitBadInput, w.error().message);
     writer = std::move(w.value());
     world.add_sink(writer.get());
   }
 
   world.start();
-  sim::Status installed = world.faults().install(plan.value(), info->quiet_after);
+  sim::Status installed = world.faults().install(plan.value(), info.quiet_after);
   if (!installed.ok()) {
-    out.exit_code = kExitBadInput;
-    out.verdict = "error";
-    out.error = installed.error().message;
     if (writer) writer->abort();
-    return out;
+    return fail(out, kExitBadInput, installed.error().message);
   }
   out.faults = world.faults().describe();
-  const bool ran = world.run_until(info->duration);
-  out.sim_time = world.now();
-  out.scheduler_events = world.scheduler().events_run();
-  if (!ran || world.error()) {
-    out.exit_code = kExitInternal;
-    out.verdict = "error";
-    out.error = world.error().value_or("the run stopped early");
-  } else if (!recorder.status().ok()) {
-    out.exit_code = kExitInternal;
-    out.verdict = "error";
-    out.error = "the run's events do not make a history: " + recorder.status().error().message;
-  } else {
-    out.properties = run->check(world, recorder.take());
-    settle_verdict(out);
-    out.stats = run->stats(world);
-  }
-  out.stats["faults_fired"] = world.faults().fired();
-  out.stats["scheduler_events"] = world.scheduler().events_run();
+  simulate(world, *run, info, recorder, out);
   out.events = hash.count();
   out.final_hash = hash.value();
-
-  if (writer) {
-    traces::Footer footer;
-    footer.set_verdict(out.verdict);
-    footer.set_exit_code(out.exit_code);
-    for (const auto& p : out.properties) {
-      auto* fp = footer.add_properties();
-      fp->set_name(p.name);
-      fp->set_verdict(verdict_name(p.verdict));
-      fp->set_explanation(p.explanation);
-    }
-    if (!out.error.empty()) {
-      auto* fp = footer.add_properties();
-      fp->set_name("run");
-      fp->set_verdict("error");
-      fp->set_explanation(out.error);
-    }
-    for (const auto& [k, v] : out.stats) (*footer.mutable_stats())[k] = v;
-    sim::Status s = writer->finish(std::move(footer));
-    if (!s.ok()) {
-      if (out.exit_code == kExitOk) out.exit_code = kExitBadInput;
-      out.error = "cannot write trace: " + s.error().message;
-    } else {
-      out.trace_path = config.trace_path;
-    }
-  }
+  if (writer) finish_trace(*writer, config.trace_path, out);
   return out;
 }
 
