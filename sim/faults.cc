@@ -95,10 +95,57 @@ Result<FaultPlan> FaultPlan::from_arg(std::string_view arg) {
   return parse(arg, "--faults");
 }
 
-Result<FaultPlan> FaultPlan::parse(std::string_view text, std::string_view source) {
-  FaultPlan plan(Mode::kSchedule);
-  plan.text_.clear();
-  plan.source_ = std::string(source);
+namespace {
+
+// One statement's words after "at <time>" into `a`; an empty string, or why they are not an action.
+std::string parse_action(const std::vector<std::string>& w, FaultAction& a) {
+  const std::string& verb = w[2];
+  auto need = [&](std::size_t n) { return w.size() == n; };
+  if (verb == "partition") {
+    if (!need(6) || !parse_group(w[3], &a.a) || !parse_group(w[5], &a.b) ||
+        (w[4] != "|" && w[4] != "->")) {
+      return "expected 'partition {a,b} | {c}' or 'partition {a} -> {b}'";
+    }
+    a.op = w[4] == "|" ? FaultAction::Op::kPartition : FaultAction::Op::kPartitionOneWay;
+  } else if (verb == "heal") {
+    if (!need(3)) return "'heal' takes no arguments";
+    a.op = FaultAction::Op::kHeal;
+  } else if (verb == "isolate" || verb == "crash" || verb == "restart" || verb == "pause" ||
+             verb == "resume") {
+    if (!need(4)) return "'" + verb + "' takes one node name";
+    a.a.push_back(w[3]);
+    a.op = verb == "isolate"   ? FaultAction::Op::kIsolate
+           : verb == "crash"   ? FaultAction::Op::kCrash
+           : verb == "restart" ? FaultAction::Op::kRestart
+           : verb == "pause"   ? FaultAction::Op::kPause
+                               : FaultAction::Op::kResume;
+  } else if (verb == "clog") {
+    if (!need(7) || w[5] != "for" || !parse_duration(w[4], &a.extra) ||
+        !parse_duration(w[6], &a.length)) {
+      return "expected 'clog <node> <extra delay> for <duration>'";
+    }
+    a.a.push_back(w[3]);
+    a.op = FaultAction::Op::kClog;
+  } else if (verb == "loss" || verb == "duplicate" || verb == "reorder") {
+    if (!need(4) || !parse_probability(w[3], &a.value)) {
+      return "'" + verb + "' takes a probability between 0 and 1";
+    }
+    a.op = verb == "loss"        ? FaultAction::Op::kLoss
+           : verb == "duplicate" ? FaultAction::Op::kDuplicate
+                                 : FaultAction::Op::kReorder;
+  } else if (verb == "torn-writes" || verb == "sites") {
+    if (!need(4) || (w[3] != "on" && w[3] != "off")) return "'" + verb + "' takes on|off";
+    a.value = w[3] == "on" ? 1 : 0;
+    a.op = verb == "sites" ? FaultAction::Op::kSites : FaultAction::Op::kTornWrites;
+  } else {
+    return "unknown action '" + verb + "'";
+  }
+  return "";
+}
+
+// Each statement of `text` (split on newlines and ';', '#' starts a comment) with its line.
+std::vector<std::pair<int, std::string>> statements(std::string_view text) {
+  std::vector<std::pair<int, std::string>> out;
   int line_no = 0;
   std::size_t pos = 0;
   while (pos <= text.size()) {
@@ -114,64 +161,35 @@ Result<FaultPlan> FaultPlan::parse(std::string_view text, std::string_view sourc
       if (semi == std::string_view::npos) semi = line.size();
       std::string stmt = trim(line.substr(spos, semi - spos));
       spos = semi + 1;
-      if (stmt.empty()) continue;
-      auto fail = [&](const std::string& why) -> Error {
-        return Error{ErrorKind::kInvalid, plan.source_ + ":" + std::to_string(line_no) + ": " +
-                                              why + " in '" + stmt + "'"};
-      };
-      bool unbalanced = false;
-      std::vector<std::string> w = words(stmt, &unbalanced);
-      if (unbalanced) return fail("unclosed '{'");
-      if (w.size() < 3 || w[0] != "at") return fail("expected 'at <time> <action> ...'");
-      FaultAction a;
-      a.line = line_no;
-      a.text = stmt;
-      if (!parse_duration(w[1], &a.at) || a.at < 0) return fail("bad time '" + w[1] + "'");
-      const std::string& verb = w[2];
-      auto need = [&](std::size_t n) { return w.size() == n; };
-      if (verb == "partition") {
-        if (!need(6) || !parse_group(w[3], &a.a) || !parse_group(w[5], &a.b) ||
-            (w[4] != "|" && w[4] != "->")) {
-          return fail("expected 'partition {a,b} | {c}' or 'partition {a} -> {b}'");
-        }
-        a.op = w[4] == "|" ? FaultAction::Op::kPartition : FaultAction::Op::kPartitionOneWay;
-      } else if (verb == "heal") {
-        if (!need(3)) return fail("'heal' takes no arguments");
-        a.op = FaultAction::Op::kHeal;
-      } else if (verb == "isolate" || verb == "crash" || verb == "restart" || verb == "pause" ||
-                 verb == "resume") {
-        if (!need(4)) return fail("'" + verb + "' takes one node name");
-        a.a.push_back(w[3]);
-        a.op = verb == "isolate"   ? FaultAction::Op::kIsolate
-               : verb == "crash"   ? FaultAction::Op::kCrash
-               : verb == "restart" ? FaultAction::Op::kRestart
-               : verb == "pause"   ? FaultAction::Op::kPause
-                                   : FaultAction::Op::kResume;
-      } else if (verb == "clog") {
-        if (!need(7) || w[5] != "for" || !parse_duration(w[4], &a.extra) ||
-            !parse_duration(w[6], &a.length)) {
-          return fail("expected 'clog <node> <extra delay> for <duration>'");
-        }
-        a.a.push_back(w[3]);
-        a.op = FaultAction::Op::kClog;
-      } else if (verb == "loss" || verb == "duplicate" || verb == "reorder") {
-        if (!need(4) || !parse_probability(w[3], &a.value)) {
-          return fail("'" + verb + "' takes a probability between 0 and 1");
-        }
-        a.op = verb == "loss"        ? FaultAction::Op::kLoss
-               : verb == "duplicate" ? FaultAction::Op::kDuplicate
-                                     : FaultAction::Op::kReorder;
-      } else if (verb == "torn-writes" || verb == "sites") {
-        if (!need(4) || (w[3] != "on" && w[3] != "off")) return fail("'" + verb + "' takes on|off");
-        a.value = w[3] == "on" ? 1 : 0;
-        a.op = verb == "sites" ? FaultAction::Op::kSites : FaultAction::Op::kTornWrites;
-      } else {
-        return fail("unknown action '" + verb + "'");
-      }
-      if (!plan.text_.empty()) plan.text_ += "; ";
-      plan.text_ += stmt;
-      plan.actions_.push_back(std::move(a));
+      if (!stmt.empty()) out.emplace_back(line_no, std::move(stmt));
     }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<FaultPlan> FaultPlan::parse(std::string_view text, std::string_view source) {
+  FaultPlan plan(Mode::kSchedule);
+  plan.text_.clear();
+  plan.source_ = std::string(source);
+  for (auto& [line_no, stmt] : statements(text)) {
+    auto fail = [&](const std::string& why) -> Error {
+      return Error{ErrorKind::kInvalid, plan.source_ + ":" + std::to_string(line_no) + ": " + why +
+                                            " in '" + stmt + "'"};
+    };
+    bool unbalanced = false;
+    std::vector<std::string> w = words(stmt, &unbalanced);
+    if (unbalanced) return fail("unclosed '{'");
+    if (w.size() < 3 || w[0] != "at") return fail("expected 'at <time> <action> ...'");
+    FaultAction a;
+    a.line = line_no;
+    a.text = stmt;
+    if (!parse_duration(w[1], &a.at) || a.at < 0) return fail("bad time '" + w[1] + "'");
+    if (std::string why = parse_action(w, a); !why.empty()) return fail(why);
+    if (!plan.text_.empty()) plan.text_ += "; ";
+    plan.text_ += stmt;
+    plan.actions_.push_back(std::move(a));
   }
   std::stable_sort(plan.actions_.begin(), plan.actions_.end(),
                    [](const FaultAction& x, const FaultAction& y) { return x.at < y.at; });
