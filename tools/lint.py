@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""edgesim lint: determinism bans and layering (DESIGN.md, "Layers" and "Determinism rules").
+"""edgesim lint: determinism bans and layering (docs/design.md, "Layers" and "Determinism").
 
 Checks, over the source tree:
   1. No nondeterminism sources in sim/ and platform/ (non-test code): host clocks, rand(),
