@@ -34,6 +34,7 @@ struct ServiceNodes {
   std::vector<NodeSpec> workflow_engines;
   std::vector<NodeSpec> d1;  // the first is the primary
   std::vector<NodeSpec> r2;
+  bool operator==(const ServiceNodes&) const = default;
 };
 
 // Fills the empty node lists of the services in use:

@@ -59,11 +59,7 @@ Deployment::Deployment(sim::World& world, DeploymentSpec spec)
   SIM_REQUIRE(!spec_.workers.empty());
   SIM_REQUIRE(js::Engine::initialized());
   // The nodes of the services in use that the spec leaves out (platform/defaults.h).
-  ServiceNodes nodes{spec_.do_hosts, spec_.do_storage, spec_.kv_stores, {}, {}, {}, {}};
-  (void)fill_default_nodes(spec_.pops, {binds_durable_objects(spec_), binds_kv(spec_)}, &nodes);
-  spec_.do_hosts = std::move(nodes.do_hosts);
-  spec_.do_storage = std::move(nodes.do_storage);
-  spec_.kv_stores = std::move(nodes.kv_stores);
+  (void)fill_default_nodes(spec_.pops, {binds_durable_objects(spec_), binds_kv(spec_)}, &spec_);
   world_.net().config() = spec_.config.net;
   // The order nodes are added in is their ids' order, which traces record: keep it stable.
   add_origins();

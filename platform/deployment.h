@@ -76,12 +76,10 @@ struct PlatformConfig {
   services::KvConfig kv;
 };
 
-struct DeploymentSpec {
+// The service nodes (do_hosts, do_storage, kv_stores, ...; ServiceNodes) left empty get the
+// defaults for the services some Worker binds (platform/defaults.h).
+struct DeploymentSpec : ServiceNodes {
   std::vector<NodeSpec> pops;
-  // Empty: the defaults for the services some Worker binds (platform/defaults.h).
-  std::vector<NodeSpec> do_hosts;
-  std::vector<NodeSpec> do_storage;
-  std::vector<NodeSpec> kv_stores;
   std::vector<OriginSpec> origins;
   // The first is the entry Worker: it serves requests whose host no Worker claims.
   std::vector<WorkerSpec> workers;

@@ -17,4 +17,8 @@ std::string quote(std::string_view s);
 // its length), else "".
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
+// Whether `s` is well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF, no
+// truncated sequence.
+bool is_utf8(std::string_view s);
+
 }  // namespace sim

@@ -13,47 +13,12 @@
 
 #include "platform/js/isolate_impl.h"
 #include "platform/js/v8_util.h"
+#include "sim/text.h"
 #include "sim/world.h"
 
 namespace js {
 
 namespace {
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n;
-    std::uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      n = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // truncated sequence
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
 
 // "src/a.js" + "./b.js" -> "src/b.js"; "src/a.js" + "../c.mjs" -> "c.mjs". Returns "" when the
 // path climbs above the root.
@@ -185,7 +150,7 @@ void Isolate::Impl::native_utf8_encode(const v8::FunctionCallbackInfo<v8::Value>
 void Isolate::Impl::native_utf8_decode(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   const std::string_view bytes = bytes_of(info[0]);
-  if (info[1]->IsTrue() && !valid_utf8(bytes)) {
+  if (info[1]->IsTrue() && !sim::is_utf8(bytes)) {
     info.GetReturnValue().SetNull();
     return;
   }

@@ -154,17 +154,8 @@ void add_default_services(Resolution& r) {
   const platform::ServicesUsed used = services_used(r.out.workers);
   Topology& t = r.out.topology;
   // The platform's defaults policy (platform/defaults.h), so the names are known here.
-  platform::ServiceNodes nodes{t.do_hosts,         t.do_storage, t.kv_stores, t.queue_brokers,
-                               t.workflow_engines, t.d1,         t.r2};
-  const std::vector<std::string> added = platform::fill_default_nodes(t.pops, used, &nodes);
+  const std::vector<std::string> added = platform::fill_default_nodes(t.pops, used, &t);
   for (const std::string& name : added) claim_default_node_name(r, name);
-  t.do_hosts = std::move(nodes.do_hosts);
-  t.do_storage = std::move(nodes.do_storage);
-  t.kv_stores = std::move(nodes.kv_stores);
-  t.queue_brokers = std::move(nodes.queue_brokers);
-  t.workflow_engines = std::move(nodes.workflow_engines);
-  t.d1 = std::move(nodes.d1);
-  t.r2 = std::move(nodes.r2);
 }
 
 }  // namespace scenarios::spec::loader_internal

@@ -53,15 +53,9 @@ struct OriginSpec {
 
 // Service nodes are filled with defaults for the services some Worker binds (scenario.proto,
 // message Topology), so the node names a fault plan can use are all known here.
-struct Topology {
+// The service nodes (do_hosts, kv_stores, ...) are platform::ServiceNodes.
+struct Topology : platform::ServiceNodes {
   std::vector<NodeSpec> pops;
-  std::vector<NodeSpec> do_hosts;
-  std::vector<NodeSpec> do_storage;
-  std::vector<NodeSpec> kv_stores;
-  std::vector<NodeSpec> queue_brokers;
-  std::vector<NodeSpec> workflow_engines;
-  std::vector<NodeSpec> d1;  // the first is the primary
-  std::vector<NodeSpec> r2;
   std::vector<OriginSpec> origins;
 
   // Every node name above, and the DO directory's when there is DO storage, sorted.

@@ -40,8 +40,8 @@ struct LineCol {
 };
 LineCol line_col(std::string_view text, std::size_t offset);
 
-// Well-formed UTF-8 (no overlong forms, no surrogates), as protobuf requires of `string` fields.
-bool is_utf8(std::string_view s);
+// Well-formed UTF-8, as protobuf requires of `string` fields.
+using sim::is_utf8;
 
 // Joins with ", ".
 std::string join(const std::vector<std::string>& parts, std::string_view sep = ", ");
