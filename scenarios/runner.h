@@ -38,7 +38,7 @@ struct RunConfig {
   // "@variant" to pick a variant).
   std::string scenario;
   std::uint64_t seed = 1;
-  // none | swarm | plan file | plan text; empty: the scenario's own (none for built-ins).
+  // none | swarm | plan file | plan text; empty: the scenario's own (swarm for the built-ins).
   std::string faults;
   std::string trace_path;  // empty: no trace file
   // Replay: the folder scenario's files (and variant) as a trace recorded them; empty: load

@@ -122,7 +122,7 @@ class Faults {
   // Fails (naming the plan line) when an action names an unknown node.
   Status install(const FaultPlan& plan, Time quiet_at);
   const std::optional<SwarmProfile>& swarm_profile() const { return swarm_; }
-  // One line: "none", "swarm: partitions every 8.2s, crashes every 12.0s, loss 1.2%", or the plan.
+  // One line: "none", "swarm: partitions every ~8.200s, loss 1.20%", or the plan.
   std::string describe() const;
 
   // Code-site faults.

@@ -22,7 +22,8 @@ constexpr Duration micros(double us) { return static_cast<Duration>(us * kMicros
 constexpr Duration millis(double ms) { return static_cast<Duration>(ms * kMillisecond); }
 constexpr Duration seconds(double s) { return static_cast<Duration>(s * kSecond); }
 
-// "12.500s", "3.250ms", "17us": short, exact enough for humans; traces keep raw nanoseconds.
+// "12.500s", "3.250ms", "17.000us", "250ns": short, exact enough for humans; traces keep raw
+// nanoseconds.
 std::string format_duration(Duration d);
 // Seconds with microsecond precision: "12.500000s".
 std::string format_time(Time t);
