@@ -204,7 +204,6 @@ sim::Result<ScenarioInfo> folder_scenario(std::shared_ptr<const spec::LoadedScen
   info.expected = loaded->expected;
   info.duration = loaded->duration;
   info.quiet_after = loaded->quiet_after;
-  info.checks_from_history = true;
   info.make = [loaded, spec = std::move(spec.value())]() -> std::unique_ptr<ScenarioRun> {
     return std::make_unique<FolderRun>(loaded, spec);
   };

@@ -49,9 +49,6 @@ struct ScenarioInfo {
   sim::Duration quiet_after = 45 * sim::kSecond;  // faults stop here; the rest shows recovery
   // The fault plan a run uses when none is given (--faults): none, swarm, or a plan's text.
   std::string default_faults = "none";
-  // The properties are checked from the History alone (folder scenarios): `edgesim check TRACE`
-  // can re-check a trace of it. Kernel scenarios read the World's state (disks) too.
-  bool checks_from_history = false;
   std::function<std::unique_ptr<ScenarioRun>()> make;
 };
 

@@ -304,7 +304,7 @@ Status Faults::install(const FaultPlan& plan, Time quiet_at) {
 }
 
 void Faults::schedule(const FaultAction& action, const std::string& source) {
-  if (action.at > quiet_at_) return;
+  if (action.at >= quiet_at_) return;  // the fault window is [0, quiet): nothing fires after
   world_.scheduler().at(std::max(action.at, world_.now()),
                         [this, action, source] { apply(action, source); });
 }

@@ -12,9 +12,9 @@
 //     at 0s loss 0.05           (also: duplicate P, reorder P)
 //     at 0s torn-writes on      (also: sites on|off, code-site faults)
 //   '#' starts a comment.
-// Faults fire only before the plan's quiet time; then the injector heals the network, restarts
-// what it crashed, resumes what it paused and resets the rates, so checkers can observe recovery.
-// Every fault that fires is a trace event ("fault.*").
+// Faults fire only before the plan's quiet time (an action at or after it is skipped); then the
+// injector heals the network, restarts what it crashed, resumes what it paused and resets the
+// rates, so checkers can observe recovery. Every fault that fires is a trace event ("fault.*").
 //
 // Code-site faults (FoundationDB's BUGGIFY): `faults.fire("kv.slow_commit", 0.01)` in platform
 // code. Each site is switched on or off once per run, by the seed and the site's name, and only

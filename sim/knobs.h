@@ -12,8 +12,8 @@
 //   }
 //
 // Values: durations with a unit ("250ms", "10s"), integers and decimals in their range, flags
-// "on" or "off". Errors (kInvalid) name the knob, the value and what was expected; an unknown
-// name lists the nearest known ones.
+// "on" or "off" (also "true" or "false"). Errors (kInvalid) name the knob, the value and what was
+// expected; an unknown name lists the nearest known ones.
 #pragma once
 
 #include <cstddef>

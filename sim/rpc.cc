@@ -1,6 +1,5 @@
 #include "sim/rpc.h"
 
-#include <cstring>
 #include <deque>
 #include <memory>
 #include <set>
@@ -8,6 +7,7 @@
 #include "sim/assert.h"
 #include "sim/node.h"
 #include "sim/sync.h"
+#include "sim/wire.h"
 #include "sim/world.h"
 
 namespace sim {
@@ -17,16 +17,9 @@ namespace {
 constexpr std::size_t kIdBytes = 8;
 enum : std::uint8_t { kReplyOk = 0, kReplyError = 1 };
 
-std::string encode_id(std::uint64_t id) {
-  std::string s(kIdBytes, '\0');
-  std::memcpy(s.data(), &id, kIdBytes);
-  return s;
-}
-std::uint64_t decode_id(std::string_view s) {
-  std::uint64_t id = 0;
-  if (s.size() >= kIdBytes) std::memcpy(&id, s.data(), kIdBytes);
-  return id;
-}
+std::string encode_id(std::uint64_t id) { return WireWriter().u64(id).take(); }
+// REQUIRES: s.size() >= kIdBytes (callers check).
+std::uint64_t decode_id(std::string_view s) { return WireReader(s.substr(0, kIdBytes)).u64(); }
 }  // namespace
 
 struct Rpc::Pending {
