@@ -1,8 +1,8 @@
 // platform::Deployment: a whole edge platform built into a World from a plain spec: PoPs running
 // the Workers behind their front doors, origins, and every service some Worker binds (the
 // Durable Object cluster with its hosts, storage and directory; KV's central stores), with the
-// defaults policy in one place (deployment.cc, "Defaults"). Scenario folders are translated into
-// a DeploymentSpec (scenarios/folder.cc); tests and benchmarks may write one by hand.
+// defaults policy in one place (platform/defaults.h). Scenario folders are translated into a
+// DeploymentSpec (scenarios/folder.cc); tests and benchmarks may write one by hand.
 //
 // Knobs: every number of every service is a knob of PlatformConfig, in one table (knobs()):
 // "net.*", "pop.*", "worker.*", "fetch.*", "do.*", "kv.*". `edgesim knobs` prints it.

@@ -1,7 +1,7 @@
 // The bindings of one Worker on one node (its env.* services) and the route table their calls
-// take: runtime::BindingTable is the Worker's runtime::Services. Each binding gets a target number
-// when it is added; JS carries it in every call (js::CallRequest::target), so routing is an index,
-// not a name to parse.
+// take: bindings::BindingTable is the Worker's runtime::Services. Each binding gets a target
+// number when it is added; JS carries it in every call (js::CallRequest::target), so routing is an
+// index, not a name to parse.
 //
 // A binding is one file pair per service in this folder: the C++ half (a Binding: what serves its
 // calls, and the descriptor JS builds its object from) and the JS half (the binding type's class,

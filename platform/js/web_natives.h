@@ -1,6 +1,7 @@
-// Native helpers of the Web APIs that prelude.js implements: what JS cannot do well (the SHA
-// hashes behind crypto.subtle.digest) and the bridge for outbound fetch(). Internal to
-// platform/js: the prelude reaches these through the `host` object of __edgesim_init.
+// Native helpers of the Web APIs that the prelude (js/prelude/*.js) implements: what JS cannot
+// do well (the SHA hashes behind crypto.subtle.digest) and the bridge for outbound fetch().
+// Internal to platform/js: the prelude reaches these through the `host` object of
+// __edgesim_init.
 //
 // Outbound fetch: the prelude calls host.fetch(method, url, headers, body) during a run. That is
 // an effect like a timer: the request is handed to the embedder (StartFetch), which buffers it

@@ -6,7 +6,7 @@
 // which passes the main module's namespace first. Results go back through two natives:
 // host.respond(invocation, status, headers, body) for a Response, and
 // host.signal(invocation, code, ok, text, stack, bytes) for the rest; the codes are
-// runtime::Signal's (worker.h), in the same order as SIGNAL below.
+// runtime::SignalCode's (events.h), the same numbers as SIGNAL below.
 //
 // An extension of the prelude (js::EngineOptions::extensions), run once in the snapshot.
 (function (internal) {

@@ -41,7 +41,8 @@ using BindingValue = js::BindingValue;
 class Origins;  // web APIs: origin.h
 
 // What a Worker's service bindings reach (Durable Objects, KV, DO storage): the platform's
-// services as seen from the Worker's node. Implemented by the platform wiring (bindings.h).
+// services as seen from the Worker's node. Implemented by bindings::BindingTable
+// (bindings/binding_table.h) and, for a Durable Object's Worker, by objects::ObjectInstance.
 class Services {
  public:
   virtual ~Services() = default;
@@ -121,7 +122,7 @@ class Worker final : public js::IsolateHost {
   sim::Result<ScheduledResult> scheduled(sim::Task& task, std::string cron, sim::Time time,
                                          std::string entrypoint = "default");
 
-  // ---- Durable Object instances (runtime::ObjectHost) ----
+  // ---- Durable Object instances (objects::ObjectInstance) ----
   // Delivers an event to the Durable Object instance the event names, in this Worker's isolate
   // (constructing the instance on its first event). Suspends until the result: the Response
   // (kFetch; errors as fetch()), the RPC reply (kRpc: a failed reply carries the thrown error),

@@ -1,8 +1,8 @@
 // services::DoCluster: the distributed half of Durable Objects (no JS). It keeps two promises:
 //   1. at most one live instance per object id (for an event start and for every storage write);
 //   2. a crash never loses an acknowledged write.
-// The JS half (an ObjectExecutor, written by the runtime) runs the object's code on a host; this
-// file decides where it runs, for how long, and makes its state durable.
+// The JS half (an ObjectExecutor: objects::DoHost in platform/objects) runs the object's code on
+// a host; this file decides where it runs, for how long, and makes its state durable.
 //
 // Nodes (all reached over sim::Rpc, so partitions, loss, duplication and crashes apply):
 // - one directory: object key -> (host, epoch, lease expiry); placement; the alarm registry;
@@ -269,8 +269,8 @@ class ObjectHandle : public std::enable_shared_from_this<ObjectHandle> {
   std::size_t activation_index_ = 0;
 };
 
-// The object side, implemented by the runtime (and by test doubles). One per host node. All
-// calls on the host's tasks.
+// The object side, implemented by objects::DoHost (platform/objects) and by test doubles. One
+// per host node. All calls on the host's tasks.
 class ObjectExecutor {
  public:
   virtual ~ObjectExecutor() = default;

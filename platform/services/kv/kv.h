@@ -1,9 +1,9 @@
 // services::KvService and services::KvClient: Workers KV on simulated nodes (no JS, no V8).
 //
-// What it is for. A Worker's `env.NS.get/put/delete/list` ends up here: the binding (written by
-// the runtime) calls a KvClient that lives on the Worker's PoP node, and the client talks over
-// sim::Rpc to central store nodes. Every timing and limit is a KvConfig knob whose default is the
-// documented behaviour of Cloudflare's KV (docs/semantics.md, "KV"); README.md explains the
+// What it is for. A Worker's `env.NS.get/put/delete/list` ends up here: the binding
+// (bindings::KvBinding) calls a KvClient that lives on the Worker's PoP node, and the client talks
+// over sim::Rpc to central store nodes. Every timing and limit is a KvConfig knob whose default is
+// the documented behaviour of Cloudflare's KV (docs/semantics.md, "KV"); README.md explains the
 // consistency model in plain words.
 //
 // Nodes.
