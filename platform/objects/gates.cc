@@ -32,8 +32,14 @@ void OutputGate::send_after(std::uint64_t seq, Message message) {
 }
 
 void OutputGate::durable(std::uint64_t seq) {
-  if (seq > durable_) durable_ = seq;
+  SIM_REQUIRE(seq > durable_);
+  durable_ = seq;
   while (!held_.empty() && held_.begin()->first <= durable_) {
+    const std::uint64_t batch = held_.begin()->first;
+    // Messages are held only behind batches not yet durable, so each batch's messages leave once,
+    // after those of every batch before it.
+    SIM_ASSERT(batch > released_);
+    released_ = batch;
     std::vector<Message> messages = std::move(held_.begin()->second);
     held_.erase(held_.begin());
     for (auto& m : messages) m(true);

@@ -52,7 +52,8 @@ class OutputGate {
   // Sends `message` when batch `seq` is durable (at once if it is already, or if seq is 0:
   // no writes before it).
   void send_after(std::uint64_t seq, Message message);
-  // Batches up to `seq` are durable: sends what waited on them, in order.
+  // Batches up to `seq` are durable: sends what waited on them, in order. REQUIRES: seq is newer
+  // than the last durable batch (acknowledgements come one commit at a time, in order).
   void durable(std::uint64_t seq);
   // A commit failed: every held message is dropped (called with false).
   void fail();
@@ -62,6 +63,7 @@ class OutputGate {
  private:
   bool enabled_;
   std::uint64_t durable_ = 0;
+  std::uint64_t released_ = 0;  // the last batch whose held messages were sent
   std::map<std::uint64_t, std::vector<Message>> held_;  // by batch
 };
 

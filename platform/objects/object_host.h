@@ -1,6 +1,6 @@
-// runtime::DoHost: the JS side of Durable Objects on one host node: the services::ObjectExecutor
+// objects::DoHost: the JS side of Durable Objects on one host node: the services::ObjectExecutor
 // that the DO cluster (services/do_cluster.h) hands requests, alarms and deactivations to. Each
-// active object gets a runtime::ObjectInstance (its own isolate running the namespace's script,
+// active object gets an objects::ObjectInstance (its own isolate running the namespace's script,
 // its storage working copy recovered from the cluster's image, its gates), whose commits go to
 // the object's handle (quorum replication, fenced by the lease epoch) and whose events check the
 // handle's lease.

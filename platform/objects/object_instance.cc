@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "sim/assert.h"
 #include "sim/events.h"
 #include "sim/node.h"
 
@@ -30,9 +31,7 @@ ObjectInstance::ObjectInstance(sim::World& world, sim::Node& node, ObjectInstanc
   wc.name = config_.class_name + ":" + config_.id_hex.substr(0, 8);
   worker_ = std::make_unique<runtime::Worker>(world_, node_, std::move(wc));
   worker_->set_run_hook([this](std::string_view) { after_run(); });
-  worker_->set_output_gate([this](runtime::Worker::GatedMessage m) {
-    output_gate_.send_after(gate_seq(), std::move(m));
-  });
+  worker_->set_output_gate([this](runtime::Worker::GatedMessage m) { send_gated(std::move(m)); });
 }
 
 ObjectInstance::~ObjectInstance() {
@@ -54,12 +53,30 @@ std::uint64_t ObjectInstance::gate_seq() const {
   return storage_->dirty() ? assigned_seq_ + 1 : assigned_seq_;
 }
 
+void ObjectInstance::send_gated(std::function<void(bool send)> message) {
+  const std::uint64_t seq = gate_seq();
+  output_gate_.send_after(seq, [this, seq, message = std::move(message)](bool send) {
+    // The output gate's promise, checked against the commits themselves: nothing leaves before
+    // the batch holding the writes made before it was acknowledged.
+    if (send && config_.output_gate) SIM_ASSERT(seq <= durable_seq_);
+    message(send);
+  });
+}
+
+std::string ObjectInstance::hibernation_image() {
+  // A busy instance would lose its unacknowledged writes, held messages or JS work.
+  SIM_REQUIRE(idle());
+  return storage_->take_image();
+}
+
 void ObjectInstance::breaks(std::string reason) {
   if (broken()) return;
   broken_reason_ = std::move(reason);
   emit_reset(broken_reason_);
   queue_.clear();
   output_gate_.fail();
+  // What waited for a batch that will never be acknowledged is dropped, not sent later.
+  SIM_ASSERT(output_gate_.held() == 0);
   input_gate_.reset();
   durable_waiters_.notify_all(world_);
 }
@@ -94,6 +111,9 @@ void ObjectInstance::after_run() {
 }
 
 void ObjectInstance::start_commit_task() {
+  // One commit task at a time: two could be acknowledged out of order.
+  SIM_REQUIRE(!committing_);
+  SIM_REQUIRE(!broken());
   committing_ = true;
   std::weak_ptr<int> alive = alive_;
   world_.spawn(node_, "do.commit", [this, alive](sim::Task& task) {
@@ -108,8 +128,12 @@ void ObjectInstance::start_commit_task() {
         breaks("storage write failed: " + status.error().message);
         break;
       }
+      // Batches become durable in the order they were numbered, and only numbered ones.
+      SIM_ASSERT(batch.seq > durable_seq_);
+      SIM_ASSERT(batch.seq <= assigned_seq_);
       durable_seq_ = batch.seq;
       output_gate_.durable(batch.seq);
+      SIM_ASSERT(output_gate_.durable_seq() == durable_seq_);
       durable_waiters_.notify_all(world_);
     }
     committing_ = false;
@@ -155,6 +179,8 @@ sim::Status ObjectInstance::start_event(sim::Task& task, std::string_view what) 
     breaks("its lease lapsed before the " + std::string(what) + " started");
     return gone(broken_reason_);
   }
+  // No suspension since wait_open(): the event starts with the gate open.
+  SIM_ASSERT(input_gate_.open());
   return sim::Status::Ok();
 }
 
@@ -270,9 +296,8 @@ js::CallReply ObjectInstance::sockets_call(const js::CallRequest& request) {
                                   "lease; the object was reset");
   }
   if (!sockets_) return js::CallReply::failure("Error", "WebSockets are not available here");
-  return sockets_(request, [this](std::function<void(bool)> frame) {
-    output_gate_.send_after(gate_seq(), std::move(frame));
-  });
+  return sockets_(request,
+                  [this](std::function<void(bool)> frame) { send_gated(std::move(frame)); });
 }
 
 js::CallReply ObjectInstance::gates_call(const js::CallRequest& request) {

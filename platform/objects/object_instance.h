@@ -1,4 +1,4 @@
-// runtime::ObjectInstance: one live instance of a Durable Object on its host node: the JS object
+// objects::ObjectInstance: one live instance of a Durable Object on its host node: the JS object
 // (in an isolate of its own, made by a runtime::Worker running the namespace's script), its
 // storage working copy (ObjectStorage), its gates (gates.h), and the pipeline that makes its
 // writes durable.
@@ -90,7 +90,7 @@ class ObjectInstance final : private runtime::Services {
   }
   // The full storage image, everything in it acknowledged, for the instance that follows a
   // hibernation. REQUIRES: idle().
-  std::string hibernation_image() { return storage_->take_image(); }
+  std::string hibernation_image();
 
   // Stops the instance (deactivated): like a failed commit, held messages are dropped and
   // later events fail.
@@ -122,6 +122,8 @@ class ObjectInstance final : private runtime::Services {
   void breaks(std::string reason);
   // The batch a message leaving now must wait for.
   std::uint64_t gate_seq() const;
+  // Hands a message leaving the object (the Worker's, or a WebSocket frame) to the output gate.
+  void send_gated(std::function<void(bool send)> message);
   // do.reset: the instance broke or reset itself.
   void emit_reset(const std::string& reason);
 

@@ -1,4 +1,4 @@
-// runtime::ObjectStorage: the storage of one Durable Object instance, both APIs (KV and SQL), on
+// objects::ObjectStorage: the storage of one Durable Object instance, both APIs (KV and SQL), on
 // a SQLite database that is the instance's working copy in its host's memory.
 //
 // Durability is not here: the working copy starts from the image the DO cluster recovered
@@ -14,14 +14,15 @@
 // SQL cannot touch _cf_* tables nor run transaction statements (BEGIN, COMMIT, SAVEPOINT...):
 // storage.transaction()/transactionSync() do that.
 //
-// The JS side (prelude bindings, DurableObjectStorage) calls call() synchronously with
-// js::CallRequest{target "storage"}; see call() for the methods.
+// The JS side (object_storage.js, DurableObjectStorage) calls call() synchronously through
+// host.callSync(InstanceTarget::kStorage, ...); see call() for the methods.
 //
 // Single-threaded; never suspends.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,10 +68,35 @@ class ObjectStorage {
 
  private:
   explicit ObjectStorage(sqlite3* db) : db_(db) {}
-  js::CallReply call_checked(const js::CallRequest& request);  // may throw json errors
+  // The storage methods, one each (call() documents them), found by name in a table. `args` is
+  // request.json parsed; a method may throw json errors, which call() turns into failed replies.
+  using Method = js::CallReply (ObjectStorage::*)(const js::CallRequest& request,
+                                                  nlohmann::json& args);
+  static Method method(std::string_view name);
+  js::CallReply call_checked(const js::CallRequest& request);
+  js::CallReply get(const js::CallRequest& request, nlohmann::json& args);
+  js::CallReply put(const js::CallRequest& request, nlohmann::json& args);
+  js::CallReply delete_keys(const js::CallRequest& request, nlohmann::json& args);
+  js::CallReply list(const js::CallRequest& request, nlohmann::json& args);
+  js::CallReply delete_all(const js::CallRequest& request, nlohmann::json& args);
+  js::CallReply begin(const js::CallRequest& request, nlohmann::json& args);
+  js::CallReply release(const js::CallRequest& request, nlohmann::json& args);
+  js::CallReply rollback(const js::CallRequest& request, nlohmann::json& args);
+  js::CallReply get_alarm(const js::CallRequest& request, nlohmann::json& args);
+  js::CallReply set_alarm(const js::CallRequest& request, nlohmann::json& args);
+  js::CallReply delete_alarm(const js::CallRequest& request, nlohmann::json& args);
+  js::CallReply dbsize(const js::CallRequest& request, nlohmann::json& args);
+  js::CallReply sql(const js::CallRequest& request, nlohmann::json& args);
+  // release and rollback: closes the innermost storage.transaction().
+  js::CallReply end_transaction(bool rollback);
+  // setAlarm (`args` holds the time) and deleteAlarm (`args` is null).
+  js::CallReply write_alarm(const nlohmann::json* args);
+
   sim::Status exec(const char* sql);
   // Opens the implicit transaction (the batch) if needed.
   sim::Status begin_batch();
+  // Before a write: the batch is open and will need a commit.
+  sim::Status begin_write();
 
   sqlite3* db_;
   bool batch_open_ = false;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -107,126 +108,182 @@ void SocketHub::boot() {
       sim::Rpc::Delivery::kAtMostOnce);
 }
 
+struct SocketHub::Call {
+  Call(const std::string& object, std::uint64_t activation, const js::CallRequest& request,
+       const Gate& gate)
+      : object(object),
+        activation(activation),
+        request(request),
+        gate(gate),
+        args(args_of(request)) {}
+
+  const std::string& object;
+  std::uint64_t activation;
+  const js::CallRequest& request;
+  const Gate& gate;
+  const nlohmann::json args;
+  // The socket the call names (args.id), when it is one of the object's: else `known` is false.
+  std::string id;
+  std::map<std::string, Socket>::iterator it;
+  bool known = false;
+};
+
 js::CallReply SocketHub::call(const std::string& object, std::uint64_t activation,
                               const js::CallRequest& request, const Gate& gate) {
-  const nlohmann::json a = args_of(request);
-  const std::string& m = request.method;
-  if (m == "accept") {
-    if (sockets_of(object) >= 32768) {
-      return js::CallReply::failure("Error", "too many WebSockets accepted by this object (32768)");
+  struct Entry {
+    Method method;
+    bool names_socket;  // its arguments carry {id}
+  };
+  static const std::map<std::string, Entry, std::less<>> kMethods = {
+      {"accept", {&SocketHub::accept, false}},
+      {"list", {&SocketHub::list, false}},
+      {"state", {&SocketHub::state, true}},
+      {"tags", {&SocketHub::tags, true}},
+      {"getAttachment", {&SocketHub::get_attachment, true}},
+      {"setAttachment", {&SocketHub::set_attachment, true}},
+      {"send", {&SocketHub::send, true}},
+      {"close", {&SocketHub::close, true}},
+  };
+  Call c(object, activation, request, gate);
+  auto entry = kMethods.find(request.method);
+  // An unknown method reads args.id too: a malformed id fails the same way whatever the method.
+  if (entry == kMethods.end() || entry->second.names_socket) {
+    c.id = c.args.value("id", "");
+    c.it = sockets_.find(c.id);
+    c.known = c.it != sockets_.end() && c.it->second.object == object;
+  }
+  if (entry == kMethods.end()) {
+    return js::CallReply::failure("Error", "no such WebSocket method " + request.method);
+  }
+  return (this->*entry->second.method)(c);
+}
+
+js::CallReply SocketHub::accept(Call& c) {
+  if (sockets_of(c.object) >= 32768) {
+    return js::CallReply::failure("Error", "too many WebSockets accepted by this object (32768)");
+  }
+  Socket s;
+  s.object = c.object;
+  s.activation = c.activation;
+  s.accepted = world_.now();
+  const nlohmann::json& a = c.args;
+  if (a.contains("tags") && a["tags"].is_array()) {
+    if (a["tags"].size() > 10) {
+      return js::CallReply::failure("Error", "a WebSocket may have at most 10 tags");
     }
-    Socket s;
-    s.object = object;
-    s.activation = activation;
-    s.accepted = world_.now();
-    if (a.contains("tags") && a["tags"].is_array()) {
-      if (a["tags"].size() > 10) {
-        return js::CallReply::failure("Error", "a WebSocket may have at most 10 tags");
+    for (const auto& t : a["tags"]) {
+      if (!t.is_string()) return js::CallReply::failure("TypeError", "tags must be strings");
+      const std::string tag = t.get<std::string>();
+      if (tag.size() > 256) {
+        return js::CallReply::failure("Error", "a WebSocket tag may have at most 256 characters");
       }
-      for (const auto& t : a["tags"]) {
-        if (!t.is_string()) return js::CallReply::failure("TypeError", "tags must be strings");
-        const std::string tag = t.get<std::string>();
-        if (tag.size() > 256) {
-          return js::CallReply::failure("Error", "a WebSocket tag may have at most 256 characters");
-        }
-        s.tags.push_back(tag);
-      }
+      s.tags.push_back(tag);
     }
-    const std::string id = "ws-" + std::to_string(host_.id()) + "." +
-                           std::to_string(host_.incarnation()) + "-" + std::to_string(next_++);
-    sockets_.emplace(id, std::move(s));
-    emit(&sim::ev::Body::mutable_ws_accept, id,
-         [&](sim::ev::WsSocket& e) { e.set_object(object); });
-    // A socket no client opens (its 101 response was lost) is dropped after open_timeout.
-    std::weak_ptr<int> alive = alive_;
-    world_.spawn(host_, "ws.open_timeout", [this, alive, id](sim::Task& task) {
-      task.sleep(timing_.open_timeout);
-      if (alive.expired()) return;
-      auto it = sockets_.find(id);
-      if (it != sockets_.end() && it->second.client == sim::kNoNode) {
-        broken(id, "no client opened it");
-      }
-    });
-    return reply_json({{"id", id}});
   }
-  if (m == "list") {
-    const std::string tag = a.value("tag", "");
-    nlohmann::json ids = nlohmann::json::array();
-    for (const auto& [id, s] : sockets_) {
-      if (s.object != object || s.closing || s.gone) continue;
-      if (!tag.empty() && std::find(s.tags.begin(), s.tags.end(), tag) == s.tags.end()) continue;
-      ids.push_back(id);
+  const std::string id = "ws-" + std::to_string(host_.id()) + "." +
+                         std::to_string(host_.incarnation()) + "-" + std::to_string(next_++);
+  sockets_.emplace(id, std::move(s));
+  emit(&sim::ev::Body::mutable_ws_accept, id,
+       [&](sim::ev::WsSocket& e) { e.set_object(c.object); });
+  // A socket no client opens (its 101 response was lost) is dropped after open_timeout.
+  std::weak_ptr<int> alive = alive_;
+  world_.spawn(host_, "ws.open_timeout", [this, alive, id](sim::Task& task) {
+    task.sleep(timing_.open_timeout);
+    if (alive.expired()) return;
+    auto it = sockets_.find(id);
+    if (it != sockets_.end() && it->second.client == sim::kNoNode) {
+      broken(id, "no client opened it");
     }
-    return reply_json(ids);
+  });
+  return reply_json({{"id", id}});
+}
+
+js::CallReply SocketHub::list(Call& c) {
+  const std::string tag = c.args.value("tag", "");
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& [id, s] : sockets_) {
+    if (s.object != c.object || s.closing || s.gone) continue;
+    if (!tag.empty() && std::find(s.tags.begin(), s.tags.end(), tag) == s.tags.end()) continue;
+    ids.push_back(id);
   }
-  const std::string id = a.value("id", "");
-  auto it = sockets_.find(id);
-  const bool known = it != sockets_.end() && it->second.object == object;
-  if (m == "state") {
-    // WebSocket.readyState: 1 open (or accepted), 2 closing, 3 closed.
-    return reply_json({{"state", !known || it->second.gone ? 3 : it->second.closing ? 2 : 1}});
+  return reply_json(ids);
+}
+
+js::CallReply SocketHub::state(Call& c) {
+  // WebSocket.readyState: 1 open (or accepted), 2 closing, 3 closed.
+  return reply_json({{"state", !c.known || c.it->second.gone ? 3 : c.it->second.closing ? 2 : 1}});
+}
+
+js::CallReply SocketHub::tags(Call& c) {
+  return reply_json(c.known ? nlohmann::json(c.it->second.tags) : nlohmann::json::array());
+}
+
+js::CallReply SocketHub::get_attachment(Call& c) {
+  const bool found = c.known && c.it->second.has_attachment;
+  js::CallReply r = reply_json({{"found", found}});
+  if (found) {
+    r.bytes = c.it->second.attachment;
+    r.has_bytes = true;
   }
-  if (m == "tags") {
-    return reply_json(known ? nlohmann::json(it->second.tags) : nlohmann::json::array());
+  return r;
+}
+
+js::CallReply SocketHub::set_attachment(Call& c) {
+  if (!c.known) return js::CallReply::failure("Error", "the WebSocket is closed");
+  const std::string& bytes = c.request.bytes;
+  if (bytes.size() > 2048) {
+    return js::CallReply::failure(
+        "Error", "serializeAttachment: the attachment is larger than 2048 bytes (" +
+                     std::to_string(bytes.size()) + ")");
   }
-  if (m == "getAttachment") {
-    js::CallReply r = reply_json({{"found", known && it->second.has_attachment}});
-    if (known && it->second.has_attachment) {
-      r.bytes = it->second.attachment;
-      r.has_bytes = true;
-    }
-    return r;
+  c.it->second.attachment = bytes;
+  c.it->second.has_attachment = c.request.has_bytes;
+  return reply_json(nullptr);
+}
+
+js::CallReply SocketHub::send(Call& c) {
+  if (!c.known || c.it->second.closing || c.it->second.gone) {
+    return js::CallReply::failure("TypeError", "Can't call WebSocket send() after close().");
   }
-  if (m == "setAttachment") {
-    if (!known) return js::CallReply::failure("Error", "the WebSocket is closed");
-    if (request.bytes.size() > 2048) {
-      return js::CallReply::failure(
-          "Error", "serializeAttachment: the attachment is larger than 2048 bytes (" +
-                       std::to_string(request.bytes.size()) + ")");
-    }
-    it->second.attachment = request.bytes;
-    it->second.has_attachment = request.has_bytes;
-    return reply_json(nullptr);
+  if (c.request.bytes.size() > (1u << 20)) {
+    return js::CallReply::failure("Error", "WebSocket message is larger than 1 MiB");
   }
-  if (m == "close" && known && (it->second.closing || it->second.gone)) {
+  Frame f;
+  f.kind = Frame::Kind::kMessage;
+  f.text = c.args.value("text", true);
+  f.data = c.request.bytes;
+  return send_gated(c, std::move(f));
+}
+
+js::CallReply SocketHub::close(Call& c) {
+  if (c.known && (c.it->second.closing || c.it->second.gone)) {
     return reply_json(nullptr);  // closing twice (or reciprocating the client's close): a no-op
   }
-  if (m == "send" || m == "close") {
-    if (!known || it->second.closing || it->second.gone) {
-      return js::CallReply::failure("TypeError",
-                                    m == "send" ? "Can't call WebSocket send() after close()."
-                                                : "Can't call WebSocket close() after close().");
-    }
-    Frame f;
-    if (m == "send") {
-      if (request.bytes.size() > (1u << 20)) {
-        return js::CallReply::failure("Error", "WebSocket message is larger than 1 MiB");
-      }
-      f.kind = Frame::Kind::kMessage;
-      f.text = a.value("text", true);
-      f.data = request.bytes;
-    } else {
-      f.kind = Frame::Kind::kClose;
-      f.code = a.value("code", 1000);
-      f.reason = a.value("reason", "");
-      if (!valid_close_code(f.code)) {
-        return js::CallReply::failure("TypeError",
-                                      "Invalid WebSocket close code: " + std::to_string(f.code));
-      }
-      if (f.reason.size() > 123) {
-        return js::CallReply::failure("TypeError", "WebSocket close reason is too long");
-      }
-      it->second.closing = true;
-    }
-    std::weak_ptr<int> alive = alive_;
-    gate([this, alive, id, f = std::move(f)](bool send) mutable {
-      if (alive.expired() || !send) return;
-      enqueue(id, std::move(f));
-    });
-    return reply_json(nullptr);
+  if (!c.known) {
+    return js::CallReply::failure("TypeError", "Can't call WebSocket close() after close().");
   }
-  (void)activation;
-  return js::CallReply::failure("Error", "no such WebSocket method " + m);
+  Frame f;
+  f.kind = Frame::Kind::kClose;
+  f.code = c.args.value("code", 1000);
+  f.reason = c.args.value("reason", "");
+  if (!valid_close_code(f.code)) {
+    return js::CallReply::failure("TypeError",
+                                  "Invalid WebSocket close code: " + std::to_string(f.code));
+  }
+  if (f.reason.size() > 123) {
+    return js::CallReply::failure("TypeError", "WebSocket close reason is too long");
+  }
+  c.it->second.closing = true;
+  return send_gated(c, std::move(f));
+}
+
+js::CallReply SocketHub::send_gated(Call& c, Frame frame) {
+  std::weak_ptr<int> alive = alive_;
+  c.gate([this, alive, id = c.id, f = std::move(frame)](bool send) mutable {
+    if (alive.expired() || !send) return;
+    enqueue(id, std::move(f));
+  });
+  return reply_json(nullptr);
 }
 
 std::size_t SocketHub::sockets_of(const std::string& object) const {

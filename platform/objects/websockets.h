@@ -134,6 +134,21 @@ class SocketHub {
     sim::Time accepted = 0;
   };
 
+  // A call from the object's JS with its arguments parsed (websockets.cc), and the methods that
+  // serve one, found by name in a table.
+  struct Call;
+  using Method = js::CallReply (SocketHub::*)(Call& call);
+  js::CallReply accept(Call& call);
+  js::CallReply list(Call& call);
+  js::CallReply state(Call& call);
+  js::CallReply tags(Call& call);
+  js::CallReply get_attachment(Call& call);
+  js::CallReply set_attachment(Call& call);
+  js::CallReply send(Call& call);
+  js::CallReply close(Call& call);
+  // Sends `frame` on the call's socket once the object's output gate lets it go.
+  js::CallReply send_gated(Call& call, Frame frame);
+
   sim::Result<std::string> on_frame(sim::Task& task, sim::NodeId from, std::string_view bytes);
   void enqueue(const std::string& id, Frame frame);
   void start_sender(const std::string& id);
