@@ -303,7 +303,7 @@
   Object.assign(internal.entries, {
     setEnv, fetch: dispatchFetch, scheduled: dispatchScheduled, queue: dispatchQueue,
     actorFetch: dispatchActorFetch, actorRpc: dispatchRpc, actorAlarm: dispatchAlarm,
-    actorSocket: dispatchSocket, resetActors: () => actors.clear(),
+    actorSocket: dispatchSocket,
   });
   internal.builtins['cloudflare:workers'] =
       {DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget, env};
