@@ -1,13 +1,16 @@
-// The edgesim command line. See DESIGN.md, "The command line". Exit codes: 0 all properties hold;
-// 1 a property failed (for sweeps: a scenario did not behave as it declares); 2 bad input;
-// 3 nondeterminism or an internal error.
+// The edgesim command line: one small function per subcommand registers its options, and the
+// command's body is one call into scenarios/ (or tools/sweep.h). Exit codes (tools/README.md):
+// 0 all properties hold; 1 a property failed (for sweeps: a scenario did not behave as it
+// declares); 2 bad input; 3 nondeterminism or an internal error; 4 a checker could not decide.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -61,6 +64,50 @@ void print_outcome(const RunConfig& c, const RunOutcome& o) {
   }
 }
 
+int cmd_run(const RunConfig& c, bool json) {
+  RunOutcome o = scenarios::run_scenario(c);
+  if (json) {
+    std::printf("%s\n", scenarios::outcome_json(c, o).c_str());
+  } else {
+    print_outcome(c, o);
+  }
+  return o.exit_code;
+}
+
+int cmd_replay(const std::string& path, const std::string& code) {
+  if (!code.empty()) {
+    std::fprintf(stderr, "edgesim replay: --code needs scenario folders (not built yet)\n");
+    return scenarios::kExitBadInput;
+  }
+  auto r = scenarios::replay_trace(path);
+  std::fputs(r.report.c_str(), r.exit_code >= scenarios::kExitBadInput ? stderr : stdout);
+  return r.exit_code;
+}
+
+int cmd_check_determinism(const RunConfig& c) {
+  auto r = scenarios::check_determinism(c);
+  std::fputs(r.report.c_str(), r.exit_code == 0 ? stdout : stderr);
+  return r.exit_code;
+}
+
+int cmd_check(const std::string& path, bool json) {
+  scenarios::CheckOutcome r = scenarios::check_trace(path);
+  RunConfig c;
+  c.scenario = path;
+  if (json) {
+    std::printf("%s\n", scenarios::outcome_json(c, r.result).c_str());
+  } else if (r.exit_code == scenarios::kExitBadInput) {
+    std::fprintf(stderr, "edgesim check: %s", r.report.c_str());
+  } else {
+    for (const auto& p : r.result.properties) {
+      std::printf("  %-9s %-30s %s\n", scenarios::verdict_name(p.verdict), p.name.c_str(),
+                  p.explanation.c_str());
+    }
+    std::fputs(r.report.c_str(), stdout);
+  }
+  return r.exit_code;
+}
+
 // Every knob of the platform, with its default and what it does (platform::knobs()).
 int cmd_knobs(bool json) {
   const std::vector<sim::KnobInfo> all = platform::knobs().list(platform::PlatformConfig{});
@@ -112,125 +159,117 @@ int cmd_show(const std::string& path, const std::string& chrome) {
   return 0;
 }
 
+// A registered subcommand: main() runs `action` when the command line named `app`. The options
+// live in shared state that both the parser (which writes them) and the action hold.
+struct Command {
+  CLI::App* app;
+  std::function<int()> action;
+};
+
+Command add_run(CLI::App& app) {
+  struct Options {
+    RunConfig config;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("run", "run one seed of a scenario");
+  cmd->add_option("scenario", o->config.scenario, "scenario name")->required();
+  cmd->add_option("--seed", o->config.seed, "seed (default 1)");
+  cmd->add_option("--trace", o->config.trace_path, "write the trace to FILE");
+  cmd->add_option("--faults", o->config.faults,
+                  "none | swarm | PLAN (a file or 'at 2s crash x; ...'); default: the scenario's");
+  cmd->add_flag("--json", o->json, "print one JSON object");
+  return {cmd, [o] { return cmd_run(o->config, o->json); }};
+}
+
+Command add_sweep(CLI::App& app) {
+  auto o = std::make_shared<tools::SweepOptions>();
+  o->jobs = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  auto* cmd = app.add_subcommand("sweep", "run many seeds in parallel processes");
+  cmd->add_option("scenario", o->scenarios, "scenario names, or 'all'")->required();
+  cmd->add_option("--seeds", o->seeds, "seed range A..B (default 1..20)");
+  cmd->add_option("-j,--jobs", o->jobs, "parallel processes (default: cores)");
+  cmd->add_option("--out", o->out_dir, "where traces of failing seeds go (default edgesim-out)");
+  cmd->add_option("--faults", o->faults, "none | swarm | PLAN (default: each scenario's own plan)");
+  cmd->add_flag("--json", o->json, "print one JSON object per run");
+  cmd->add_option("--shard", o->shard,
+                  "I/N: run only the I-th of N round-robin shards of the seeds (batch systems)");
+  return {cmd, [o] {
+            if (o->jobs < 1) o->jobs = 1;
+            return tools::run_sweep(*o);
+          }};
+}
+
+Command add_replay(CLI::App& app) {
+  struct Options {
+    std::string path, code;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("replay", "re-run a trace and prove the same event stream");
+  cmd->add_option("trace", o->path, "trace file")->required();
+  cmd->add_option("--code", o->code, "replay against another scenario (not yet supported)");
+  return {cmd, [o] { return cmd_replay(o->path, o->code); }};
+}
+
+Command add_check_determinism(CLI::App& app) {
+  auto config = std::make_shared<RunConfig>();
+  auto* cmd = app.add_subcommand("check-determinism", "run a seed twice and compare");
+  cmd->add_option("scenario", config->scenario, "scenario name")->required();
+  cmd->add_option("--seed", config->seed, "seed (default 1)");
+  cmd->add_option("--faults", config->faults, "none | swarm | PLAN");
+  return {cmd, [config] { return cmd_check_determinism(*config); }};
+}
+
+Command add_check(CLI::App& app) {
+  struct Options {
+    std::string path;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "check", "re-run the checkers on a trace's recorded history, without simulating");
+  cmd->add_option("trace", o->path, "trace file")->required();
+  cmd->add_flag("--json", o->json, "print one JSON object");
+  return {cmd, [o] { return cmd_check(o->path, o->json); }};
+}
+
+Command add_knobs(CLI::App& app) {
+  auto json = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("knobs", "every platform knob with its default and meaning");
+  cmd->add_flag("--json", *json, "print them as JSON");
+  return {cmd, [json] { return cmd_knobs(*json); }};
+}
+
+Command add_show(CLI::App& app) {
+  struct Options {
+    std::string path, chrome;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("show", "print a trace as a timeline");
+  cmd->add_option("trace", o->path, "trace file")->required();
+  cmd->add_option("--chrome", o->chrome, "write Chrome/Perfetto trace JSON to FILE instead");
+  return {cmd, [o] { return cmd_show(o->path, o->chrome); }};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"edgesim: deterministic simulation of an edge platform"};
   app.require_subcommand(1);
-
-  RunConfig run_cfg;
-  bool run_json = false;
-  auto* run = app.add_subcommand("run", "run one seed of a scenario");
-  run->add_option("scenario", run_cfg.scenario, "scenario name")->required();
-  run->add_option("--seed", run_cfg.seed, "seed (default 1)");
-  run->add_option("--trace", run_cfg.trace_path, "write the trace to FILE");
-  run->add_option("--faults", run_cfg.faults,
-                  "none | swarm | PLAN (a file or 'at 2s crash x; ...'); default: the scenario's");
-  run->add_flag("--json", run_json, "print one JSON object");
-
-  std::vector<std::string> sweep_names;
-  std::string sweep_seeds = "1..20", sweep_out = "edgesim-out", sweep_faults;
-  int sweep_jobs = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  bool sweep_json = false;
-  std::string sweep_shard;
-  auto* sweep = app.add_subcommand("sweep", "run many seeds in parallel processes");
-  sweep->add_option("scenario", sweep_names, "scenario names, or 'all'")->required();
-  sweep->add_option("--seeds", sweep_seeds, "seed range A..B (default 1..20)");
-  sweep->add_option("-j,--jobs", sweep_jobs, "parallel processes (default: cores)");
-  sweep->add_option("--out", sweep_out, "where traces of failing seeds go (default edgesim-out)");
-  sweep->add_option("--faults", sweep_faults,
-                    "none | swarm | PLAN (default: each scenario's own plan)");
-  sweep->add_flag("--json", sweep_json, "print one JSON object per run");
-  sweep->add_option("--shard", sweep_shard,
-                    "I/N: run only the I-th of N round-robin shards of the seeds (batch systems)");
-
-  std::string replay_path, replay_code;
-  auto* replay = app.add_subcommand("replay", "re-run a trace and prove the same event stream");
-  replay->add_option("trace", replay_path, "trace file")->required();
-  replay->add_option("--code", replay_code, "replay against another scenario (not yet supported)");
-
-  RunConfig det_cfg;
-  auto* det = app.add_subcommand("check-determinism", "run a seed twice and compare");
-  det->add_option("scenario", det_cfg.scenario, "scenario name")->required();
-  det->add_option("--seed", det_cfg.seed, "seed (default 1)");
-  det->add_option("--faults", det_cfg.faults, "none | swarm | PLAN");
-
-  std::string check_path;
-  bool check_json = false;
-  auto* check = app.add_subcommand(
-      "check", "re-run the checkers on a trace's recorded history, without simulating");
-  check->add_option("trace", check_path, "trace file")->required();
-  check->add_flag("--json", check_json, "print one JSON object");
-
-  bool knobs_json = false;
-  auto* knobs = app.add_subcommand("knobs", "every platform knob with its default and meaning");
-  knobs->add_flag("--json", knobs_json, "print them as JSON");
-
-  std::string show_path, show_chrome;
-  auto* show = app.add_subcommand("show", "print a trace as a timeline");
-  show->add_option("trace", show_path, "trace file")->required();
-  show->add_option("--chrome", show_chrome, "write Chrome/Perfetto trace JSON to FILE instead");
-
+  // Registration order is the order `edgesim --help` lists them in (a braced list is evaluated
+  // left to right).
+  const std::vector<Command> commands = {
+      add_run(app),   add_sweep(app), add_replay(app), add_check_determinism(app),
+      add_check(app), add_knobs(app), add_show(app),
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : scenarios::kExitBadInput;
   }
-
-  if (run->parsed()) {
-    RunOutcome o = scenarios::run_scenario(run_cfg);
-    if (run_json) {
-      std::printf("%s\n", scenarios::outcome_json(run_cfg, o).c_str());
-    } else {
-      print_outcome(run_cfg, o);
-    }
-    return o.exit_code;
+  for (const Command& c : commands) {
+    if (c.app->parsed()) return c.action();
   }
-  if (sweep->parsed()) {
-    if (sweep_jobs < 1) sweep_jobs = 1;
-    tools::SweepOptions options;
-    options.scenarios = sweep_names;
-    options.seeds = sweep_seeds;
-    options.jobs = sweep_jobs;
-    options.out_dir = sweep_out;
-    options.faults = sweep_faults;
-    options.json = sweep_json;
-    options.shard = sweep_shard;
-    return tools::run_sweep(options);
-  }
-  if (replay->parsed()) {
-    if (!replay_code.empty()) {
-      std::fprintf(stderr, "edgesim replay: --code needs scenario folders (not built yet)\n");
-      return scenarios::kExitBadInput;
-    }
-    auto r = scenarios::replay_trace(replay_path);
-    std::fputs(r.report.c_str(), r.exit_code >= scenarios::kExitBadInput ? stderr : stdout);
-    return r.exit_code;
-  }
-  if (det->parsed()) {
-    auto r = scenarios::check_determinism(det_cfg);
-    std::fputs(r.report.c_str(), r.exit_code == 0 ? stdout : stderr);
-    return r.exit_code;
-  }
-  if (check->parsed()) {
-    scenarios::CheckOutcome r = scenarios::check_trace(check_path);
-    RunConfig c;
-    c.scenario = check_path;
-    if (check_json) {
-      std::printf("%s\n", scenarios::outcome_json(c, r.result).c_str());
-    } else if (r.exit_code == scenarios::kExitBadInput) {
-      std::fprintf(stderr, "edgesim check: %s", r.report.c_str());
-    } else {
-      for (const auto& p : r.result.properties) {
-        std::printf("  %-9s %-30s %s\n", scenarios::verdict_name(p.verdict), p.name.c_str(),
-                    p.explanation.c_str());
-      }
-      std::fputs(r.report.c_str(), stdout);
-    }
-    return r.exit_code;
-  }
-  if (knobs->parsed()) return cmd_knobs(knobs_json);
-  if (show->parsed()) return cmd_show(show_path, show_chrome);
   return scenarios::kExitBadInput;
 }
