@@ -14,6 +14,10 @@ bool parse_int(std::string_view s, std::int64_t* out) {
   return ec == std::errc() && ptr == s.data() + s.size();
 }
 
+sim::Error invalid(std::string message) {
+  return sim::Error{sim::ErrorKind::kInvalid, std::move(message)};
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; };
@@ -39,110 +43,138 @@ std::string url_query(std::string_view url) {
   return std::string(query.substr(0, query.find('#')));
 }
 
+// A placeholder as written, "${name:arg}"; messages show it whole.
+struct Template::Placeholder {
+  std::string_view name;
+  std::string_view arg;
+  bool has_arg = false;
+  std::string shown;
+};
+
 sim::Result<Template> Template::parse(std::string_view text, Use use) {
-  auto fail = [](std::string message) {
-    return sim::Error{sim::ErrorKind::kInvalid, std::move(message)};
-  };
   if (text.size() > kTextBytesMax) {
-    return fail("longer than " + std::to_string(kTextBytesMax) + " bytes");
+    return invalid("longer than " + std::to_string(kTextBytesMax) + " bytes");
   }
   Template t;
   t.text_ = std::string(text);
-  auto literal = [&t](std::string_view s) {
-    if (t.parts_.empty() || t.parts_.back().kind != Part::Kind::kLiteral) t.parts_.push_back({});
-    t.parts_.back().text += s;
-  };
   std::size_t i = 0;
   while (i < text.size()) {
     const std::size_t dollar = text.find('$', i);
     if (dollar == std::string_view::npos) {
-      literal(text.substr(i));
+      t.append_literal(text.substr(i));
       break;
     }
-    literal(text.substr(i, dollar - i));
+    t.append_literal(text.substr(i, dollar - i));
     if (dollar + 1 < text.size() && text[dollar + 1] == '$') {
-      literal("$");
+      t.append_literal("$");
       i = dollar + 2;
       continue;
     }
     if (dollar + 1 >= text.size() || text[dollar + 1] != '{') {
-      literal("$");
+      t.append_literal("$");
       i = dollar + 1;
       continue;
     }
     const std::size_t close = text.find('}', dollar + 2);
     if (close == std::string_view::npos) {
-      return fail("unterminated placeholder " + quote(text.substr(dollar)) + " (missing '}')");
+      return invalid("unterminated placeholder " + quote(text.substr(dollar)) + " (missing '}')");
     }
-    const std::string_view inner = text.substr(dollar + 2, close - dollar - 2);
-    const std::string shown = "${" + std::string(inner) + "}";
+    sim::Result<Part> part = parse_placeholder(text.substr(dollar + 2, close - dollar - 2), use);
+    if (!part.ok()) return part.error();
+    t.parts_.push_back(std::move(*part));
     i = close + 1;
-    const std::size_t colon = inner.find(':');
-    const std::string_view name = inner.substr(0, colon);
-    const std::string_view arg =
-        colon == std::string_view::npos ? std::string_view() : inner.substr(colon + 1);
-    const bool has_arg = colon != std::string_view::npos;
-    Part p;
-    if (name == "client" || name == "seq") {
-      if (has_arg) return fail(shown + " takes no argument");
-      p.kind = name == "client" ? Part::Kind::kClient : Part::Kind::kSeq;
-    } else if (name == "int" || name == "choice") {
-      if (use == Use::kRecord) {
-        return fail(shown + " draws a random value; record fields only read the request (use " +
-                    "${seg:N}, ${query:NAME}, ${header:NAME} or ${body})");
-      }
-      if (name == "int") {
-        const std::size_t c2 = arg.find(':');
-        if (!has_arg || c2 == std::string_view::npos || !parse_int(arg.substr(0, c2), &p.lo) ||
-            !parse_int(arg.substr(c2 + 1), &p.hi) || p.lo > p.hi) {
-          return fail(shown + ": write ${int:A:B} with integers A <= B");
-        }
-        p.kind = Part::Kind::kInt;
-      } else {
-        std::size_t s = 0;
-        while (has_arg && s <= arg.size()) {
-          std::size_t bar = arg.find('|', s);
-          if (bar == std::string_view::npos) bar = arg.size();
-          p.choices.emplace_back(arg.substr(s, bar - s));
-          s = bar + 1;
-        }
-        if (p.choices.empty() || p.choices.size() > kChoicesMax) {
-          return fail(shown + ": write ${choice:a|b|c} with 1 to " + std::to_string(kChoicesMax) +
-                      " choices");
-        }
-        p.kind = Part::Kind::kChoice;
-      }
-    } else if (name == "seg" || name == "query" || name == "header" || name == "body" ||
-               name == "method" || name == "path") {
-      if (use == Use::kRequest) {
-        return fail(shown + " reads the request; only record fields may use it");
-      }
-      if (name == "seg") {
-        if (!has_arg || !parse_int(arg, &p.lo) || p.lo < 0 || p.lo > 1000) {
-          return fail(shown + ": write ${seg:N} with N from 0 to 1000");
-        }
-        p.kind = Part::Kind::kSeg;
-      } else if (name == "query" || name == "header") {
-        if (!has_arg || arg.empty()) return fail(shown + ": name the " + std::string(name));
-        p.kind = name == "query" ? Part::Kind::kQuery : Part::Kind::kHeader;
-        p.text = std::string(arg);
-      } else {
-        if (has_arg) return fail(shown + " takes no argument");
-        p.kind = name == "body"     ? Part::Kind::kBody
-                 : name == "method" ? Part::Kind::kMethod
-                                    : Part::Kind::kPath;
-      }
-    } else {
-      const std::vector<std::string> known =
-          use == Use::kRequest ? std::vector<std::string>{"client", "seq", "int", "choice"}
-                               : std::vector<std::string>{"client", "seq",  "seg",    "query",
-                                                          "header", "body", "method", "path"};
-      return fail("unknown placeholder " + quote(shown) + did_you_mean(name, known) +
-                  " (known: " + join(known) + "; write $$ for a literal '$')");
-    }
-    t.parts_.push_back(std::move(p));
   }
   return t;
+}
+
+void Template::append_literal(std::string_view s) {
+  if (parts_.empty() || parts_.back().kind != Part::Kind::kLiteral) parts_.push_back({});
+  parts_.back().text += s;
+}
+
+sim::Result<Template::Part> Template::parse_placeholder(std::string_view inner, Use use) {
+  const std::size_t colon = inner.find(':');
+  Placeholder ph;
+  ph.name = inner.substr(0, colon);
+  ph.has_arg = colon != std::string_view::npos;
+  ph.arg = ph.has_arg ? inner.substr(colon + 1) : std::string_view();
+  ph.shown = "${" + std::string(inner) + "}";
+  const std::string_view name = ph.name;
+  if (name == "client" || name == "seq") {
+    if (ph.has_arg) return invalid(ph.shown + " takes no argument");
+    Part p;
+    p.kind = name == "client" ? Part::Kind::kClient : Part::Kind::kSeq;
+    return p;
+  }
+  if (name == "int" || name == "choice") {
+    if (use == Use::kRecord) {
+      return invalid(ph.shown + " draws a random value; record fields only read the request (use " +
+                     "${seg:N}, ${query:NAME}, ${header:NAME} or ${body})");
+    }
+    return name == "int" ? parse_int_range(ph) : parse_choice(ph);
+  }
+  if (name == "seg" || name == "query" || name == "header" || name == "body" || name == "method" ||
+      name == "path") {
+    if (use == Use::kRequest) {
+      return invalid(ph.shown + " reads the request; only record fields may use it");
+    }
+    return parse_request_read(ph);
+  }
+  const std::vector<std::string> known =
+      use == Use::kRequest ? std::vector<std::string>{"client", "seq", "int", "choice"}
+                           : std::vector<std::string>{"client", "seq",  "seg",    "query",
+                                                      "header", "body", "method", "path"};
+  return invalid("unknown placeholder " + quote(ph.shown) + did_you_mean(name, known) +
+                 " (known: " + join(known) + "; write $$ for a literal '$')");
+}
+
+sim::Result<Template::Part> Template::parse_int_range(const Placeholder& ph) {
+  Part p;
+  const std::size_t c2 = ph.arg.find(':');
+  if (!ph.has_arg || c2 == std::string_view::npos || !parse_int(ph.arg.substr(0, c2), &p.lo) ||
+      !parse_int(ph.arg.substr(c2 + 1), &p.hi) || p.lo > p.hi) {
+    return invalid(ph.shown + ": write ${int:A:B} with integers A <= B");
+  }
+  p.kind = Part::Kind::kInt;
+  return p;
+}
+
+sim::Result<Template::Part> Template::parse_choice(const Placeholder& ph) {
+  Part p;
+  std::size_t s = 0;
+  while (ph.has_arg && s <= ph.arg.size()) {
+    std::size_t bar = ph.arg.find('|', s);
+    if (bar == std::string_view::npos) bar = ph.arg.size();
+    p.choices.emplace_back(ph.arg.substr(s, bar - s));
+    s = bar + 1;
+  }
+  if (p.choices.empty() || p.choices.size() > kChoicesMax) {
+    return invalid(ph.shown + ": write ${choice:a|b|c} with 1 to " + std::to_string(kChoicesMax) +
+                   " choices");
+  }
+  p.kind = Part::Kind::kChoice;
+  return p;
+}
+
+sim::Result<Template::Part> Template::parse_request_read(const Placeholder& ph) {
+  Part p;
+  const std::string_view name = ph.name;
+  if (name == "seg") {
+    if (!ph.has_arg || !parse_int(ph.arg, &p.lo) || p.lo < 0 || p.lo > 1000) {
+      return invalid(ph.shown + ": write ${seg:N} with N from 0 to 1000");
+    }
+    p.kind = Part::Kind::kSeg;
+  } else if (name == "query" || name == "header") {
+    if (!ph.has_arg || ph.arg.empty()) return invalid(ph.shown + ": name the " + std::string(name));
+    p.kind = name == "query" ? Part::Kind::kQuery : Part::Kind::kHeader;
+    p.text = std::string(ph.arg);
+  } else {
+    if (ph.has_arg) return invalid(ph.shown + " takes no argument");
+    p.kind = name == "body"     ? Part::Kind::kBody
+             : name == "method" ? Part::Kind::kMethod
+                                : Part::Kind::kPath;
+  }
+  return p;
 }
 
 bool Template::is_literal() const {

@@ -73,6 +73,15 @@ class Template {
     std::int64_t lo = 0, hi = 0;  // int range; seg index in lo
     std::vector<std::string> choices;
   };
+  struct Placeholder;
+
+  void append_literal(std::string_view s);
+  // `inner` is the text between "${" and "}".
+  static sim::Result<Part> parse_placeholder(std::string_view inner, Use use);
+  static sim::Result<Part> parse_int_range(const Placeholder& ph);
+  static sim::Result<Part> parse_choice(const Placeholder& ph);
+  static sim::Result<Part> parse_request_read(const Placeholder& ph);
+
   std::string text_;
   std::vector<Part> parts_;
 };

@@ -214,6 +214,132 @@ bool valid_date(std::string_view d) {
   return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
+sim::Error invalid(std::string message) {
+  return sim::Error{sim::ErrorKind::kInvalid, std::move(message)};
+}
+
+// "file:line:column" of a byte offset.
+std::string place(std::string_view text, const std::string& file, std::size_t offset) {
+  const LineCol lc = line_col(text, offset);
+  return file + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column);
+}
+
+// What nlohmann says is wrong, without its position (the caller computes a better one).
+std::string parse_error_detail(const json::parse_error& e) {
+  // what(): "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error
+  // while parsing value - invalid literal; last read: 'x'". Keep the part after the position.
+  const std::string what = e.what();
+  const std::size_t colon = what.find(": ", what.find("column"));
+  std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
+  // nlohmann's "last read" echoes raw input (newlines, whitespace before the token): the
+  // position says more.
+  if (const std::size_t last = detail.find("; last read: "); last != std::string::npos) {
+    detail.resize(last);
+  }
+  return detail;
+}
+
+// The document as JSON. Its problems as JSONC (syntax, nesting, duplicate keys) are errors with
+// the place they are at; nothing about the keys and values yet.
+sim::Status parse_document(std::string_view text, const std::string& name, const JsoncIndex& index,
+                           json* root) {
+  if (index.syntax_issue()) {
+    return invalid(place(text, name, index.syntax_issue()->offset) + ": " +
+                   index.syntax_issue()->message);
+  }
+  int depth_max = 0;
+  try {
+    // The callback only measures nesting (nlohmann parses iteratively, but dump() and our walk
+    // recurse).
+    *root = json::parse(
+        text.begin(), text.end(),
+        [&depth_max](int depth, json::parse_event_t, json&) {
+          depth_max = std::max(depth_max, depth);
+          return true;
+        },
+        /*allow_exceptions=*/true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    // e.byte is 1-based: the last byte read.
+    const std::size_t offset = e.byte == 0 ? 0 : e.byte - 1;
+    return invalid(place(text, name, offset) + ": " + parse_error_detail(e));
+  }
+  if (depth_max > JsoncIndex::kDepthMax) {
+    return invalid(name + ": nested deeper than " + std::to_string(JsoncIndex::kDepthMax) +
+                   " levels");
+  }
+  if (!index.duplicate_keys().empty()) {
+    const JsoncIssue& dup = index.duplicate_keys().front();
+    return invalid(place(text, name, dup.offset) + ": " + dup.message);
+  }
+  return sim::Status::Ok();
+}
+
+// The Worker itself: its name, entry point and compatibility settings.
+void parse_worker(Validator& v, const json& root, WranglerConfig& c) {
+  c.name = v.string(root, KeyPath{}, "name", false);
+  if (!c.name.empty() && !is_valid_name(c.name)) {
+    v.error(KeyPath{}.key("name"),
+            quote(c.name) + " is not a valid Worker name (letters, digits, '-', '_', '.')");
+  }
+  c.main = v.string(root, KeyPath{}, "main", false);
+  c.main_where = v.where(KeyPath{}.key("main"));
+  c.compatibility_date = v.string(root, KeyPath{}, "compatibility_date", false);
+  if (!c.compatibility_date.empty() && !valid_date(c.compatibility_date)) {
+    v.error(KeyPath{}.key("compatibility_date"),
+            "expected a date \"YYYY-MM-DD\", got " + quote(c.compatibility_date));
+  }
+  c.compatibility_flags = v.strings(root, KeyPath{}, "compatibility_flags");
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < c.compatibility_flags.size(); ++i) {
+    if (!seen.insert(c.compatibility_flags[i]).second) {
+      v.error(KeyPath{}.key("compatibility_flags").at(i),
+              "flag " + quote(c.compatibility_flags[i]) + " is given twice");
+    }
+  }
+}
+
+// Vars are bindings too: a var and a binding of the same name are an error.
+void parse_vars(Validator& v, const json& root, WranglerConfig& c) {
+  const json* vars = v.member(root, "vars");
+  if (vars == nullptr) return;
+  const KeyPath p = KeyPath{}.key("vars");
+  if (!vars->is_object()) {
+    v.error(p, "expected an object, got " + std::string(vars->type_name()));
+    return;
+  }
+  for (auto it = vars->begin(); it != vars->end(); ++it) {
+    const KeyPath e = p.key(it.key());
+    if (it.key().empty()) {
+      v.error(e, "a var needs a name");
+      continue;
+    }
+    WranglerVar var;
+    var.json = !it->is_string();
+    var.value = it->is_string() ? it->get<std::string>() : it->dump();
+    v.bind(it.key(), e);
+    c.vars.emplace(it.key(), std::move(var));
+  }
+}
+
+// Where the keys are, for the errors that a later stage finds (a binding the platform does not
+// simulate): those name the place in the file too.
+void record_places(const Validator& v, const json& root, WranglerConfig& c) {
+  for (const std::string& key : kTopKeys) {
+    if (v.member(root, key) != nullptr) c.where[key] = v.where(KeyPath{}.key(key));
+  }
+  for (const auto& [section, key] :
+       {std::pair<std::string, std::string>{"triggers", "crons"}, {"limits", "cpu_ms"}}) {
+    const json* outer = v.member(root, section);
+    if (outer != nullptr && v.member(*outer, key) != nullptr) {
+      c.where[section + "." + key] = v.where(KeyPath{}.key(section).key(key));
+    }
+  }
+  for (std::size_t i = 0; i < c.compatibility_flags.size(); ++i) {
+    c.where["compatibility_flags[" + std::to_string(i) + "]"] =
+        v.where(KeyPath{}.key("compatibility_flags").at(i));
+  }
+}
+
 void parse_kv(Validator& v, const json& root, WranglerConfig& c) {
   const KeyPath p = KeyPath{}.key("kv_namespaces");
   const json* list = v.member(root, "kv_namespaces");
@@ -583,103 +709,22 @@ std::vector<std::string> WranglerConfig::env_names() const {
 }
 
 sim::Result<WranglerConfig> parse_wrangler(std::string_view text, std::string_view file) {
-  auto fail = [](std::string message) {
-    return sim::Error{sim::ErrorKind::kInvalid, std::move(message)};
-  };
   const std::string name(file);
   if (text.size() > kWranglerBytesMax) {
-    return fail(name + ": larger than " + std::to_string(kWranglerBytesMax) + " bytes");
+    return invalid(name + ": larger than " + std::to_string(kWranglerBytesMax) + " bytes");
   }
   const JsoncIndex index = JsoncIndex::scan(text);
-  auto at = [&](std::size_t offset) {
-    const LineCol lc = line_col(text, offset);
-    return name + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column);
-  };
-  if (index.syntax_issue()) {
-    return fail(at(index.syntax_issue()->offset) + ": " + index.syntax_issue()->message);
-  }
   json root;
-  int depth_max = 0;
-  try {
-    // The callback only measures nesting (nlohmann parses iteratively, but dump() and our walk
-    // recurse).
-    root = json::parse(
-        text.begin(), text.end(),
-        [&depth_max](int depth, json::parse_event_t, json&) {
-          depth_max = std::max(depth_max, depth);
-          return true;
-        },
-        /*allow_exceptions=*/true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
-    // what(): "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error
-    // while parsing value - invalid literal; last read: 'x'". Keep the part after the position,
-    // and compute the position from the byte offset (1-based: the last byte read).
-    std::string what = e.what();
-    std::size_t colon = what.find(": ", what.find("column"));
-    std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
-    // nlohmann's "last read" echoes raw input (newlines, whitespace before the token): the
-    // position says more.
-    if (const std::size_t last = detail.find("; last read: "); last != std::string::npos) {
-      detail.resize(last);
-    }
-    const std::size_t offset = e.byte == 0 ? 0 : e.byte - 1;
-    return fail(at(offset) + ": " + detail);
-  }
-  if (depth_max > JsoncIndex::kDepthMax) {
-    return fail(name + ": nested deeper than " + std::to_string(JsoncIndex::kDepthMax) + " levels");
-  }
-  if (!index.duplicate_keys().empty()) {
-    const JsoncIssue& dup = index.duplicate_keys().front();
-    return fail(at(dup.offset) + ": " + dup.message);
-  }
+  if (sim::Status s = parse_document(text, name, index, &root); !s.ok()) return s.error();
 
   Validator v(text, name, index);
   WranglerConfig c;
   c.file = name;
   if (!v.object(root, KeyPath{}, kTopKeys, kIgnoredKeys, &c.ignored_keys)) {
-    return fail(v.message());
+    return invalid(v.message());
   }
-  c.name = v.string(root, KeyPath{}, "name", false);
-  if (!c.name.empty() && !is_valid_name(c.name)) {
-    v.error(KeyPath{}.key("name"),
-            quote(c.name) + " is not a valid Worker name (letters, digits, '-', '_', '.')");
-  }
-  c.main = v.string(root, KeyPath{}, "main", false);
-  c.main_where = v.where(KeyPath{}.key("main"));
-  c.compatibility_date = v.string(root, KeyPath{}, "compatibility_date", false);
-  if (!c.compatibility_date.empty() && !valid_date(c.compatibility_date)) {
-    v.error(KeyPath{}.key("compatibility_date"),
-            "expected a date \"YYYY-MM-DD\", got " + quote(c.compatibility_date));
-  }
-  c.compatibility_flags = v.strings(root, KeyPath{}, "compatibility_flags");
-  {
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < c.compatibility_flags.size(); ++i) {
-      if (!seen.insert(c.compatibility_flags[i]).second) {
-        v.error(KeyPath{}.key("compatibility_flags").at(i),
-                "flag " + quote(c.compatibility_flags[i]) + " is given twice");
-      }
-    }
-  }
-  if (const json* vars = v.member(root, "vars"); vars != nullptr) {
-    const KeyPath p = KeyPath{}.key("vars");
-    if (!vars->is_object()) {
-      v.error(p, "expected an object, got " + std::string(vars->type_name()));
-    } else {
-      for (auto it = vars->begin(); it != vars->end(); ++it) {
-        const KeyPath e = p.key(it.key());
-        if (it.key().empty()) {
-          v.error(e, "a var needs a name");
-          continue;
-        }
-        WranglerVar var;
-        var.json = !it->is_string();
-        var.value = it->is_string() ? it->get<std::string>() : it->dump();
-        v.bind(it.key(), e);
-        c.vars.emplace(it.key(), std::move(var));
-      }
-    }
-  }
+  parse_worker(v, root, c);
+  parse_vars(v, root, c);
   parse_kv(v, root, c);
   parse_migrations(v, root, c);
   parse_durable_objects(v, root, c);
@@ -688,21 +733,8 @@ sim::Result<WranglerConfig> parse_wrangler(std::string_view text, std::string_vi
   parse_r2(v, root, c);
   parse_workflows(v, root, c);
   parse_triggers_and_limits(v, root, c);
-  if (!v.ok()) return fail(v.message());
-  for (const std::string& key : kTopKeys) {
-    if (v.member(root, key) != nullptr) c.where[key] = v.where(KeyPath{}.key(key));
-  }
-  for (const auto& [section, key] :
-       {std::pair<std::string, std::string>{"triggers", "crons"}, {"limits", "cpu_ms"}}) {
-    const json* outer = v.member(root, section);
-    if (outer != nullptr && v.member(*outer, key) != nullptr) {
-      c.where[section + "." + key] = v.where(KeyPath{}.key(section).key(key));
-    }
-  }
-  for (std::size_t i = 0; i < c.compatibility_flags.size(); ++i) {
-    c.where["compatibility_flags[" + std::to_string(i) + "]"] =
-        v.where(KeyPath{}.key("compatibility_flags").at(i));
-  }
+  if (!v.ok()) return invalid(v.message());
+  record_places(v, root, c);
   return c;
 }
 
