@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#ifdef EDGESIM_HAS_PLATFORM
 #include "platform/deployment.h"
+#endif
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 #include "tools/sweep.h"
@@ -110,6 +112,11 @@ int cmd_check(const std::string& path, bool json) {
 
 // Every knob of the platform, with its default and what it does (platform::knobs()).
 int cmd_knobs(bool json) {
+#ifndef EDGESIM_HAS_PLATFORM
+  (void)json;
+  std::fprintf(stderr, "edgesim knobs: this build has no platform (EDGESIM_PLATFORM=OFF)\n");
+  return scenarios::kExitBadInput;
+#else
   const std::vector<sim::KnobInfo> all = platform::knobs().list(platform::PlatformConfig{});
   if (json) {
     nlohmann::json out = nlohmann::json::array();
@@ -132,6 +139,7 @@ int cmd_knobs(bool json) {
   }
   std::printf("\nSet them in a scenario (knobs { key: \"do.lease_duration\" value: \"5s\" }).\n");
   return 0;
+#endif
 }
 
 int cmd_show(const std::string& path, const std::string& chrome) {

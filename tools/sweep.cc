@@ -262,27 +262,29 @@ class WorkerPool {
     return true;
   }
 
-  // Waits for output, then reads from every worker; one whose pipe is closed has finished.
+  // Waits for output, then reads from the workers that have some (a read of any other would
+  // block until that worker ends, holding up the pool); one whose pipe is closed has finished.
   void collect() {
     std::vector<pollfd> pfds;
     for (auto& c : running_) pfds.push_back({c.fd, POLLIN, 0});
-    ::poll(pfds.data(), pfds.size(), -1);
-    for (std::size_t i = 0; i < running_.size();) {
-      Child& c = running_[i];
+    if (::poll(pfds.data(), pfds.size(), -1) < 0) return;  // EINTR: the caller polls again
+    std::vector<std::size_t> ended;
+    for (std::size_t i = 0; i < running_.size(); ++i) {
+      if (pfds[i].revents == 0) continue;
       char tmp[4096];
-      ssize_t n = ::read(c.fd, tmp, sizeof tmp);
+      ssize_t n = ::read(running_[i].fd, tmp, sizeof tmp);
       if (n > 0) {
-        c.buf.append(tmp, static_cast<std::size_t>(n));
-        ++i;
-        continue;
+        running_[i].buf.append(tmp, static_cast<std::size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        ended.push_back(i);
       }
-      if (n < 0 && errno == EINTR) {
-        ++i;
-        continue;
-      }
-      finish(c);
-      running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    for (std::size_t i : ended) {
+      finish(running_[i]);
       progress();
+    }
+    for (auto it = ended.rbegin(); it != ended.rend(); ++it) {
+      running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(*it));
     }
   }
 
