@@ -1,4 +1,4 @@
-// Internals of the DO cluster (do_cluster.h): the wire encoding, a small SQLite helper, the
+// Internals of the DO cluster (do_cluster.h): the wire encoding, the
 // quorum fan-out and the three roles. Not for use outside platform/services/do_*.
 #pragma once
 
@@ -19,10 +19,8 @@
 #include "platform/services/do/do_cluster.h"
 #include "sim/events.h"
 #include "sim/rng.h"
+#include "sim/sql_db.h"
 #include "sim/wire.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace services::do_internal {
 
@@ -41,43 +39,8 @@ struct Version {
   auto operator<=>(const Version&) const = default;
 };
 
-// ---- SQLite on a node's simulated disk. ----
-
-class SqlDb {
- public:
-  struct Blob {
-    std::string_view bytes;
-  };
-  using Value = std::variant<std::monostate, std::int64_t, std::string_view, Blob>;
-  using RowFn = std::function<void(sqlite3_stmt*)>;
-
-  SqlDb() = default;
-  SqlDb(const SqlDb&) = delete;
-  SqlDb& operator=(const SqlDb&) = delete;
-  ~SqlDb() { close(); }
-
-  // Opens `path` with a rollback journal and synchronous FULL (or OFF), then runs `schema`.
-  bool open(sim::Disk& disk, const char* path, bool synced, const char* schema);
-  void close();
-  bool is_open() const { return db_ != nullptr; }
-  // Whether a statement that succeeded is on the disk (synchronous FULL) rather than pending.
-  bool synced() const { return synced_; }
-  // Inside an explicit transaction: statements that succeed are not committed yet.
-  bool in_transaction() const;
-  // Runs one statement; `row` sees each result row. Returns true on success.
-  bool run(const char* sql, std::initializer_list<Value> binds, const RowFn& row = {});
-  bool exec(const char* sql);  // several statements, no bindings
-  std::string error() const;
-
-  static std::string column_text(sqlite3_stmt* st, int col);
-  static std::string column_blob(sqlite3_stmt* st, int col);
-  static std::int64_t column_int(sqlite3_stmt* st, int col);
-  static bool column_null(sqlite3_stmt* st, int col);
-
- private:
-  sqlite3* db_ = nullptr;
-  bool synced_ = false;
-};
+// SQLite on a node's simulated disk: sim/sql_db.h.
+using sim::SqlDb;
 
 // ---- Fan-out to every storage replica. ----
 
