@@ -86,4 +86,10 @@ static_assert(static_cast<int>(OpStatus::kPending) == ev::OP_PENDING);
 static_assert(static_cast<int>(OpStatus::kOk) == ev::OP_OK);
 static_assert(static_cast<int>(OpStatus::kFail) == ev::OP_FAIL);
 static_assert(static_cast<int>(OpStatus::kUnknown) == ev::OP_UNKNOWN);
+UnknownOnCrash::~UnknownOnCrash() {
+  if (node_.down() && history_.op(op_).status == OpStatus::kPending) {
+    history_.complete(op_, OpStatus::kUnknown, "");
+  }
+}
+
 }  // namespace sim

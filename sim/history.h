@@ -61,4 +61,24 @@ class History {
   std::uint64_t next_effect_ = 1;
 };
 
+class Node;
+
+// Completes a still-pending operation as unknown when the scope is left with its node down (a
+// crash cancelled the calling task mid-call: the request may have reached its service). Other
+// cancellations, a World's teardown included, leave it pending, which a checker reads the same
+// way (never completed); completing it then could emit to sinks already gone.
+class UnknownOnCrash {
+ public:
+  UnknownOnCrash(History& history, OpId op, const Node& node)
+      : history_(history), op_(op), node_(node) {}
+  UnknownOnCrash(const UnknownOnCrash&) = delete;
+  UnknownOnCrash& operator=(const UnknownOnCrash&) = delete;
+  ~UnknownOnCrash();
+
+ private:
+  History& history_;
+  OpId op_;
+  const Node& node_;
+};
+
 }  // namespace sim

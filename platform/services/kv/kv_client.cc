@@ -132,28 +132,6 @@ sim::Result<sim::Time> check_write(std::string_view key, std::size_t value_bytes
   return expires_at;
 }
 
-// Completes, as unknown, an operation whose task a crash of its node unwound: the request may
-// have reached a store. (Other cancellations, including a World's teardown, leave it pending,
-// which a checker reads the same way: never completed. Completing it then could emit to sinks
-// already gone.)
-class CrashGuard {
- public:
-  CrashGuard(sim::History& history, sim::OpId op, const sim::Node& node)
-      : history_(history), op_(op), node_(node) {}
-  CrashGuard(const CrashGuard&) = delete;
-  CrashGuard& operator=(const CrashGuard&) = delete;
-  ~CrashGuard() {
-    if (node_.down() && history_.op(op_).status == sim::OpStatus::kPending) {
-      history_.complete(op_, sim::OpStatus::kUnknown, "");
-    }
-  }
-
- private:
-  sim::History& history_;
-  sim::OpId op_;
-  const sim::Node& node_;
-};
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -303,7 +281,7 @@ sim::Result<KvValueWithMetadata> KvClient::read(sim::Task& task, std::string_vie
   sim::History& h = w.history();
   const sim::OpId op =
       h.invoke(node_.id(), client_name(task), "kv:" + std::string(ns), std::string(key), "get", "");
-  const CrashGuard guard(h, op, node_);
+  const sim::UnknownOnCrash guard(h, op, node_);
   auto fail = [&](sim::Error e) -> sim::Result<KvValueWithMetadata> {
     h.complete(op, sim::OpStatus::kFail, e.message);
     return e;
@@ -403,7 +381,7 @@ sim::Status KvClient::write(sim::Task& task, std::string_view ns, std::string_vi
   const sim::OpId op = h.invoke(node_.id(), client_name(task), "kv:" + std::string(ns),
                                 std::string(key), deleted ? "delete" : "put",
                                 deleted ? "" : kv_history_value(value, c.history_value_bytes_max));
-  const CrashGuard guard(h, op, node_);
+  const sim::UnknownOnCrash guard(h, op, node_);
   auto fail = [&](sim::Error e) -> sim::Status {
     h.complete(op, sim::OpStatus::kFail, e.message);
     return e;
@@ -469,7 +447,7 @@ sim::Result<KvListResult> KvClient::list(sim::Task& task, std::string_view ns,
                                 "prefix=" + kv_history_escape(options.prefix) +
                                     " limit=" + std::to_string(options.limit) +
                                     " cursor=" + kv_history_escape(options.cursor));
-  const CrashGuard guard(h, op, node_);
+  const sim::UnknownOnCrash guard(h, op, node_);
   auto fail = [&](sim::Error e) -> sim::Result<KvListResult> {
     h.complete(op, sim::OpStatus::kFail, e.message);
     return e;
