@@ -34,7 +34,7 @@ std::string History::location_of(sim::NodeId node) const {
 
 sim::Status HistoryRecorder::add(std::uint64_t index, const sim::TraceEvent& event) {
   const sim::ev::Body& b = *event.body;
-  auto bad = [&](const std::string& why) {
+  const Bad bad = [&](const std::string& why) {
     return sim::Error{sim::ErrorKind::kInvalid, "event #" + std::to_string(index) + " (" +
                                                     std::string(sim::event_kind(b)) + " at " +
                                                     sim::format_time(event.time) + "): " + why};
@@ -43,51 +43,10 @@ sim::Status HistoryRecorder::add(std::uint64_t index, const sim::TraceEvent& eve
     case sim::ev::Body::kNodeStart:
       history_.nodes[event.node] = NodeInfo{b.node_start().name(), b.node_start().location()};
       return sim::Status::Ok();
-    case sim::ev::Body::kOpInvoke: {
-      const sim::ev::OpInvoke& e = b.op_invoke();
-      if (e.op() == 0) return bad("op id 0");
-      if (ops_.count(e.op()) != 0)
-        return bad("op " + std::to_string(e.op()) + " was already invoked");
-      sim::Operation op;
-      op.id = e.op();
-      op.node = event.node;
-      op.client = e.client();
-      op.object = e.object();
-      op.key = e.key();
-      op.kind = e.kind();
-      op.input = e.input();
-      op.invoke = event.time;
-      ops_.emplace(op.id, std::move(op));
-      return sim::Status::Ok();
-    }
-    case sim::ev::Body::kOpComplete: {
-      const sim::ev::OpComplete& e = b.op_complete();
-      auto it = ops_.find(e.op());
-      if (it == ops_.end()) return bad("op " + std::to_string(e.op()) + " was never invoked");
-      sim::Operation& op = it->second;
-      if (op.status != sim::OpStatus::kPending) {
-        return bad("op " + std::to_string(e.op()) + " was already completed");
-      }
-      bool known = false;
-      const sim::OpStatus status = status_of(e.status(), &known);
-      if (!known) return bad("status " + std::to_string(e.status()) + " (ok, fail or unknown)");
-      if (event.time < op.invoke) return bad("completion before the invoke");
-      op.status = status;
-      op.output = e.output();
-      op.complete = status == sim::OpStatus::kUnknown ? sim::kTimeMax : event.time;
-      return sim::Status::Ok();
-    }
-    case sim::ev::Body::kOpEffect: {
-      const sim::ev::OpEffect& e = b.op_effect();
-      auto it = ops_.find(e.op());
-      if (it == ops_.end()) return bad("op " + std::to_string(e.op()) + " was never invoked");
-      if (e.seq() == 0) return bad("effect seq 0");
-      if (it->second.effect_seq != 0) {
-        return bad("op " + std::to_string(e.op()) + " already took effect");
-      }
-      it->second.effect_seq = e.seq();
-      return sim::Status::Ok();
-    }
+    case sim::ev::Body::kOpInvoke:
+    case sim::ev::Body::kOpComplete:
+    case sim::ev::Body::kOpEffect:
+      return add_op(event, bad);
     case sim::ev::Body::kDoActivate: {
       const sim::ev::DoActivate& e = b.do_activate();
       history_.do_activations.push_back(DoActivation{e.object(), "i" + std::to_string(e.instance()),
@@ -106,8 +65,97 @@ sim::Status HistoryRecorder::add(std::uint64_t index, const sim::TraceEvent& eve
     case sim::ev::Body::kLoadResponse:
       ++history_.load_statuses[b.load_response().load()][b.load_response().status()];
       return sim::Status::Ok();
+    case sim::ev::Body::kQueueStore:
+    case sim::ev::Body::kQueueDispatch:
+    case sim::ev::Body::kQueueDeliver:
+    case sim::ev::Body::kQueueAck:
+      if (b.queue_dispatch().ids_size() != b.queue_dispatch().attempts_size() ||
+          b.queue_deliver().ids_size() != b.queue_deliver().attempts_size()) {
+        return bad("ids and attempts differ in number");
+      }
+      add_queue_event(event);
+      return sim::Status::Ok();
     default:
       return sim::Status::Ok();
+  }
+}
+
+sim::Status HistoryRecorder::add_op(const sim::TraceEvent& event, const Bad& bad) {
+  const sim::ev::Body& b = *event.body;
+  if (b.has_op_invoke()) {
+    const sim::ev::OpInvoke& e = b.op_invoke();
+    if (e.op() == 0) return bad("op id 0");
+    if (ops_.count(e.op()) != 0)
+      return bad("op " + std::to_string(e.op()) + " was already invoked");
+    sim::Operation op;
+    op.id = e.op();
+    op.node = event.node;
+    op.client = e.client();
+    op.object = e.object();
+    op.key = e.key();
+    op.kind = e.kind();
+    op.input = e.input();
+    op.invoke = event.time;
+    ops_.emplace(op.id, std::move(op));
+    return sim::Status::Ok();
+  }
+  const std::uint64_t id = b.has_op_complete() ? b.op_complete().op() : b.op_effect().op();
+  auto it = ops_.find(id);
+  if (it == ops_.end()) return bad("op " + std::to_string(id) + " was never invoked");
+  sim::Operation& op = it->second;
+  if (b.has_op_effect()) {
+    if (b.op_effect().seq() == 0) return bad("effect seq 0");
+    if (op.effect_seq != 0) return bad("op " + std::to_string(id) + " already took effect");
+    op.effect_seq = b.op_effect().seq();
+    return sim::Status::Ok();
+  }
+  const sim::ev::OpComplete& e = b.op_complete();
+  if (op.status != sim::OpStatus::kPending) {
+    return bad("op " + std::to_string(id) + " was already completed");
+  }
+  bool known = false;
+  const sim::OpStatus status = status_of(e.status(), &known);
+  if (!known) return bad("status " + std::to_string(e.status()) + " (ok, fail or unknown)");
+  if (event.time < op.invoke) return bad("completion before the invoke");
+  op.status = status;
+  op.output = e.output();
+  op.complete = status == sim::OpStatus::kUnknown ? sim::kTimeMax : event.time;
+  return sim::Status::Ok();
+}
+
+void HistoryRecorder::add_queue_event(const sim::TraceEvent& event) {
+  const sim::ev::Body& b = *event.body;
+  QueueHistory& q = history_.queues;
+  const std::string consumer = history_.nodes.count(event.node) != 0
+                                   ? history_.nodes.at(event.node).name
+                                   : "node " + std::to_string(event.node);
+  switch (b.kind_case()) {
+    case sim::ev::Body::kQueueStore:
+      if (b.queue_store().dead_lettered_from().empty()) return;
+      for (const std::string& id : b.queue_store().ids()) {
+        q.dead_letters.push_back({b.queue_store().dead_lettered_from(), id, event.time});
+        q.sends.push_back({b.queue_store().queue(), id, true, event.time});
+      }
+      return;
+    case sim::ev::Body::kQueueDispatch:
+      for (int i = 0; i < b.queue_dispatch().ids_size(); ++i) {
+        q.dispatches.push_back({b.queue_dispatch().queue(), b.queue_dispatch().ids(i),
+                                b.queue_dispatch().attempts(i), event.time});
+      }
+      return;
+    case sim::ev::Body::kQueueDeliver:
+      for (int i = 0; i < b.queue_deliver().ids_size(); ++i) {
+        q.deliveries.push_back({b.queue_deliver().queue(), b.queue_deliver().ids(i),
+                                b.queue_deliver().attempts(i), event.time, consumer});
+      }
+      return;
+    case sim::ev::Body::kQueueAck:
+      for (const std::string& id : b.queue_ack().ids()) {
+        q.acks.push_back({b.queue_ack().queue(), id, event.time});
+      }
+      return;
+    default:
+      return;
   }
 }
 
@@ -123,6 +171,20 @@ History HistoryRecorder::take() {
   out.ops.reserve(ops_.size());
   for (auto& [id, op] : ops_) out.ops.push_back(std::move(op));
   ops_.clear();
+  // A queue send is an operation whose input lists its message ids.
+  for (const sim::Operation& op : out.ops) {
+    if (!op.object.starts_with("queue:") || op.kind != "send") continue;
+    const std::string queue = op.object.substr(6);
+    const bool ok = op.status == sim::OpStatus::kOk;
+    const sim::Time time = op.complete == sim::kTimeMax ? op.invoke : op.complete;
+    std::size_t from = 0;
+    while (from < op.input.size()) {
+      std::size_t comma = op.input.find(',', from);
+      if (comma == std::string::npos) comma = op.input.size();
+      out.queues.sends.push_back({queue, op.input.substr(from, comma - from), ok, time});
+      from = comma + 1;
+    }
+  }
   return out;
 }
 

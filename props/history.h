@@ -9,6 +9,10 @@
 //   do_activations   do.activate (a Durable Object instance started; its time is the start)
 //   do_commits       do.commit (an acknowledged storage commit; its time is the acknowledgement)
 //   load_statuses    load.response (the status of each response a scenario's load received)
+//   queues           sends: the ops of objects "queue:<name>" kind "send" (input: the ids);
+//                    dispatches: queue.dispatch; deliveries: queue.deliver; acks: queue.ack;
+//                    dead letters: queue.store with dead_lettered_from (also a send into the
+//                    dead letter queue, resolved ok)
 // Other events are ignored.
 //
 // Errors are values (kInvalid) naming the event index and kind: an op completed or given an
@@ -17,11 +21,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "props/do_single_instance.h"
+#include "props/queue_delivery.h"
 #include "sim/event.h"
 #include "sim/history.h"
 #include "sim/result.h"
@@ -41,6 +47,7 @@ struct History {
   std::vector<DoCommit> do_commits;          // in event order
   // load name -> HTTP status (0: no response) -> responses.
   std::map<std::string, std::map<int, std::uint64_t>> load_statuses;
+  QueueHistory queues;
 
   // The location of a node, "" when unknown.
   std::string location_of(sim::NodeId node) const;
@@ -59,6 +66,10 @@ class HistoryRecorder final : public sim::EventSink {
   History take();
 
  private:
+  using Bad = std::function<sim::Error(const std::string&)>;
+  sim::Status add_op(const sim::TraceEvent& event, const Bad& bad);
+  void add_queue_event(const sim::TraceEvent& event);
+
   std::map<sim::OpId, sim::Operation> ops_;
   History history_;
   std::uint64_t next_index_ = 0;

@@ -248,5 +248,54 @@ TEST(HistoryRecorder, ValuesWithSpacesSeparatorsAndEmptyFields) {
   EXPECT_EQ(op.complete, sim::kTimeMax);
 }
 
+// Queue events become the queue checker's input: sends from the send operations, dead letters
+// from stores into a dead letter queue (also sends there), dispatches, deliveries and acks.
+TEST(HistoryRecorder, QueueEventsMakeTheQueueHistory) {
+  HistoryRecorder r;
+  std::uint64_t index = 0;
+  auto add = [&](sim::ev::Body b) {
+    ASSERT_TRUE(r.add(index, event(index, std::move(b)).view()).ok());
+    ++index;
+  };
+  sim::ev::Body send = invoke_body(1, "send", "a,b");
+  send.mutable_op_invoke()->set_object("queue:jobs");
+  add(send);
+  add(complete_body(1, sim::ev::OP_OK, ""));
+  sim::ev::Body dispatch;
+  dispatch.mutable_queue_dispatch()->set_queue("jobs");
+  dispatch.mutable_queue_dispatch()->add_ids("a");
+  dispatch.mutable_queue_dispatch()->add_attempts(2);
+  add(dispatch);
+  sim::ev::Body deliver;
+  deliver.mutable_queue_deliver()->set_queue("jobs");
+  deliver.mutable_queue_deliver()->add_ids("a");
+  deliver.mutable_queue_deliver()->add_attempts(2);
+  add(deliver);
+  sim::ev::Body ack;
+  ack.mutable_queue_ack()->set_queue("jobs");
+  ack.mutable_queue_ack()->add_ids("a");
+  add(ack);
+  sim::ev::Body store;
+  store.mutable_queue_store()->set_queue("dead");
+  store.mutable_queue_store()->add_ids("b");
+  store.mutable_queue_store()->set_dead_lettered_from("jobs");
+  add(store);
+  const QueueHistory q = r.take().queues;
+  ASSERT_EQ(q.sends.size(), 3u);  // a and b to jobs, b to dead
+  EXPECT_EQ(q.sends[0].queue, "dead");
+  EXPECT_EQ(q.sends[1].message_id, "a");
+  EXPECT_TRUE(q.sends[2].resolved_ok);
+  ASSERT_EQ(q.dispatches.size(), 1u);
+  EXPECT_EQ(q.dispatches[0].attempt, 2u);
+  ASSERT_EQ(q.deliveries.size(), 1u);
+  EXPECT_EQ(q.deliveries[0].attempt, 2u);
+  ASSERT_EQ(q.acks.size(), 1u);
+  ASSERT_EQ(q.dead_letters.size(), 1u);
+  EXPECT_EQ(q.dead_letters[0].queue, "jobs");
+  // Mismatched ids and attempts are refused.
+  dispatch.mutable_queue_dispatch()->add_ids("c");
+  EXPECT_FALSE(r.add(9, event(9, dispatch).view()).ok());
+}
+
 }  // namespace
 }  // namespace props

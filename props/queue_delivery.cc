@@ -20,6 +20,7 @@ struct Message {
   sim::Time first_ack = sim::kTimeMax;
   bool dead_lettered = false;
   sim::Time dead_letter_time = sim::kTimeMax;
+  std::uint32_t dispatched = 0;  // the highest attempt a broker dispatched
 };
 
 using MessageKey = std::pair<std::string, std::string>;  // (queue, message id)
@@ -47,6 +48,8 @@ class DeliveryCheck {
   void index_sends_acks_and_dead_letters();
   void count_deliveries();
   void judge(const MessageKey& key, const Message& m);
+  void judge_processing(const MessageKey& key, const Message& m);
+  void lost(const MessageKey& key, const std::string& why);
   void count_out_of_order();
 
   const QueueHistory& history_;
@@ -97,6 +100,10 @@ void DeliveryCheck::index_sends_acks_and_dead_letters() {
     if (!m.dead_lettered) m.dead_letter_time = d->time;
     m.dead_lettered = true;
   }
+  for (const QueueDispatch& d : history_.dispatches) {
+    Message& m = messages_[{d.queue, d.message_id}];
+    m.dispatched = std::max(m.dispatched, d.attempt);
+  }
 }
 
 void DeliveryCheck::count_deliveries() {
@@ -136,15 +143,12 @@ void DeliveryCheck::judge(const MessageKey& key, const Message& m) {
                             sim::format_time(m.first_delivery) + " but never sent");
     }
   }
-  if (m.sent_ok && m.deliveries == 0 && !m.dead_lettered) {
-    ++r_.lost;
-    if (r_.lost_examples.size() < options_.examples_max) {
-      r_.lost_examples.push_back(name(key));
-      violations_.push_back("message " + name(key) + " was sent ok at " +
-                            sim::format_time(m.send_time) +
-                            " but never delivered nor dead-lettered" +
-                            (m.first_ack != sim::kTimeMax ? " (yet an ack was recorded)" : ""));
-    }
+  if (options_.require_processing) {
+    judge_processing(key, m);
+  } else if (m.sent_ok && m.deliveries == 0 && !m.dead_lettered) {
+    lost(key, " was sent ok at " + sim::format_time(m.send_time) +
+                  " but never delivered nor dead-lettered" +
+                  (m.first_ack != sim::kTimeMax ? " (yet an ack was recorded)" : ""));
   }
   if (m.sent && m.deliveries > 0) {
     per_queue_[key.first].push_back({m.send_time, m.first_delivery});
@@ -152,6 +156,42 @@ void DeliveryCheck::judge(const MessageKey& key, const Message& m) {
       latencies_.push_back(std::max<sim::Duration>(0, m.first_delivery - m.send_time));
     }
   }
+}
+
+void DeliveryCheck::lost(const MessageKey& key, const std::string& why) {
+  ++r_.lost;
+  if (r_.lost_examples.size() < options_.examples_max) {
+    r_.lost_examples.push_back(name(key));
+    violations_.push_back("message " + name(key) + why);
+  }
+}
+
+// require_processing: an ok send must end acked, dead-lettered, or exhausted on a queue without
+// a dead letter queue.
+void DeliveryCheck::judge_processing(const MessageKey& key, const Message& m) {
+  if (!m.sent_ok || m.first_ack != sim::kTimeMax || m.dead_lettered) return;
+  auto it = options_.rules.find(key.first);
+  const QueueRules rules = it == options_.rules.end() ? QueueRules{} : it->second;
+  if (!rules.dead_letter_queue && std::cmp_greater_equal(m.dispatched, rules.max_retries + 1)) {
+    ++r_.exhausted;
+    return;
+  }
+  if (m.send_time > options_.deadline) {
+    ++r_.in_flight;
+    return;
+  }
+  std::string why =
+      " was sent ok at " + sim::format_time(m.send_time) + " but never acked nor dead-lettered: ";
+  if (m.deliveries == 0) {
+    why += m.dispatched == 0
+               ? "never dispatched to a consumer"
+               : "dispatched " + std::to_string(m.dispatched) + " time(s) but never delivered";
+  } else {
+    why += "delivered " + std::to_string(m.deliveries) + " time(s), last dispatched as attempt " +
+           std::to_string(m.dispatched) + " of " + std::to_string(rules.max_retries + 1) +
+           (rules.dead_letter_queue ? ", and never dead-lettered" : "");
+  }
+  lost(key, why);
 }
 
 // Per queue, by send time: a message first delivered before some message sent strictly earlier
@@ -192,6 +232,10 @@ std::string QueueDeliveryResult::report() const {
   out += "  redelivered " + std::to_string(redelivered) + ", duplicated " +
          std::to_string(duplicated) + ", out of order " + std::to_string(out_of_order) +
          ", latency " + latency.to_string() + "\n";
+  if (exhausted > 0 || in_flight > 0) {
+    out += "  dropped after their last retry " + std::to_string(exhausted) +
+           ", still in flight at the deadline " + std::to_string(in_flight) + "\n";
+  }
   for (const std::string& f : findings) out += "  " + f + "\n";
   return out;
 }

@@ -2,8 +2,13 @@
 //
 // The property: every send that resolved ok (the producer was told the message was accepted)
 // is delivered to a consumer at least once, or dead-lettered. A resolved send with neither is
-// "lost" and makes the verdict kViolated. A delivery of a message id that was never sent is a
-// "phantom" and is a violation too (it means the history or the broker invented a message).
+// "lost" and makes the verdict kViolated. With `require_processing` (what a platform promises,
+// and what scenarios check) delivery is not enough: every send that resolved ok by the deadline
+// must be processed: acked, or dead-lettered, or, on a queue without a dead letter queue,
+// dispatched max_retries + 1 times (then the platform may drop it). A message a broker
+// dispatched to a consumer that crashed before acking, and then forgot, is lost. A delivery of a
+// message id that was never sent is a "phantom" and is a violation too (it means the history or the
+// broker invented a message).
 //
 // Also counted (informational; queues promise neither order nor exactly-once):
 //   redelivered     deliveries with attempt > 1 (after a retry or a lost ack);
@@ -21,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,8 +57,16 @@ struct QueueAck {
 };
 
 struct QueueDeadLetter {
+  std::string queue;  // the queue it was dead-lettered from
+  std::string message_id;
+  sim::Time time = 0;
+};
+
+// A broker handed a message to a consumer (the delivery may never have arrived).
+struct QueueDispatch {
   std::string queue;
   std::string message_id;
+  std::uint32_t attempt = 1;
   sim::Time time = 0;
 };
 
@@ -61,11 +75,23 @@ struct QueueHistory {
   std::vector<QueueDelivery> deliveries;
   std::vector<QueueAck> acks;
   std::vector<QueueDeadLetter> dead_letters;
+  std::vector<QueueDispatch> dispatches;
+};
+
+// How a queue's consumer is configured (what the platform may do with an exhausted message).
+struct QueueRules {
+  std::int64_t max_retries = 3;
+  bool dead_letter_queue = false;
 };
 
 struct QueueDeliveryOptions {
   // Lost and phantom messages listed in the result (the counts are always complete).
   std::size_t examples_max = 10;
+  // Require processing (see the top), with each queue's rules (absent: the defaults), of the
+  // sends resolved at or before `deadline`; later ones are counted as in flight, not required.
+  bool require_processing = false;
+  std::map<std::string, QueueRules> rules;
+  sim::Time deadline = sim::kTimeMax;
 };
 
 struct QueueDeliveryResult {
@@ -81,6 +107,8 @@ struct QueueDeliveryResult {
   std::size_t redelivered = 0;    // deliveries with attempt > 1
   std::size_t duplicated = 0;     // deliveries after an ack, or of an (id, attempt) seen before
   std::size_t out_of_order = 0;   // messages that overtook an earlier-sent message
+  std::size_t exhausted = 0;      // require_processing: dropped after max_retries + 1 dispatches
+  std::size_t in_flight = 0;      // require_processing: resolved after the deadline, unprocessed
   DurationStats latency;          // send -> first delivery
 
   std::vector<std::string> lost_examples;     // "queue/id"

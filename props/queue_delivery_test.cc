@@ -162,5 +162,46 @@ TEST(QueueDelivery, CountsAndLatency) {
   EXPECT_NE(r.report().find("queue delivery: violated"), std::string::npos);
 }
 
+// require_processing: a delivery is not enough; acked, dead-lettered, or exhausted on a queue
+// without a dead letter queue.
+TEST(QueueDelivery, ProcessingRequiresAnAckADeadLetterOrExhaustion) {
+  QueueHistory h;
+  h.sends = {{"q", "acked", true, millis(0)},   {"q", "crashed", true, millis(1)},
+             {"q", "dropped", true, millis(2)}, {"q", "early", true, millis(3)},
+             {"q", "late", true, millis(500)},  {"q", "lost", true, millis(4)}};
+  h.dispatches = {{"q", "acked", 1, millis(10)},   {"q", "crashed", 1, millis(10)},
+                  {"q", "dropped", 1, millis(10)}, {"q", "dropped", 2, millis(20)},
+                  {"q", "early", 1, millis(10)},   {"q", "early", 2, millis(20)}};
+  h.deliveries = {{"q", "acked", 1, millis(11), "w"},
+                  {"q", "crashed", 1, millis(11), "w"},
+                  {"q", "dropped", 1, millis(11), "w"},
+                  {"q", "dropped", 2, millis(21), "w"},
+                  {"q", "early", 1, millis(11), "w"}};
+  h.acks = {{"q", "acked", millis(12)}};
+  QueueDeliveryOptions o;
+  // Delivery alone satisfies the plain property: only "lost" and "late" were never delivered.
+  QueueDeliveryResult plain = check_queue_delivery(h, o);
+  EXPECT_EQ(plain.lost, 2u);
+  o.require_processing = true;
+  o.rules["q"] = {.max_retries = 1, .dead_letter_queue = false};
+  o.deadline = millis(100);
+  QueueDeliveryResult r = check_queue_delivery(h, o);
+  EXPECT_EQ(r.verdict, Verdict::kViolated);
+  EXPECT_EQ(r.exhausted, 2u);  // dropped and early: dispatched twice = max_retries + 1
+  EXPECT_EQ(r.in_flight, 1u);  // late: sent after the deadline
+  EXPECT_EQ(r.lost, 2u);       // crashed (delivered once, never acked) and lost
+  EXPECT_EQ(r.lost_examples, (std::vector<std::string>{"q/crashed", "q/lost"}));
+  EXPECT_EQ(r.findings[0],
+            "message q/crashed was sent ok at 0.001000s but never acked nor dead-lettered: "
+            "delivered 1 time(s), last dispatched as attempt 1 of 2");
+  // With a dead letter queue, exhausted messages must have been dead-lettered.
+  o.rules["q"].dead_letter_queue = true;
+  r = check_queue_delivery(h, o);
+  EXPECT_EQ(r.exhausted, 0u);
+  EXPECT_EQ(r.lost, 4u);
+  h.dead_letters = {{"q", "dropped", millis(30)}, {"q", "early", millis(30)}};
+  EXPECT_EQ(check_queue_delivery(h, o).lost, 2u);
+}
+
 }  // namespace
 }  // namespace props
