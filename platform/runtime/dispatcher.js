@@ -80,7 +80,6 @@
     constructor(cron, time, noRetry) { this.#cron = cron; this.#time = time; this.#noRetry = noRetry; }
     get cron() { return this.#cron; }
     get scheduledTime() { return this.#time; }
-    get type() { return 'scheduled'; }
     noRetry() { this.#noRetry(); }
     get [Symbol.toStringTag]() { return 'ScheduledController'; }
   }
@@ -136,64 +135,139 @@
     }
   }
 
-  async function dispatchEvent(id, ns, name, method, makeArg) {
+  // `noRetryIfMissing`: a missing handler also means "do not retry" (scheduled(), as in workerd).
+  async function dispatchEvent(id, ns, name, method, makeArg, noRetryIfMissing = false) {
     try {
       const arg = makeArg(() => signal(id, SIGNAL.noRetry));
-      await handlerFor(ns, name, method, new ExecutionContext(id))(arg);
+      let handler;
+      try {
+        handler = handlerFor(ns, name, method, new ExecutionContext(id));
+      } catch (e) {
+        if (noRetryIfMissing) signal(id, SIGNAL.noRetry);
+        throw e;
+      }
+      await handler(arg);
       signal(id, SIGNAL.eventDone, true);
     } catch (e) {
       signal(id, SIGNAL.eventDone, false, errorMessage(e), errorStack(e));
     }
   }
 
-  // Queues: a MessageBatch whose decisions are reported before the event is done.
+  // Queues: a MessageBatch whose decisions are reported when the handler is done. The recording
+  // follows workerd: the first of ack()/retry() on a message wins (a repeated retry() replaces
+  // its delay), the first of ackAll()/retryAll() wins, an ack() after retryAll() and a retry()
+  // after ackAll() have no effect; each ignored call logs a warning. The fate of a message, as
+  // the queue service decides it: its own ack()/retry(), else ackAll()/retryAll(), else ack when
+  // the handler succeeded and retry when it threw.
+  class QueueDecisions {
+    perMessage = new Map();  // id -> {ack: bool, delay}
+    all = null;              // {ack: bool, delay}
+    warn(text) { console.warn(text); }
+    ack(mid) {
+      const m = this.perMessage.get(mid);
+      if (m !== undefined && !m.ack) {
+        this.warn(`Received a call to ack() on message ${mid} after retry() was already called. ` +
+            'Calling ack() on a message after calling retry() has no effect.');
+      } else if (this.all !== null && !this.all.ack) {
+        this.warn(`Received a call to ack() on message ${mid} after retryAll() was already called. ` +
+            'Calling ack() on a message after calling retryAll() has no effect.');
+      } else if (m === undefined && this.all === null) {
+        this.perMessage.set(mid, {ack: true});
+      }
+    }
+    retry(mid, delay) {
+      const m = this.perMessage.get(mid);
+      if (this.all !== null && this.all.ack) {
+        this.warn(`Received a call to retry() on message ${mid} after ackAll() was already called. ` +
+            'Calling retry() on a message after calling ackAll() has no effect.');
+      } else if (m !== undefined && m.ack) {
+        this.warn(`Received a call to retry() on message ${mid} after ack() was already called. ` +
+            'Calling retry() on a message after calling ack() has no effect.');
+      } else {
+        this.perMessage.set(mid, {ack: false, delay});
+      }
+    }
+    ackAll() {
+      if (this.all !== null && !this.all.ack) {
+        this.warn('Received a call to ackAll() after retryAll() was already called. ' +
+            'Calling ackAll() after calling retryAll() has no effect.');
+      } else {
+        this.all = {ack: true};
+      }
+    }
+    retryAll(delay) {
+      if (this.all !== null && this.all.ack) {
+        this.warn('Received a call to retryAll() after ackAll() was already called. ' +
+            'Calling retryAll() after calling ackAll() has no effect.');
+      } else if (this.all === null) {
+        this.all = {ack: false, delay};
+      } else if (delay !== undefined) {
+        this.all.delay = delay;
+      }
+    }
+    fate(mid, ok) {
+      const d = this.perMessage.get(mid) ?? this.all ?? {ack: ok};
+      return {id: mid, ack: d.ack, delaySeconds: d.delay === undefined ? -1 : d.delay};
+    }
+  }
+  // delaySeconds as workerd converts it: a number, NaN and infinities are 0, fractions truncated.
+  function delaySeconds(options) {
+    const v = options?.delaySeconds;
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) return 0;
+    if (n < -2147483648 || n > 2147483647) {
+      throw new TypeError('Value out of range. Must be between -2147483648 and 2147483647 (inclusive).');
+    }
+    return Math.trunc(n);
+  }
   class QueueMessageImpl {
-    #m; #decide;
-    constructor(m, decide) { this.#m = m; this.#decide = decide; }
+    #m; #decisions;
+    constructor(m, decisions) { this.#m = m; this.#decisions = decisions; }
     get id() { return this.#m.id; }
     get timestamp() { return new Date(this.#m.timestamp); }
     get body() { return this.#m.body; }
     get attempts() { return this.#m.attempts; }
-    ack() { this.#decide(this.#m.id, 'ack', undefined); }
-    retry(options = undefined) { this.#decide(this.#m.id, 'retry', options?.delaySeconds); }
+    ack() { this.#decisions.ack(this.#m.id); }
+    retry(options = undefined) { this.#decisions.retry(this.#m.id, delaySeconds(options)); }
     get [Symbol.toStringTag]() { return 'Message'; }
   }
   class MessageBatchImpl {
-    #queue; #messages; #all;
-    constructor(queue, messages, all) {
-      this.#queue = queue; this.#messages = Object.freeze(messages); this.#all = all;
+    #queue; #messages; #decisions;
+    constructor(queue, messages, decisions) {
+      this.#queue = queue; this.#messages = Object.freeze(messages); this.#decisions = decisions;
     }
     get queue() { return this.#queue; }
     get messages() { return this.#messages; }
-    ackAll() { this.#all('ack', undefined); }
-    retryAll(options = undefined) { this.#all('retry', options?.delaySeconds); }
+    ackAll() { this.#decisions.ackAll(); }
+    retryAll(options = undefined) { this.#decisions.retryAll(delaySeconds(options)); }
     get [Symbol.toStringTag]() { return 'MessageBatch'; }
   }
-  // `list`: [id, timestamp (Unix ms), attempts, body is a structured clone, body (bytes or JSON)].
+  // A message's body as its content type says: json (JSON text), text, bytes (a Uint8Array),
+  // v8 (a structured clone).
+  function messageBody(type, bytes) {
+    switch (type) {
+      case 'json': return JSON.parse(new TextDecoder().decode(bytes));
+      case 'text': return new TextDecoder().decode(bytes);
+      case 'bytes': return new Uint8Array(bytes);
+      default: return host.deserialize(bytes);
+    }
+  }
+  // `list`: [id, timestamp (Unix ms), attempts, content type, body bytes].
   async function dispatchQueue(ns, id, name, queue, list) {
-    const explicit = new Map();  // message id -> [action, delay]
-    let batchWide = null;
+    const decisions = new QueueDecisions();
     let ok = true;
     let failure = null;
-    let raw = [];
     try {
-      raw = list.map(([mid, timestamp, attempts, isClone, body]) => ({id: mid, timestamp, attempts,
-        body: isClone ? host.deserialize(body) : JSON.parse(body)}));
-      const messages = raw.map((m) => new QueueMessageImpl(m, (mid, action, delay) => {
-        if (!explicit.has(mid)) explicit.set(mid, [action, delay]);
-      }));
+      const messages = list.map(([mid, timestamp, attempts, type, body]) => new QueueMessageImpl(
+          {id: mid, timestamp, attempts, body: messageBody(type, body)}, decisions));
       await handlerFor(ns, name, 'queue', new ExecutionContext(id))(
-          new MessageBatchImpl(queue, messages, (action, delay) => {
-            if (batchWide === null) batchWide = [action, delay];
-          }));
+          new MessageBatchImpl(queue, messages, decisions));
     } catch (e) {
       ok = false;
       failure = e;
     }
-    const outcomes = list.map(([mid]) => {
-      const [action, delay] = explicit.get(mid) ?? batchWide ?? [ok ? 'ack' : 'retry', undefined];
-      return {id: mid, ack: action === 'ack', delaySeconds: delay === undefined ? -1 : Number(delay)};
-    });
+    const outcomes = list.map(([mid]) => decisions.fate(mid, ok));
     signal(id, SIGNAL.queueOutcomes, true, JSON.stringify(outcomes));
     if (ok) signal(id, SIGNAL.eventDone, true);
     else signal(id, SIGNAL.eventDone, false, errorMessage(failure), errorStack(failure));
@@ -201,7 +275,7 @@
 
   function dispatchScheduled(ns, id, name, cron, time) {
     return dispatchEvent(id, ns, name, 'scheduled',
-        (noRetry) => new ScheduledController(cron, time, noRetry));
+        (noRetry) => new ScheduledController(cron, time, noRetry), true);
   }
 
   // Durable Object instances living in this isolate, by id: constructed on their first event.

@@ -20,9 +20,11 @@ struct ScheduledEvent {
 // A batch of queue messages as queue(batch, env, ctx) sees it.
 struct QueueMessage {
   std::string id;
-  sim::Time timestamp{};   // message.timestamp (a Date)
-  std::string body_json;   // message.body, as JSON text (used when body_clone is empty)
-  std::string body_clone;  // or a structured clone made by the producer's isolate
+  sim::Time timestamp{};  // message.timestamp (a Date)
+  // How the body was serialized: "json" (JSON text), "text", "bytes", or "v8" (a structured
+  // clone made by the producer's isolate).
+  std::string content_type = "json";
+  std::string body;
   int attempts = 1;
 };
 struct QueueBatch {

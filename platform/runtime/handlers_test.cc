@@ -283,9 +283,11 @@ TEST_F(HandlersTest, ScheduledHandlerGetsTheController) {
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_TRUE(r->ok);
   EXPECT_FALSE(r->no_retry);
+  // workerd's ScheduledController has cron, scheduledTime and noRetry(), and no `type` (only the
+  // service-worker ScheduledEvent has one).
   EXPECT_EQ(trace_.of_kind("js.console"),
             std::vector<std::string>{
-                "0ms js.console worker=app level=log text=cron */5 * * * * 1767225900000 scheduled "
+                "0ms js.console worker=app level=log text=cron */5 * * * * 1767225900000 undefined "
                 "hello"});
 }
 
@@ -331,6 +333,7 @@ TEST_F(HandlersTest, ScheduledOnANamedEntrypointAndWithoutAHandler) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->ok);
   EXPECT_EQ(r->error, "Error: Handler does not export a scheduled() function.");
+  EXPECT_TRUE(r->no_retry);  // as in workerd: a missing handler is not retried
 }
 
 TEST_F(HandlersTest, ScheduledOnAScriptThatDoesNotLoad) {
@@ -374,7 +377,7 @@ QueueBatch make_batch(std::vector<std::string> bodies) {
     QueueMessage m;
     m.id = "m" + std::to_string(++i);
     m.timestamp = 2 * sim::kSecond;
-    m.body_json = std::move(body);
+    m.body = std::move(body);
     m.attempts = i;
     b.messages.push_back(std::move(m));
   }
@@ -413,6 +416,72 @@ TEST_F(HandlersTest, QueueHandlerAcksByDefaultAndHonoursExplicitCalls) {
   EXPECT_EQ(trace_.of_kind("js.console").front(),
             "0ms js.console worker=app level=log text=jobs m1:{\"n\":1}:1:2000 "
             "m2:{\"action\":\"retry\"}:2:2000 m3:{\"action\":\"twice\"}:3:2000");
+}
+
+const char kQueueRulesApp[] = R"js(
+export default {
+  async queue(batch, env, ctx) {
+    const kinds = batch.messages.map((m) => `${typeof m.body}:${m.body instanceof Uint8Array ? m.body.length : JSON.stringify(m.body)}`);
+    console.log(kinds.join(' '));
+    const [a, b] = batch.messages;
+    switch (a.body.plan ?? new TextDecoder().decode(new Uint8Array([]))) {
+      case 'ackAll-then-throw': batch.ackAll(); throw new Error('late failure');
+      case 'retryAll-then-ackAll': batch.retryAll({delaySeconds: 7}); batch.ackAll(); b.retry({delaySeconds: 3}); break;
+      case 'retry-twice': a.retry({delaySeconds: 9}); a.retry(); break;
+      case 'ack-after-retryAll': batch.retryAll(); a.ack(); break;
+    }
+  },
+};
+)js";
+
+// workerd's recording rules, and what the service does with them.
+TEST_F(HandlersTest, QueueDecisionsFollowTheRuntimesRules) {
+  WorkerConfig c = config();
+  c.modules = {{"q.js", kQueueRulesApp}};
+  c.main = "q.js";
+  Worker worker(w_, *pop_, c);
+  auto run = [&](const std::string& plan) {
+    QueueBatch b = make_batch({R"({"plan":")" + plan + R"("})", "2"});
+    sim::Result<ScheduledResult> out = sim::Error{sim::ErrorKind::kInvalid, "not run"};
+    w_.spawn(*client_, "consumer", [&](sim::Task& task) { out = worker.queue(task, b); });
+    w_.run_until_idle();
+    EXPECT_TRUE(out.ok());
+    return out.ok() ? outcomes(*out) : out.error().to_string();
+  };
+  // ackAll() acks everything even when the handler then throws.
+  EXPECT_EQ(run("ackAll-then-throw"), "failed(Error: late failure) m1=ack m2=ack");
+  // The first batch-wide call wins; a per-message retry() wins over it.
+  EXPECT_EQ(run("retryAll-then-ackAll"), "ok m1=retry/7 m2=retry/3");
+  // A repeated retry() replaces the delay (the second has none).
+  EXPECT_EQ(run("retry-twice"), "ok m1=retry m2=ack");
+  // ack() after retryAll() has no effect.
+  EXPECT_EQ(run("ack-after-retryAll"), "ok m1=retry m2=retry");
+  bool warned = false;
+  for (const std::string& line : trace_.of_kind("js.console")) {
+    warned = warned || line.find(
+                           "level=warn text=Received a call to ack() on message m1 after "
+                           "retryAll() was already called.") != std::string::npos;
+  }
+  EXPECT_TRUE(warned);
+}
+
+TEST_F(HandlersTest, QueueBodiesArriveAsTheirContentTypeSays) {
+  WorkerConfig c = config();
+  c.modules = {{"q.js", kQueueRulesApp}};
+  c.main = "q.js";
+  Worker worker(w_, *pop_, c);
+  QueueBatch b = make_batch({R"({"plan":"none"})", "hello", std::string("\x01\x02\x03", 3)});
+  b.messages[1].content_type = "text";
+  b.messages[2].content_type = "bytes";
+  sim::Result<ScheduledResult> out = sim::Error{sim::ErrorKind::kInvalid, "not run"};
+  w_.spawn(*client_, "consumer", [&](sim::Task& task) { out = worker.queue(task, b); });
+  w_.run_until_idle();
+  ASSERT_TRUE(out.ok());
+  EXPECT_NE(trace_.of_kind("js.console")
+                .back()
+                .find("text=object:{\"plan\":\"none\"} string:\"hello\" object:3"),
+            std::string::npos)
+      << trace_.of_kind("js.console").back();
 }
 
 }  // namespace

@@ -106,8 +106,10 @@ sim::Time Pop::reserve_core(sim::Duration cost) {
   return start;
 }
 
-sim::Result<HttpResponse> Pop::fetch(sim::Task& task, std::string_view worker,
-                                     HttpRequest request) {
+// Runs one invocation of `worker` (`run(worker)`) with the PoP's accounting: a core for the
+// invocation's virtual CPU (a cold start costs more), the LRU clock, memory and idle checks.
+template <typename R, typename Run>
+sim::Result<R> Pop::serve(sim::Task& task, std::string_view worker, Run run) {
   Entry* e = find(worker);
   if (e == nullptr) {
     return sim::Error{sim::ErrorKind::kInvalid,
@@ -148,15 +150,33 @@ sim::Result<HttpResponse> Pop::fetch(sim::Task& task, std::string_view worker,
   }
   e->last_used = start;
   std::weak_ptr<int> alive = alive_;
-  sim::Result<HttpResponse> response = w.fetch(task, std::move(request));
-  if (alive.expired()) return response;
+  sim::Result<R> result = run(w);
+  if (alive.expired()) return result;
   if (task.now() < start + cost) task.sleep_until(start + cost);
-  if (alive.expired()) return response;
+  if (alive.expired()) return result;
   e->last_used = task.now();
   measure(*e);
   enforce_memory(e);
   if (config_.idle_timeout > 0 && w.warm()) arm_idle_check(*e, e->last_used + config_.idle_timeout);
-  return response;
+  return result;
+}
+
+sim::Result<HttpResponse> Pop::fetch(sim::Task& task, std::string_view worker,
+                                     HttpRequest request) {
+  return serve<HttpResponse>(task, worker,
+                             [&](Worker& w) { return w.fetch(task, std::move(request)); });
+}
+
+sim::Result<ScheduledResult> Pop::scheduled(sim::Task& task, std::string_view worker,
+                                            std::string cron, sim::Time time) {
+  return serve<ScheduledResult>(
+      task, worker, [&](Worker& w) { return w.scheduled(task, std::move(cron), time); });
+}
+
+sim::Result<ScheduledResult> Pop::queue(sim::Task& task, std::string_view worker,
+                                        QueueBatch batch) {
+  return serve<ScheduledResult>(task, worker,
+                                [&](Worker& w) { return w.queue(task, std::move(batch)); });
 }
 
 bool Pop::evict(std::string_view worker) {

@@ -77,6 +77,11 @@ class Pop {
   // starting the isolate if needed), and returns when the response leaves the PoP. Errors as
   // Worker::fetch, plus kInvalid for an unknown Worker. Throws TaskCancelled.
   sim::Result<HttpResponse> fetch(sim::Task& task, std::string_view worker, HttpRequest request);
+  // The same for a cron event (Worker::scheduled) and a queue batch (Worker::queue): a core, a
+  // cold start if needed, and the isolate's accounting.
+  sim::Result<ScheduledResult> scheduled(sim::Task& task, std::string_view worker, std::string cron,
+                                         sim::Time time);
+  sim::Result<ScheduledResult> queue(sim::Task& task, std::string_view worker, QueueBatch batch);
 
   // Drops the Worker's isolate now (reason "explicit"). Its open invocations fail. Returns false
   // when it had none.
@@ -107,6 +112,8 @@ class Pop {
     sim::EventId idle_check{};
   };
 
+  template <typename R, typename Run>
+  sim::Result<R> serve(sim::Task& task, std::string_view worker, Run run);
   Entry* find(std::string_view worker);
   const Entry* find(std::string_view worker) const;
   // Takes the earliest free core for `cost` from now; returns when the work starts.

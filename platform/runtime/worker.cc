@@ -250,16 +250,13 @@ sim::Result<ScheduledResult> Worker::queue(sim::Task& task, QueueBatch batch,
   return serve_event(
       task, "js.queue",
       [shared, entrypoint = std::move(entrypoint)](js::Isolate& isolate, std::uint64_t id) {
-        // Each message: [id, timestamp (Unix ms), attempts, body is a clone, body].
+        // Each message: [id, timestamp (Unix ms), attempts, content type, body bytes].
         std::vector<js::Arg> messages;
         for (const QueueMessage& m : shared->messages) {
-          const bool clone = !m.body_clone.empty();
-          messages.push_back(js::Arg::list(
-              {js::Arg::string(m.id), js::Arg::number(unix_ms(m.timestamp)),
-               js::Arg::number(m.attempts), js::Arg::boolean(clone),
-               clone ? js::Arg::bytes(m.body_clone)
-                     : js::Arg::string(m.body_json.empty() ? std::string_view("null")
-                                                           : std::string_view(m.body_json))}));
+          messages.push_back(
+              js::Arg::list({js::Arg::string(m.id), js::Arg::number(unix_ms(m.timestamp)),
+                             js::Arg::number(m.attempts), js::Arg::string(m.content_type),
+                             js::Arg::bytes(m.body)}));
         }
         return isolate.dispatch(
             "queue", {js::Arg::number(static_cast<double>(id)), js::Arg::string(entrypoint),
