@@ -6,6 +6,8 @@
 #include "platform/bindings/binding_table.h"
 #include "platform/bindings/do_binding.h"
 #include "platform/bindings/kv_binding.h"
+#include "platform/bindings/queue_binding.h"
+#include "platform/consumers.h"
 #include "platform/runtime/front_door.h"
 #include "sim/assert.h"
 #include "sim/location.h"
@@ -27,6 +29,12 @@ bool binds_kv(const DeploymentSpec& s) {
                      [](const WorkerSpec& w) { return !w.kv_namespaces.empty(); });
 }
 
+bool uses_queues(const DeploymentSpec& s) {
+  return std::any_of(s.workers.begin(), s.workers.end(), [](const WorkerSpec& w) {
+    return !w.queue_producers.empty() || !w.queue_consumers.empty();
+  });
+}
+
 }  // namespace
 
 // ---- The knob table
@@ -42,7 +50,8 @@ const sim::Knobs<PlatformConfig>& knobs() {
            .include("fetch.", &C::fetch, runtime::OriginsConfig::knobs())
            .include("do.", &C::durable_objects, services::DoClusterConfig::knobs())
            .include("do.", &C::object_hosts, objects::DoHostConfig::knobs())
-           .include("kv.", &C::kv, services::KvConfig::knobs());
+           .include("kv.", &C::kv, services::KvConfig::knobs())
+           .include("queue.", &C::queues, services::QueueConfig::knobs());
   return *table;
 }
 
@@ -59,18 +68,24 @@ Deployment::Deployment(sim::World& world, DeploymentSpec spec)
   SIM_REQUIRE(!spec_.workers.empty());
   SIM_REQUIRE(js::Engine::initialized());
   // The nodes of the services in use that the spec leaves out (platform/defaults.h).
-  (void)fill_default_nodes(spec_.pops, {binds_durable_objects(spec_), binds_kv(spec_)}, &spec_);
+  (void)fill_default_nodes(spec_.pops,
+                           {.durable_objects = binds_durable_objects(spec_),
+                            .kv = binds_kv(spec_),
+                            .queues = uses_queues(spec_)},
+                           &spec_);
   world_.net().config() = spec_.config.net;
   // The order nodes are added in is their ids' order, which traces record: keep it stable.
   add_origins();
   for (const NodeSpec& p : spec_.pops) pop_nodes_.push_back(&world_.add_node(p.name, p.location));
   if (binds_durable_objects(spec_)) add_durable_objects();
   if (binds_kv(spec_) && kv_ == nullptr) add_kv();
+  if (uses_queues(spec_) && queues_ == nullptr) add_queues();
   add_pops();
 }
 
 Deployment::~Deployment() {
   // Workers and objects before the services they call.
+  queue_consumers_.clear();
   pop_entries_.clear();
   do_hosts_.clear();
   tables_.clear();
@@ -96,8 +111,9 @@ void Deployment::add_durable_objects() {
   for (const NodeSpec& n : spec_.do_hosts) {
     host_nodes.push_back(&world_.add_node(n.name, n.location));
   }
-  // KV before the hosts' executors: a DO's own KV bindings are clients at its host.
+  // KV and queues before the hosts' executors: a DO's own bindings are clients at its host.
   if (binds_kv(spec_)) add_kv();
+  if (uses_queues(spec_)) add_queues();
   for (sim::Node* h : host_nodes) {
     if (kv_ != nullptr) kv_->attach(*h);
     objects::DoHostConfig hc = spec_.config.object_hosts;
@@ -128,6 +144,27 @@ void Deployment::add_kv() {
   kv_ = std::make_unique<services::KvService>(world_, c);
 }
 
+void Deployment::add_queues() {
+  queues_ = std::make_unique<services::QueueService>(world_, spec_.config.queues);
+  // Every queue produced to, consumed, or dead-lettered into; with the delivery delay its
+  // producers give it (the scenario loader checked they agree).
+  std::map<std::string, sim::Duration> queues;
+  for (const WorkerSpec& w : spec_.workers) {
+    for (const QueueProducerBinding& p : w.queue_producers) {
+      sim::Duration& d = queues[p.queue];
+      if (p.delivery_delay.has_value()) d = *p.delivery_delay;
+    }
+    for (const services::QueueConsumerSettings& c : w.queue_consumers) {
+      queues.emplace(c.queue, 0);
+      if (!c.dead_letter_queue.empty()) queues.emplace(c.dead_letter_queue, 0);
+    }
+  }
+  for (const auto& [name, delay] : queues) queues_->add_queue(name, delay);
+  for (const NodeSpec& n : spec_.queue_brokers) {
+    queues_->add_broker(world_.add_node(n.name, n.location));
+  }
+}
+
 void Deployment::add_pops() {
   std::map<std::string, std::string> routes;
   for (const WorkerSpec& w : spec_.workers) {
@@ -138,6 +175,13 @@ void Deployment::add_pops() {
     auto e = std::make_unique<PopEntry>();
     e->pop = std::make_unique<runtime::Pop>(world_, *node, spec_.config.pop);
     for (const WorkerSpec& w : spec_.workers) e->pop->deploy(worker_config(w, *node));
+    // Each queue's consumer Worker can run its batches on every PoP.
+    for (const WorkerSpec& w : spec_.workers) {
+      for (const services::QueueConsumerSettings& c : w.queue_consumers) {
+        queue_consumers_.push_back(std::make_unique<PopQueueConsumer>(*e->pop, w.name));
+        queues_->add_consumer(c, *node, *queue_consumers_.back());
+      }
+    }
     e->door = std::make_unique<runtime::FrontDoor>(*e->pop, routes, spec_.workers.front().name);
     runtime::FrontDoor* door = e->door.get();
     node->on_boot([door](sim::Node&) { door->serve(); });
@@ -160,6 +204,11 @@ runtime::WorkerConfig Deployment::worker_config(const WorkerSpec& w, sim::Node& 
   for (const KvBinding& k : w.kv_namespaces) {
     SIM_REQUIRE(kv_ != nullptr);
     table->add(k.binding, std::make_unique<bindings::KvBinding>(k.namespace_id, kv_->attach(node)));
+  }
+  for (const QueueProducerBinding& q : w.queue_producers) {
+    SIM_REQUIRE(queues_ != nullptr);
+    table->add(q.binding, std::make_unique<bindings::QueueBinding>(q.queue, w.compatibility_date,
+                                                                   queues_->attach(node)));
   }
   for (auto& [name, value] : table->env()) c.env[name] = std::move(value);
   c.services = table.get();
@@ -207,6 +256,15 @@ std::vector<std::string> Deployment::hostnames(const std::string& worker) const 
 
 std::map<std::string, std::uint64_t> Deployment::stats() const {
   std::map<std::string, std::uint64_t> s;
+  if (queues_ != nullptr) {
+    const services::QueueService::Stats& q = queues_->stats();
+    s["queue_sent"] = q.sent;
+    s["queue_batches"] = q.batches;
+    s["queue_acked"] = q.acked;
+    s["queue_retried"] = q.retried;
+    s["queue_dead_lettered"] = q.dead_lettered;
+    s["queue_dropped"] = q.dropped;
+  }
   if (cluster_ == nullptr) return s;
   s["do_activations"] = cluster_->stats().activations;
   s["do_commits"] = cluster_->stats().commits;

@@ -1,11 +1,12 @@
 // platform::Deployment: a whole edge platform built into a World from a plain spec: PoPs running
 // the Workers behind their front doors, origins, and every service some Worker binds (the
-// Durable Object cluster with its hosts, storage and directory; KV's central stores), with the
+// Durable Object cluster with its hosts, storage and directory; KV's central stores; the queue
+// brokers and each queue's consumer on every PoP), with the
 // defaults policy in one place (platform/defaults.h). Scenario folders are translated into a
 // DeploymentSpec (scenarios/folder.cc); tests and benchmarks may write one by hand.
 //
 // Knobs: every number of every service is a knob of PlatformConfig, in one table (knobs()):
-// "net.*", "pop.*", "worker.*", "fetch.*", "do.*", "kv.*". `edgesim knobs` prints it.
+// "net.*", "pop.*", "worker.*", "fetch.*", "do.*", "kv.*", "queue.*". `edgesim knobs` prints it.
 //
 // A request's path through the platform (platform/README.md has it with every function):
 // client -> PoP front door (runtime::FrontDoor) -> runtime::Pop -> runtime::Worker -> JS ->
@@ -30,6 +31,7 @@
 #include "platform/runtime/worker.h"
 #include "platform/services/do/do_cluster.h"
 #include "platform/services/kv/kv.h"
+#include "platform/services/queues/queues.h"
 #include "sim/knobs.h"
 #include "sim/network.h"
 #include "sim/world.h"
@@ -54,6 +56,12 @@ struct KvBinding {
   std::string namespace_id;
 };
 
+struct QueueProducerBinding {
+  std::string binding;
+  std::string queue;
+  std::optional<sim::Duration> delivery_delay;  // the queue's, for messages sent without one
+};
+
 struct WorkerSpec {
   std::string name;
   js::ModuleMap modules;
@@ -62,7 +70,11 @@ struct WorkerSpec {
   std::vector<std::string> hostnames;  // the routes it serves
   std::vector<DurableObjectBinding> durable_objects;
   std::vector<KvBinding> kv_namespaces;
+  std::vector<QueueProducerBinding> queue_producers;
+  // The queues this Worker consumes (a queue has one consumer Worker; it runs on every PoP).
+  std::vector<services::QueueConsumerSettings> queue_consumers;
   std::optional<sim::Duration> cpu_max;  // limits.cpu_ms
+  std::string compatibility_date;        // "YYYY-MM-DD" or ""
 };
 
 // Every knob of the platform (knobs()).
@@ -74,6 +86,7 @@ struct PlatformConfig {
   services::DoClusterConfig durable_objects;
   objects::DoHostConfig object_hosts;
   services::KvConfig kv;
+  services::QueueConfig queues;
 };
 
 // The service nodes (do_hosts, do_storage, kv_stores, ...; ServiceNodes) left empty get the
@@ -111,7 +124,9 @@ class Deployment {
   // The hostnames of `worker` (empty: the entry Worker's).
   std::vector<std::string> hostnames(const std::string& worker) const;
 
-  // Host-independent counters: do_activations, do_commits, do_hibernations (when > 0).
+  // Host-independent counters: do_activations, do_commits, do_hibernations (when > 0), and the
+  // queues' (queue_sent, queue_batches, queue_acked, queue_retried, queue_dead_lettered,
+  // queue_dropped) when some Worker uses a queue.
   std::map<std::string, std::uint64_t> stats() const;
 
  private:
@@ -119,6 +134,7 @@ class Deployment {
   void add_origins();
   void add_durable_objects();
   void add_kv();
+  void add_queues();
   void add_pops();
   // The config of Worker `w` on `node`, its bindings served by a table made for that node.
   runtime::WorkerConfig worker_config(const WorkerSpec& w, sim::Node& node);
@@ -131,6 +147,8 @@ class Deployment {
   std::unique_ptr<services::DoCluster> cluster_;
   std::vector<std::unique_ptr<objects::DoHost>> do_hosts_;
   std::unique_ptr<services::KvService> kv_;
+  std::unique_ptr<services::QueueService> queues_;
+  std::vector<std::unique_ptr<services::QueueConsumerExecutor>> queue_consumers_;
   // One binding table per (node, Worker): a binding's calls run on the node its Worker runs on.
   std::vector<std::unique_ptr<runtime::Services>> tables_;
   std::vector<std::unique_ptr<PopEntry>> pop_entries_;

@@ -5,11 +5,13 @@
 #include <memory>
 #include <string>
 
+#include "platform/services/queues/queues.h"
 #include "props/broadcast.h"
 #include "props/do_single_instance.h"
 #include "props/kv_convergence.h"
 #include "props/linearizability.h"
 #include "props/models.h"
+#include "props/queue_delivery.h"
 #include "scenarios/js_model.h"
 
 namespace scenarios {
@@ -201,6 +203,59 @@ PropertyResult check_broadcast_delivery(const CheckInput& in) {
   return make_result(r.verdict, r.report());
 }
 
+// The rules each queue's consumer runs by, from the Workers' configurations (what the platform
+// may do with an exhausted message), with the scenario's queue.max_retries knob as the default.
+std::map<std::string, props::QueueRules> queue_rules(const spec::LoadedScenario& s) {
+  std::int64_t default_retries = services::QueueConfig{}.max_retries;
+  if (auto it = s.knobs.find("queue.max_retries"); it != s.knobs.end()) {
+    default_retries = std::atoll(it->second.c_str());
+  }
+  std::map<std::string, props::QueueRules> out;
+  for (const spec::WorkerSpec& w : s.workers) {
+    for (const spec::QueueConsumer& c : w.config.queue_consumers) {
+      out[c.queue] = {c.max_retries.value_or(default_retries), !c.dead_letter_queue.empty()};
+    }
+  }
+  return out;
+}
+
+PropertyResult check_queue(const CheckInput& in) {
+  const spec::PropertySpec& p = in.property;
+  const std::string only = string_param(p, "queue", "");
+  props::QueueHistory h = in.history.queues;
+  if (!only.empty()) {
+    const auto other = [&only](const auto& r) { return r.queue != only; };
+    std::erase_if(h.sends, other);
+    std::erase_if(h.deliveries, other);
+    std::erase_if(h.acks, other);
+    std::erase_if(h.dead_letters, other);
+    std::erase_if(h.dispatches, other);
+  }
+  props::QueueDeliveryOptions options;
+  options.require_processing = true;
+  options.rules = queue_rules(in.scenario);
+  options.deadline = in.scenario.duration - duration_param(p, "settle", 60 * sim::kSecond);
+  props::QueueDeliveryResult r = props::check_queue_delivery(h, options);
+  props::Verdict verdict = r.verdict;
+  std::string report = r.report();
+  if (auto it = p.params.find("duplicates_max"); it != p.params.end()) {
+    const auto max = static_cast<std::size_t>(std::atoll(it->second.c_str()));
+    if (r.duplicated > max) {
+      verdict = props::Verdict::kViolated;
+      report += "  " + std::to_string(r.duplicated) + " duplicated deliveries, more than " +
+                it->second + "\n";
+    }
+  }
+  const sim::Duration latency_max = duration_param(p, "latency_max", sim::kTimeMax);
+  if (r.latency.count > 0 && r.latency.max > latency_max) {
+    verdict = props::Verdict::kViolated;
+    report += "  a message waited " + sim::format_duration(r.latency.max) +
+              " for its first delivery, longer than " + sim::format_duration(latency_max) + "\n";
+  }
+  if (!report.empty() && report.back() == '\n') report.pop_back();
+  return make_result(verdict, report);
+}
+
 using CheckFn = PropertyResult (*)(const CheckInput&);
 
 // The checkers this build has; a checker missing here is refused by the loader.
@@ -217,6 +272,7 @@ CheckFn checker_for(spec::Checker checker) {
     case spec::Checker::kBroadcast:
       return &check_broadcast_delivery;
     case spec::Checker::kQueueDelivery:
+      return &check_queue;
     case spec::Checker::kWorkflowReplay:
       break;
   }

@@ -54,7 +54,22 @@ platform::WorkerSpec worker(const spec::LoadedScenario& s, const spec::WorkerSpe
   for (const spec::KvNamespace& k : w.config.kv_namespaces) {
     out.kv_namespaces.push_back({k.binding, k.id});
   }
+  for (const spec::QueueProducer& q : w.config.queue_producers) {
+    out.queue_producers.push_back({q.binding, q.queue, q.delivery_delay});
+  }
+  for (const spec::QueueConsumer& q : w.config.queue_consumers) {
+    services::QueueConsumerSettings c;
+    c.queue = q.queue;
+    c.max_batch_size = q.max_batch_size;
+    c.max_batch_timeout = q.max_batch_timeout;
+    c.max_retries = q.max_retries;
+    c.dead_letter_queue = q.dead_letter_queue;
+    c.retry_delay = q.retry_delay;
+    c.max_concurrency = q.max_concurrency;
+    out.queue_consumers.push_back(std::move(c));
+  }
   if (w.config.cpu_ms.has_value()) out.cpu_max = *w.config.cpu_ms * sim::kMillisecond;
+  out.compatibility_date = w.config.compatibility_date;
   return out;
 }
 
@@ -66,6 +81,7 @@ sim::Result<platform::DeploymentSpec> deployment_spec(const spec::LoadedScenario
   d.do_hosts = nodes(t.do_hosts);
   d.do_storage = nodes(t.do_storage);
   d.kv_stores = nodes(t.kv_stores);
+  d.queue_brokers = nodes(t.queue_brokers);
   for (const spec::OriginSpec& o : t.origins) d.origins.push_back(origin(o));
   for (const spec::WorkerSpec& w : s.workers) d.workers.push_back(worker(s, w));
   std::string errors;
@@ -163,7 +179,6 @@ sim::Status check_supported(const spec::LoadedScenario& s) {
     errors += (errors.empty() ? "" : "\n") + where + ": " + key + ": " + why;
   };
   const std::map<std::string, std::string> unsimulated = {
-      {"queues", "Queues are not simulated by this build of edgesim"},
       {"d1_databases", "D1 is not simulated by this build of edgesim"},
       {"r2_buckets", "R2 is not simulated by this build of edgesim"},
       {"workflows", "Workflows are not simulated by this build of edgesim"},
@@ -182,11 +197,10 @@ sim::Status check_supported(const spec::LoadedScenario& s) {
     }
   }
   for (const spec::PropertySpec& p : s.properties) {
-    if (p.checker == spec::Checker::kQueueDelivery || p.checker == spec::Checker::kWorkflowReplay) {
+    if (p.checker == spec::Checker::kWorkflowReplay) {
       refuse(p.where, "property \"" + p.name + "\" checker",
              std::string(spec::checker_name(p.checker)) +
-                 " has nothing to check: this build of edgesim simulates no " +
-                 (p.checker == spec::Checker::kQueueDelivery ? "queues" : "workflows"));
+                 " has nothing to check: this build of edgesim simulates no workflows");
     }
   }
   if (errors.empty()) return sim::Status::Ok();

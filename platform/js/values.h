@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "platform/js/http.h"
+#include "sim/time.h"
 
 namespace js {
 
@@ -140,5 +141,9 @@ class Arg {
 
 // JS time (Date.now(), Unix ms) at virtual time 0: 2026-01-01T00:00:00Z.
 inline constexpr double kUnixMsAtTimeZero = 1767225600000.0;
+// JS time (Unix ms, as Date.now() reads it) of a virtual time, in whole milliseconds.
+inline double unix_ms(sim::Time t) {
+  return kUnixMsAtTimeZero + static_cast<double>(t / sim::kMillisecond);
+}
 
 }  // namespace js

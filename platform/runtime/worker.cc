@@ -12,10 +12,7 @@ namespace runtime {
 
 namespace {
 
-// JS time (Unix ms) of a virtual time.
-double unix_ms(sim::Time t) {
-  return js::kUnixMsAtTimeZero + static_cast<double>(t / sim::kMillisecond);
-}
+using js::unix_ms;
 
 // The object a Durable Object event is for, as dispatcher.js takes it: [class, id hex, name].
 js::Arg object_arg(const ActorEvent& e) {

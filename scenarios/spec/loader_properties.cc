@@ -62,6 +62,7 @@ constexpr ParamRule kParamRules[] = {
     {Checker::kQueueDelivery, "queue", ParamType::kName, &Known::queues, "queue"},
     {Checker::kQueueDelivery, "duplicates_max", ParamType::kInt, nullptr, ""},
     {Checker::kQueueDelivery, "latency_max", ParamType::kDuration, nullptr, ""},
+    {Checker::kQueueDelivery, "settle", ParamType::kDuration, nullptr, ""},
     {Checker::kKvConvergence, "namespace", ParamType::kName, &Known::kv, "KV namespace"},
     {Checker::kKvConvergence, "staleness_max", ParamType::kDuration, nullptr, ""},
     {Checker::kKvConvergence, "converge_within", ParamType::kDuration, nullptr, ""},

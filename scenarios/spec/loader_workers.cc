@@ -200,8 +200,22 @@ void check_script_names(Resolution& r, const WorkerSpec& w) {
 
 void cross_worker_checks(Resolution& r) {
   std::map<std::string, std::string> consumers;  // queue -> where its consumer is
+  // queue -> the delivery delay its producers set, and where (a queue has one delivery delay).
+  std::map<std::string, std::pair<std::optional<sim::Duration>, std::string>> delays;
   for (const auto& w : r.out.workers) {
     check_script_names(r, w);
+    const auto& prods = w.config.queue_producers;
+    for (std::size_t i = 0; i < prods.size(); ++i) {
+      if (!prods[i].delivery_delay.has_value()) continue;
+      auto [it, fresh] =
+          delays.emplace(prods[i].queue, std::make_pair(prods[i].delivery_delay, prods[i].where));
+      if (!fresh && it->second.first != prods[i].delivery_delay) {
+        r.errors.add(prods[i].where + ": queues.producers[" + std::to_string(i) +
+                     "]: delivery_delay: queue " + quote(prods[i].queue) +
+                     " already has another delivery delay (" + it->second.second +
+                     "); a queue has one");
+      }
+    }
     const auto& cons = w.config.queue_consumers;
     for (std::size_t i = 0; i < cons.size(); ++i) {
       auto [it, fresh] = consumers.emplace(cons[i].queue, cons[i].where);

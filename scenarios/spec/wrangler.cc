@@ -458,7 +458,7 @@ void parse_queues(Validator& v, const json& root, WranglerConfig& c) {
   const KeyPath p = KeyPath{}.key("queues");
   const json* queues = v.member(root, "queues");
   if (queues == nullptr || !v.object(*queues, p, {"producers", "consumers"})) return;
-  constexpr double kDelaySecondsMax = 12 * 3600;
+  constexpr double kDelaySecondsMax = 24 * 3600;  // raised from 12 h in 2026
   if (const json* list = v.member(*queues, "producers");
       list != nullptr && v.array(*list, p.key("producers"))) {
     for (std::size_t i = 0; i < list->size(); ++i) {
@@ -469,6 +469,7 @@ void parse_queues(Validator& v, const json& root, WranglerConfig& c) {
       prod.binding = v.string(q, e, "binding", true);
       prod.queue = v.string(q, e, "queue", true);
       prod.delivery_delay = v.seconds(q, e, "delivery_delay", kDelaySecondsMax);
+      prod.where = v.where(e);
       v.identifier(prod.binding, e.key("binding"));
       if (!prod.binding.empty()) v.bind(prod.binding, e.key("binding"));
       if (!prod.queue.empty() && !is_valid_name(prod.queue)) {
@@ -484,13 +485,18 @@ void parse_queues(Validator& v, const json& root, WranglerConfig& c) {
       const KeyPath e = p.key("consumers").at(i);
       const json& q = (*list)[i];
       if (!v.object(q, e,
-                    {"queue", "max_batch_size", "max_batch_timeout", "max_retries",
+                    {"queue", "type", "max_batch_size", "max_batch_timeout", "max_retries",
                      "dead_letter_queue", "retry_delay", "max_concurrency"})) {
         continue;
       }
       QueueConsumer con;
       con.queue = v.string(q, e, "queue", true);
       con.where = v.where(e);
+      if (const std::string type = v.string(q, e, "type", false);
+          !type.empty() && type != "worker") {
+        v.error(e.key("type"), "has an invalid value " + quote(type) +
+                                   ". Only \"worker\" consumers can be configured");
+      }
       if (auto n = v.integer(q, e, "max_batch_size", 1, 100)) con.max_batch_size = int(*n);
       con.max_batch_timeout = v.seconds(q, e, "max_batch_timeout", 60);
       if (auto n = v.integer(q, e, "max_retries", 0, 100)) con.max_retries = int(*n);

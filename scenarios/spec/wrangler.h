@@ -63,6 +63,7 @@ struct QueueProducer {
   std::string binding;
   std::string queue;
   std::optional<sim::Duration> delivery_delay;
+  std::string where;  // the producer's position, for errors across Workers
   bool operator==(const QueueProducer&) const = default;
 };
 
@@ -72,7 +73,7 @@ struct QueueConsumer {
   std::optional<sim::Duration> max_batch_timeout;  // 0..60 s
   std::optional<int> max_retries;                  // 0..100
   std::string dead_letter_queue;                   // empty: none
-  std::optional<sim::Duration> retry_delay;        // 0..12 h
+  std::optional<sim::Duration> retry_delay;        // 0..24 h
   std::optional<int> max_concurrency;              // 1..250
   std::string where;
   bool operator==(const QueueConsumer&) const = default;
