@@ -49,8 +49,11 @@ class Node {
   void set_faultable(bool f) { faultable_ = f; }
 
   // Runs at World::start() and at each restart, on the main context: register listeners and spawn
-  // tasks here.
+  // tasks here. The node's own role; replaces an earlier one.
   void on_boot(BootFn fn) { boot_ = std::move(fn); }
+  // More boot work from another service on the same node (a PoP is also a queue consumer): runs
+  // after the role's boot function, in the order added.
+  void add_boot_hook(BootFn fn) { boot_hooks_.push_back(std::move(fn)); }
   // Runs at every crash, after the tasks were unwound. Returns a handle for remove_crash_hook.
   int add_crash_hook(CrashHook hook);
   void remove_crash_hook(int handle);
@@ -75,6 +78,7 @@ class Node {
   bool faultable_ = true;
   bool started_ = false;
   BootFn boot_;
+  std::vector<BootFn> boot_hooks_;
   std::map<int, CrashHook> crash_hooks_;
   int next_hook_ = 1;
   std::map<std::uint64_t, Task*> tasks_;  // by spawn serial: unwinding order is deterministic

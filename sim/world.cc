@@ -104,6 +104,7 @@ void World::start() {
 
 void World::boot(Node& node) {
   if (node.boot_) node.boot_(node);
+  for (const Node::BootFn& hook : node.boot_hooks_) hook(node);
 }
 
 void World::crash(Node& node) {

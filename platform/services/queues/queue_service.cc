@@ -94,7 +94,7 @@ void QueueService::add_consumer(const QueueConsumerSettings& settings, sim::Node
   q.consumers.emplace_back(&node, &executor);
   if (!first_on_node) return;
   // One queue.deliver service per node, for every queue consumed there.
-  node.on_boot([this](sim::Node& n) {
+  node.add_boot_hook([this](sim::Node& n) {
     world_.rpc().serve(
         n, queue_internal::kDeliverService,
         [this, &n](sim::Task& task, sim::NodeId, std::string_view bytes) {
