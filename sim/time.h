@@ -17,6 +17,9 @@ inline constexpr Duration kSecond = 1'000'000'000;
 inline constexpr Duration kMinute = 60 * kSecond;
 inline constexpr Duration kHour = 60 * kMinute;
 inline constexpr Time kTimeMax = INT64_MAX;
+// The Unix time (seconds) of virtual time 0: 2026-01-01T00:00:00Z, what Date.now() reads at the
+// start of a run and where cron schedules count their minutes from.
+inline constexpr std::int64_t kUnixSecondsAtTimeZero = 1767225600;
 
 constexpr Duration micros(double us) { return static_cast<Duration>(us * kMicrosecond); }
 constexpr Duration millis(double ms) { return static_cast<Duration>(ms * kMillisecond); }

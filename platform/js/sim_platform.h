@@ -28,7 +28,7 @@ class World;
 namespace js {
 
 // Unix time in milliseconds of virtual time 0: 2026-01-01T00:00:00Z.
-inline constexpr double kEpochUnixMs = 1767225600000.0;
+inline constexpr double kEpochUnixMs = static_cast<double>(sim::kUnixSecondsAtTimeZero) * 1000.0;
 
 // Installs the World whose clock JS sees on this thread, for the scope's lifetime. Nests.
 class ClockScope {

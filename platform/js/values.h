@@ -140,7 +140,8 @@ class Arg {
 };
 
 // JS time (Date.now(), Unix ms) at virtual time 0: 2026-01-01T00:00:00Z.
-inline constexpr double kUnixMsAtTimeZero = 1767225600000.0;
+inline constexpr double kUnixMsAtTimeZero =
+    static_cast<double>(sim::kUnixSecondsAtTimeZero) * 1000.0;
 // JS time (Unix ms, as Date.now() reads it) of a virtual time, in whole milliseconds.
 inline double unix_ms(sim::Time t) {
   return kUnixMsAtTimeZero + static_cast<double>(t / sim::kMillisecond);

@@ -85,7 +85,7 @@ namespace services {
 
 // Virtual time 0 is 2026-01-01T00:00:00Z, as in platform/js (kEpochUnixMs); `expiration` values
 // are seconds since the Unix epoch like the real API.
-inline constexpr std::int64_t kKvEpochUnixSeconds = 1767225600;
+inline constexpr std::int64_t kKvEpochUnixSeconds = sim::kUnixSecondsAtTimeZero;
 
 // How long a write takes to reach a PoP other than the writer's.
 struct KvLagDistribution {
