@@ -23,6 +23,8 @@ bool SqlDb::open(Disk& disk, const char* path, bool synced, const char* schema) 
 }
 
 void SqlDb::close() {
+  for (auto& [sql, st] : statements_) sqlite3_finalize(st);
+  statements_.clear();
   if (db_ != nullptr) sqlite3_close(db_);
   db_ = nullptr;
   synced_ = false;
@@ -37,10 +39,24 @@ bool SqlDb::exec(const char* sql) {
 
 bool SqlDb::run(const char* sql, std::initializer_list<Value> binds, const RowFn& row) {
   if (db_ == nullptr) return false;
+  // Statements are prepared once and kept (parsing dominated the cost of the small statements
+  // the stores run); a statement already running (a nested run() of the same SQL from a row
+  // callback) gets a fresh one for this call.
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
-    sqlite3_finalize(st);
-    return false;
+  bool owned = false;
+  auto it = statements_.find(std::string_view(sql));
+  if (it != statements_.end() && sqlite3_stmt_busy(it->second) == 0) {
+    st = it->second;
+  } else {
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(st);
+      return false;
+    }
+    if (it == statements_.end() && statements_.size() < kStatementsMax) {
+      statements_.emplace(sql, st);
+    } else {
+      owned = true;
+    }
   }
   int index = 1;
   for (const Value& v : binds) {
@@ -63,7 +79,12 @@ bool SqlDb::run(const char* sql, std::initializer_list<Value> binds, const RowFn
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (row) row(st);
   }
-  sqlite3_finalize(st);
+  if (owned) {
+    sqlite3_finalize(st);
+  } else {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
   return rc == SQLITE_DONE;
 }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -57,8 +58,11 @@ class SqlDb {
   static bool column_null(sqlite3_stmt* st, int col);
 
  private:
+  // Prepared statements by their SQL text, kept until close(); bounded, for SQL built at run time.
+  static constexpr std::size_t kStatementsMax = 64;
   sqlite3* db_ = nullptr;
   bool synced_ = false;
+  std::map<std::string, sqlite3_stmt*, std::less<>> statements_;
 };
 
 }  // namespace sim

@@ -182,6 +182,10 @@ class StorageRole {
   sim::Node& node_;
   SqlDb db_;
   bool db_ok_ = false;
+  // Some row may have alarm_dirty = 1: set at boot and by every dirty write, so the report loop
+  // queries only then (a scan every alarm_report_every of a quiet replica was most of the time
+  // of long scenarios).
+  bool maybe_dirty_ = true;
   // Outside the node's volatile state on purpose: it survives crashes, so that what a restarted
   // replica loads can be checked against what it acknowledged (the durability promise).
   std::map<std::string, Acknowledged, std::less<>> acknowledged_;

@@ -34,6 +34,7 @@ StorageRole::StorageRole(DoCluster& cluster, sim::Node& node) : c_(cluster), nod
 void StorageRole::boot() {
   sim::World& w = c_.world_;
   db_ok_ = db_.open(node_.disk(), "/do_storage.db", c_.config_.storage_sync, kSchema);
+  maybe_dirty_ = true;
   if (!db_ok_) {
     emit([](sim::ev::Body& b) {
       b.mutable_do_storage_failed()->set_why("cannot open /do_storage.db");
@@ -202,6 +203,7 @@ sim::Result<std::string> StorageRole::on_write(sim::Task& t, sim::NodeId from,
       {std::string_view(key), i64(promised), i64(v.epoch), i64(v.seq), SqlDb::Blob{image},
        time_value(alarm), std::int64_t{dirty ? 1 : 0}});
   if (!ok) return sim::Error{sim::ErrorKind::kIo, node_.name() + ": " + db_.error()};
+  maybe_dirty_ = maybe_dirty_ || dirty;
   // The acknowledgement promises durability: the write is committed, and synced unless the
   // storage_sync=off mutant.
   SIM_ASSERT(!db_.in_transaction());
@@ -213,7 +215,9 @@ sim::Result<std::string> StorageRole::on_write(sim::Task& t, sim::NodeId from,
 void StorageRole::report_loop(sim::Task& t) {
   for (;;) {
     t.sleep(c_.config_.alarm_report_every);
-    if (!db_ok_ || !c_.directory_) continue;
+    if (!db_ok_ || !c_.directory_ || !maybe_dirty_) continue;
+    // Cleared before the query: a dirty write while the report is on its way sets it again.
+    maybe_dirty_ = false;
     struct Item {
       std::string key;
       Version version;
@@ -230,7 +234,10 @@ void StorageRole::report_loop(sim::Task& t) {
           if (!SqlDb::column_null(st, 3)) it.alarm = SqlDb::column_int(st, 3);
           items.push_back(std::move(it));
         });
+    if (!ok) maybe_dirty_ = true;
     if (!ok || items.empty()) continue;
+    if (items.size() >= static_cast<std::size_t>(kReportBatchMax))
+      maybe_dirty_ = true;  // more rows than one report
     Writer w;
     w.u64(items.size());
     for (const Item& it : items) {
@@ -238,11 +245,16 @@ void StorageRole::report_loop(sim::Task& t) {
     }
     auto r = c_.world_.rpc().call(t, c_.directory_->node().id(), "do.alarms", w.take(),
                                   c_.config_.rpc_timeout);
-    if (!r.ok() || !db_ok_) continue;
+    if (!r.ok() || !db_ok_) {
+      maybe_dirty_ = true;
+      continue;
+    }
     // Only the versions reported: a write that came in meanwhile stays dirty.
     for (const Item& it : items) {
-      db_.run("UPDATE objects SET alarm_dirty = 0 WHERE key = ? AND epoch = ? AND seq = ?",
-              {std::string_view(it.key), i64(it.version.epoch), i64(it.version.seq)});
+      if (!db_.run("UPDATE objects SET alarm_dirty = 0 WHERE key = ? AND epoch = ? AND seq = ?",
+                   {std::string_view(it.key), i64(it.version.epoch), i64(it.version.seq)})) {
+        maybe_dirty_ = true;
+      }
     }
   }
 }
