@@ -65,6 +65,11 @@ sim::Status HistoryRecorder::add(std::uint64_t index, const sim::TraceEvent& eve
     case sim::ev::Body::kLoadResponse:
       ++history_.load_statuses[b.load_response().load()][b.load_response().status()];
       return sim::Status::Ok();
+    case sim::ev::Body::kCronRun:
+    case sim::ev::Body::kCronDone:
+    case sim::ev::Body::kCronGiveUp:
+      add_cron_event(event);
+      return sim::Status::Ok();
     case sim::ev::Body::kQueueStore:
     case sim::ev::Body::kQueueDispatch:
     case sim::ev::Body::kQueueDeliver:
@@ -200,6 +205,47 @@ sim::Result<History> history_from_trace_file(const std::string& path) {
     if (!s.ok()) return sim::Error{s.error().kind, (*reader)->name() + ": " + s.error().message};
   }
   return recorder.take();
+}
+
+void HistoryRecorder::add_cron_event(const sim::TraceEvent& event) {
+  const sim::ev::Body& b = *event.body;
+  CronHistory& c = history_.cron;
+  switch (b.kind_case()) {
+    case sim::ev::Body::kCronRun: {
+      const sim::ev::CronFiring& f = b.cron_run();
+      CronRun run;
+      run.worker = f.worker();
+      run.cron = f.cron();
+      run.scheduled = f.scheduled_time();
+      run.attempt = f.attempt();
+      run.pop = event.node;
+      run.started = event.time;
+      c.runs.push_back(std::move(run));
+      return;
+    }
+    case sim::ev::Body::kCronDone: {
+      const sim::ev::CronFiring& f = b.cron_done().firing();
+      // The run it ends: the latest unended run of this firing on this node.
+      for (auto it = c.runs.rbegin(); it != c.runs.rend(); ++it) {
+        if (!it->ended && it->pop == event.node && it->scheduled == f.scheduled_time() &&
+            it->attempt == f.attempt() && it->worker == f.worker() && it->cron == f.cron()) {
+          it->ended = true;
+          it->outcome = b.cron_done().outcome();
+          it->error = b.cron_done().error();
+          return;
+        }
+      }
+      return;
+    }
+    case sim::ev::Body::kCronGiveUp: {
+      const sim::ev::CronFiring& f = b.cron_give_up().firing();
+      c.give_ups.push_back(CronGiveUp{f.worker(), f.cron(), f.scheduled_time(), event.time,
+                                      b.cron_give_up().reason()});
+      return;
+    }
+    default:
+      return;
+  }
 }
 
 }  // namespace props

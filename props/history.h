@@ -13,6 +13,8 @@
 //                    dispatches: queue.dispatch; deliveries: queue.deliver; acks: queue.ack;
 //                    dead letters: queue.store with dead_lettered_from (also a send into the
 //                    dead letter queue, resolved ok)
+//   cron             runs: cron.run, ended by the cron.done of the same firing on the same
+//                    node; give_ups: cron.give_up
 // Other events are ignored.
 //
 // Errors are values (kInvalid) naming the event index and kind: an op completed or given an
@@ -26,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "props/cron_schedule.h"
 #include "props/do_single_instance.h"
 #include "props/queue_delivery.h"
 #include "sim/event.h"
@@ -48,6 +51,7 @@ struct History {
   // load name -> HTTP status (0: no response) -> responses.
   std::map<std::string, std::map<int, std::uint64_t>> load_statuses;
   QueueHistory queues;
+  CronHistory cron;
 
   // The location of a node, "" when unknown.
   std::string location_of(sim::NodeId node) const;
@@ -69,6 +73,7 @@ class HistoryRecorder final : public sim::EventSink {
   using Bad = std::function<sim::Error(const std::string&)>;
   sim::Status add_op(const sim::TraceEvent& event, const Bad& bad);
   void add_queue_event(const sim::TraceEvent& event);
+  void add_cron_event(const sim::TraceEvent& event);
 
   std::map<sim::OpId, sim::Operation> ops_;
   History history_;
