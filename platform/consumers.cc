@@ -33,4 +33,12 @@ sim::Result<services::QueueBatchResult> PopQueueConsumer::deliver(
   return out;
 }
 
+sim::Result<services::CronRunResult> PopCronTarget::run(sim::Task& task, const std::string& worker,
+                                                        const std::string& cron,
+                                                        sim::Time scheduled) {
+  sim::Result<runtime::ScheduledResult> r = pop_.scheduled(task, worker, cron, scheduled);
+  if (!r.ok()) return r.error();
+  return services::CronRunResult{r->ok, r->no_retry, r->error};
+}
+
 }  // namespace platform

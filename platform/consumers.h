@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "platform/runtime/pop.h"
+#include "platform/services/cron/cron.h"
 #include "platform/services/queues/queues.h"
 
 namespace platform {
@@ -24,6 +25,19 @@ class PopQueueConsumer final : public services::QueueConsumerExecutor {
  private:
   runtime::Pop& pop_;
   std::string worker_;
+};
+
+// A Worker with Cron Triggers on one PoP: a firing becomes a scheduled() invocation there
+// (Pop::scheduled).
+class PopCronTarget final : public services::CronExecutor {
+ public:
+  // REQUIRES: `pop` outlives this.
+  explicit PopCronTarget(runtime::Pop& pop) : pop_(pop) {}
+  sim::Result<services::CronRunResult> run(sim::Task& task, const std::string& worker,
+                                           const std::string& cron, sim::Time scheduled) override;
+
+ private:
+  runtime::Pop& pop_;
 };
 
 }  // namespace platform

@@ -32,6 +32,7 @@ std::vector<std::string> fill_default_nodes(const std::vector<NodeSpec>& pops,
   }
   one(used.kv, &nodes->kv_stores, "kv-1");
   one(used.queues, &nodes->queue_brokers, "queue-1");
+  one(used.cron, &nodes->cron, "cron-1");
   one(used.workflows, &nodes->workflow_engines, "workflow-1");
   one(used.d1, &nodes->d1, "d1-1");
   one(used.r2, &nodes->r2, "r2-1");

@@ -20,6 +20,7 @@ struct ServicesUsed {
   bool durable_objects = false;
   bool kv = false;
   bool queues = false;
+  bool cron = false;
   bool workflows = false;
   bool d1 = false;
   bool r2 = false;
@@ -31,6 +32,7 @@ struct ServiceNodes {
   std::vector<NodeSpec> do_storage;
   std::vector<NodeSpec> kv_stores;
   std::vector<NodeSpec> queue_brokers;
+  std::vector<NodeSpec> cron;  // the scheduler (one)
   std::vector<NodeSpec> workflow_engines;
   std::vector<NodeSpec> d1;  // the first is the primary
   std::vector<NodeSpec> r2;
@@ -41,8 +43,8 @@ struct ServiceNodes {
 //   Durable Objects: a host per distinct PoP location, "do-1", "do-2", ... (objects are placed near
 //     their first caller); three storage replicas, "do-store-fra", "do-store-ams",
 //     "do-store-ord" (a quorum of two survives the loss of one);
-//   KV, Queues, Workflows, D1, R2: one node at the first PoP's location, "kv-1", "queue-1",
-//     "workflow-1", "d1-1", "r2-1".
+//   KV, Queues, Cron Triggers, Workflows, D1, R2: one node at the first PoP's location, "kv-1",
+//     "queue-1", "cron-1", "workflow-1", "d1-1", "r2-1".
 // Returns the names it gave, in order (the caller checks that none clashes with a declared node).
 // REQUIRES: `pops` non-empty when a service is used.
 std::vector<std::string> fill_default_nodes(const std::vector<NodeSpec>& pops,

@@ -35,6 +35,11 @@ bool uses_queues(const DeploymentSpec& s) {
   });
 }
 
+bool uses_cron(const DeploymentSpec& s) {
+  return std::any_of(s.workers.begin(), s.workers.end(),
+                     [](const WorkerSpec& w) { return !w.crons.empty(); });
+}
+
 }  // namespace
 
 // ---- The knob table
@@ -51,7 +56,8 @@ const sim::Knobs<PlatformConfig>& knobs() {
            .include("do.", &C::durable_objects, services::DoClusterConfig::knobs())
            .include("do.", &C::object_hosts, objects::DoHostConfig::knobs())
            .include("kv.", &C::kv, services::KvConfig::knobs())
-           .include("queue.", &C::queues, services::QueueConfig::knobs());
+           .include("queue.", &C::queues, services::QueueConfig::knobs())
+           .include("cron.", &C::cron, services::CronConfig::knobs());
   return *table;
 }
 
@@ -71,7 +77,8 @@ Deployment::Deployment(sim::World& world, DeploymentSpec spec)
   (void)fill_default_nodes(spec_.pops,
                            {.durable_objects = binds_durable_objects(spec_),
                             .kv = binds_kv(spec_),
-                            .queues = uses_queues(spec_)},
+                            .queues = uses_queues(spec_),
+                            .cron = uses_cron(spec_)},
                            &spec_);
   world_.net().config() = spec_.config.net;
   // The order nodes are added in is their ids' order, which traces record: keep it stable.
@@ -80,12 +87,14 @@ Deployment::Deployment(sim::World& world, DeploymentSpec spec)
   if (binds_durable_objects(spec_)) add_durable_objects();
   if (binds_kv(spec_) && kv_ == nullptr) add_kv();
   if (uses_queues(spec_) && queues_ == nullptr) add_queues();
+  if (uses_cron(spec_)) add_cron();
   add_pops();
 }
 
 Deployment::~Deployment() {
   // Workers and objects before the services they call.
   queue_consumers_.clear();
+  cron_targets_.clear();
   pop_entries_.clear();
   do_hosts_.clear();
   tables_.clear();
@@ -165,6 +174,15 @@ void Deployment::add_queues() {
   }
 }
 
+void Deployment::add_cron() {
+  cron_ = std::make_unique<services::CronService>(world_, spec_.config.cron);
+  for (const WorkerSpec& w : spec_.workers) {
+    for (const services::CronExpr& e : w.crons) cron_->add_schedule(w.name, e);
+  }
+  SIM_REQUIRE(spec_.cron.size() == 1);
+  cron_->add_scheduler(world_.add_node(spec_.cron.front().name, spec_.cron.front().location));
+}
+
 void Deployment::add_pops() {
   std::map<std::string, std::string> routes;
   for (const WorkerSpec& w : spec_.workers) {
@@ -181,6 +199,12 @@ void Deployment::add_pops() {
         queue_consumers_.push_back(std::make_unique<PopQueueConsumer>(*e->pop, w.name));
         queues_->add_consumer(c, *node, *queue_consumers_.back());
       }
+    }
+    // A Worker's Cron Triggers can fire on every PoP.
+    for (const WorkerSpec& w : spec_.workers) {
+      if (w.crons.empty()) continue;
+      cron_targets_.push_back(std::make_unique<PopCronTarget>(*e->pop));
+      cron_->add_target(*node, w.name, *cron_targets_.back());
     }
     e->door = std::make_unique<runtime::FrontDoor>(*e->pop, routes, spec_.workers.front().name);
     runtime::FrontDoor* door = e->door.get();
@@ -264,6 +288,14 @@ std::map<std::string, std::uint64_t> Deployment::stats() const {
     s["queue_retried"] = q.retried;
     s["queue_dead_lettered"] = q.dead_lettered;
     s["queue_dropped"] = q.dropped;
+  }
+  if (cron_ != nullptr) {
+    const services::CronService::Stats& c = cron_->stats();
+    s["cron_fired"] = c.fired;
+    s["cron_runs_ok"] = c.runs_ok;
+    s["cron_retried"] = c.retried;
+    s["cron_given_up"] = c.given_up;
+    s["cron_caught_up"] = c.caught_up;
   }
   if (cluster_ == nullptr) return s;
   s["do_activations"] = cluster_->stats().activations;

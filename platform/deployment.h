@@ -29,6 +29,7 @@
 #include "platform/runtime/origin.h"
 #include "platform/runtime/pop.h"
 #include "platform/runtime/worker.h"
+#include "platform/services/cron/cron.h"
 #include "platform/services/do/do_cluster.h"
 #include "platform/services/kv/kv.h"
 #include "platform/services/queues/queues.h"
@@ -73,6 +74,8 @@ struct WorkerSpec {
   std::vector<QueueProducerBinding> queue_producers;
   // The queues this Worker consumes (a queue has one consumer Worker; it runs on every PoP).
   std::vector<services::QueueConsumerSettings> queue_consumers;
+  // triggers.crons: scheduled() runs at each minute one of these matches (UTC).
+  std::vector<services::CronExpr> crons;
   std::optional<sim::Duration> cpu_max;  // limits.cpu_ms
   std::string compatibility_date;        // "YYYY-MM-DD" or ""
 };
@@ -87,6 +90,7 @@ struct PlatformConfig {
   objects::DoHostConfig object_hosts;
   services::KvConfig kv;
   services::QueueConfig queues;
+  services::CronConfig cron;
 };
 
 // The service nodes (do_hosts, do_storage, kv_stores, ...; ServiceNodes) left empty get the
@@ -135,6 +139,7 @@ class Deployment {
   void add_durable_objects();
   void add_kv();
   void add_queues();
+  void add_cron();
   void add_pops();
   // The config of Worker `w` on `node`, its bindings served by a table made for that node.
   runtime::WorkerConfig worker_config(const WorkerSpec& w, sim::Node& node);
@@ -149,6 +154,8 @@ class Deployment {
   std::unique_ptr<services::KvService> kv_;
   std::unique_ptr<services::QueueService> queues_;
   std::vector<std::unique_ptr<services::QueueConsumerExecutor>> queue_consumers_;
+  std::unique_ptr<services::CronService> cron_;
+  std::vector<std::unique_ptr<services::CronExecutor>> cron_targets_;
   // One binding table per (node, Worker): a binding's calls run on the node its Worker runs on.
   std::vector<std::unique_ptr<runtime::Services>> tables_;
   std::vector<std::unique_ptr<PopEntry>> pop_entries_;

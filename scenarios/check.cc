@@ -5,8 +5,10 @@
 #include <memory>
 #include <string>
 
+#include "platform/services/cron/cron.h"
 #include "platform/services/queues/queues.h"
 #include "props/broadcast.h"
+#include "props/cron_schedule.h"
 #include "props/do_single_instance.h"
 #include "props/kv_convergence.h"
 #include "props/linearizability.h"
@@ -256,6 +258,49 @@ PropertyResult check_queue(const CheckInput& in) {
   return make_result(verdict, report);
 }
 
+// Each Worker's schedules with the minutes they must fire in (0, duration - settle], and the
+// retries the platform promises (the scenario's cron.retries_max knob, else the default).
+PropertyResult check_cron(const CheckInput& in) {
+  const spec::PropertySpec& p = in.property;
+  const std::string only = string_param(p, "worker", "");
+  std::int64_t retries_max = services::CronConfig{}.retries_max;
+  if (auto it = in.scenario.knobs.find("cron.retries_max"); it != in.scenario.knobs.end()) {
+    retries_max = std::atoll(it->second.c_str());
+  }
+  const sim::Time window_end =
+      in.scenario.duration - duration_param(p, "settle", 20 * sim::kMinute);
+  std::vector<props::CronExpectation> expected;
+  for (const spec::WorkerSpec& w : in.scenario.workers) {
+    if (!only.empty() && w.name != only) continue;
+    for (const std::string& text : w.config.crons) {
+      sim::Result<services::CronExpr> expr = services::CronExpr::parse(text);
+      SIM_ASSERT(expr.ok());  // the loader checked it
+      expected.push_back(
+          {w.name, text, services::cron_times(*expr, 0, window_end), retries_max, window_end});
+    }
+  }
+  props::CronHistory h = in.history.cron;
+  if (!only.empty())
+    std::erase_if(h.runs, [&](const props::CronRun& r) { return r.worker != only; });
+  props::CronScheduleOptions options;
+  options.tolerance = duration_param(p, "tolerance", options.tolerance);
+  props::CronScheduleResult r = props::check_cron_schedule(h, expected, options);
+  props::Verdict verdict = r.verdict;
+  std::string report = r.report();
+  if (auto it = p.params.find("duplicates_max"); it != p.params.end()) {
+    const auto max = static_cast<std::size_t>(std::atoll(it->second.c_str()));
+    if (r.duplicated > max) {
+      verdict = props::Verdict::kViolated;
+      report += "  " + std::to_string(r.duplicated) +
+                " scheduled times ran more than once, more "
+                "than " +
+                it->second + "\n";
+    }
+  }
+  if (!report.empty() && report.back() == '\n') report.pop_back();
+  return make_result(verdict, report);
+}
+
 using CheckFn = PropertyResult (*)(const CheckInput&);
 
 // The checkers this build has; a checker missing here is refused by the loader.
@@ -273,6 +318,8 @@ CheckFn checker_for(spec::Checker checker) {
       return &check_broadcast_delivery;
     case spec::Checker::kQueueDelivery:
       return &check_queue;
+    case spec::Checker::kCronSchedule:
+      return &check_cron;
     case spec::Checker::kWorkflowReplay:
       break;
   }

@@ -68,6 +68,11 @@ platform::WorkerSpec worker(const spec::LoadedScenario& s, const spec::WorkerSpe
     c.max_concurrency = q.max_concurrency;
     out.queue_consumers.push_back(std::move(c));
   }
+  for (const std::string& c : w.config.crons) {
+    auto parsed = services::CronExpr::parse(c);
+    SIM_ASSERT(parsed.ok());  // the loader checked it
+    out.crons.push_back(std::move(*parsed));
+  }
   if (w.config.cpu_ms.has_value()) out.cpu_max = *w.config.cpu_ms * sim::kMillisecond;
   out.compatibility_date = w.config.compatibility_date;
   return out;
@@ -82,6 +87,7 @@ sim::Result<platform::DeploymentSpec> deployment_spec(const spec::LoadedScenario
   d.do_storage = nodes(t.do_storage);
   d.kv_stores = nodes(t.kv_stores);
   d.queue_brokers = nodes(t.queue_brokers);
+  d.cron = nodes(t.cron);
   for (const spec::OriginSpec& o : t.origins) d.origins.push_back(origin(o));
   for (const spec::WorkerSpec& w : s.workers) d.workers.push_back(worker(s, w));
   std::string errors;
@@ -182,7 +188,6 @@ sim::Status check_supported(const spec::LoadedScenario& s) {
       {"d1_databases", "D1 is not simulated by this build of edgesim"},
       {"r2_buckets", "R2 is not simulated by this build of edgesim"},
       {"workflows", "Workflows are not simulated by this build of edgesim"},
-      {"triggers.crons", "Cron Triggers are not simulated by this build of edgesim"},
   };
   for (const spec::WorkerSpec& w : s.workers) {
     for (const auto& [key, where] : w.config.where) {

@@ -20,7 +20,7 @@ namespace {
 
 // Names the properties' params may refer to.
 struct Known {
-  std::vector<std::string> queues, kv, classes, workflows, loads;
+  std::vector<std::string> queues, kv, classes, workflows, loads, cron_workers;
 };
 
 Known known_names(const LoadedScenario& out) {
@@ -38,6 +38,7 @@ Known known_names(const LoadedScenario& out) {
     }
     for (const auto& [c, sqlite] : w.config.durable_object_classes) cls.insert(c);
     for (const auto& f : w.config.workflows) wf.insert(f.name);
+    if (!w.config.crons.empty()) k.cron_workers.push_back(w.name);
   }
   k.queues.assign(q.begin(), q.end());
   k.kv.assign(kv.begin(), kv.end());
@@ -63,6 +64,11 @@ constexpr ParamRule kParamRules[] = {
     {Checker::kQueueDelivery, "duplicates_max", ParamType::kInt, nullptr, ""},
     {Checker::kQueueDelivery, "latency_max", ParamType::kDuration, nullptr, ""},
     {Checker::kQueueDelivery, "settle", ParamType::kDuration, nullptr, ""},
+    {Checker::kCronSchedule, "worker", ParamType::kName, &Known::cron_workers,
+     "Worker with triggers.crons"},
+    {Checker::kCronSchedule, "tolerance", ParamType::kDuration, nullptr, ""},
+    {Checker::kCronSchedule, "settle", ParamType::kDuration, nullptr, ""},
+    {Checker::kCronSchedule, "duplicates_max", ParamType::kInt, nullptr, ""},
     {Checker::kKvConvergence, "namespace", ParamType::kName, &Known::kv, "KV namespace"},
     {Checker::kKvConvergence, "staleness_max", ParamType::kDuration, nullptr, ""},
     {Checker::kKvConvergence, "converge_within", ParamType::kDuration, nullptr, ""},

@@ -117,6 +117,7 @@ platform::ServicesUsed services_used(const std::vector<WorkerSpec>& workers) {
     used.workflows |= !w.config.workflows.empty();
     used.d1 |= !w.config.d1_databases.empty();
     used.r2 |= !w.config.r2_buckets.empty();
+    used.cron |= !w.config.crons.empty();
   }
   return used;
 }
@@ -144,6 +145,8 @@ void resolve_topology(Resolution& r) {
   resolve_nodes(r, topo, "workflow_engine", t.workflow_engine(), "workflow", &out.workflow_engines);
   resolve_nodes(r, topo, "d1", t.d1(), "d1", &out.d1);
   resolve_nodes(r, topo, "r2", t.r2(), "r2", &out.r2);
+  resolve_nodes(r, topo, "cron", t.cron(), "cron", &out.cron);
+  if (t.cron_size() > 1) r.errors.at(topo("cron", 1), "one cron scheduler at most");
   for (int i = 0; i < t.origin_size(); ++i) {
     out.origins.push_back(resolve_origin(r, topo("origin", i), t.origin(i), i));
   }

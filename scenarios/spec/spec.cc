@@ -17,6 +17,7 @@ constexpr CheckerName kCheckers[] = {
     {Checker::kWorkflowReplay, "workflow_replay"},
     {Checker::kHttpStatus, "http_status"},
     {Checker::kBroadcast, "broadcast"},
+    {Checker::kCronSchedule, "cron_schedule"},
 };
 
 }  // namespace
@@ -46,8 +47,8 @@ const std::vector<std::string>& checker_names() {
 
 std::vector<std::string> Topology::node_names() const {
   std::vector<std::string> out;
-  for (const auto* list :
-       {&pops, &do_hosts, &do_storage, &kv_stores, &queue_brokers, &workflow_engines, &d1, &r2}) {
+  for (const auto* list : {&pops, &do_hosts, &do_storage, &kv_stores, &queue_brokers, &cron,
+                           &workflow_engines, &d1, &r2}) {
     for (const auto& n : *list) out.push_back(n.name);
   }
   for (const auto& o : origins) out.push_back(o.name);

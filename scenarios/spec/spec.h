@@ -142,6 +142,7 @@ enum class Checker {
   kWorkflowReplay,
   kHttpStatus,
   kBroadcast,
+  kCronSchedule,
 };
 const char* checker_name(Checker c);  // "linearizability", ...
 std::optional<Checker> checker_from_name(std::string_view name);

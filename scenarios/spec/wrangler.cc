@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "platform/services/cron/cron_expr.h"
 #include "scenarios/spec/jsonc.h"
 #include "scenarios/spec/util.h"
 
@@ -593,7 +594,12 @@ void parse_triggers_and_limits(Validator& v, const json& root, WranglerConfig& c
   if (const json* t = v.member(root, "triggers"); t != nullptr && v.object(*t, tp, {"crons"})) {
     c.crons = v.strings(*t, tp, "crons");
     for (std::size_t i = 0; i < c.crons.size(); ++i) {
-      const std::string problem = check_cron(c.crons[i]);
+      std::string problem = check_cron(c.crons[i]);
+      if (problem.empty() &&
+          std::find(c.crons.begin(), c.crons.begin() + static_cast<std::ptrdiff_t>(i),
+                    c.crons[i]) != c.crons.begin() + static_cast<std::ptrdiff_t>(i)) {
+        problem = "cron " + quote(c.crons[i]) + " is listed twice";
+      }
       if (!problem.empty()) v.error(tp.key("crons").at(i), problem);
     }
   }
@@ -603,102 +609,11 @@ void parse_triggers_and_limits(Validator& v, const json& root, WranglerConfig& c
   }
 }
 
-// One field of a cron expression: a comma-separated list of `*`, `?`, N, N-M, with an optional
-// `/STEP`, plus L, W and # where cron allows them.
-bool cron_value(std::string_view s, int lo, int hi, const std::vector<std::string_view>& names) {
-  if (s.empty()) return false;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    std::string upper(s);
-    std::transform(upper.begin(), upper.end(), upper.begin(),
-                   [](char ch) { return ch >= 'a' && ch <= 'z' ? char(ch - 32) : ch; });
-    if (upper == names[i]) return true;
-  }
-  if (s.size() > 2) return false;
-  int n = 0;
-  for (char ch : s) {
-    if (ch < '0' || ch > '9') return false;
-    n = n * 10 + (ch - '0');
-  }
-  return n >= lo && n <= hi;
-}
-
-std::string cron_field(std::string_view field, int index) {
-  static const char* kNames[] = {"minute", "hour", "day of month", "month", "day of week"};
-  static const int kLo[] = {0, 0, 1, 1, 0};
-  static const int kHi[] = {59, 23, 31, 12, 7};
-  static const std::vector<std::string_view> kMonths = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                                                        "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
-  static const std::vector<std::string_view> kDays = {"SUN", "MON", "TUE", "WED",
-                                                      "THU", "FRI", "SAT"};
-  const std::vector<std::string_view> none;
-  const auto& names = index == 3 ? kMonths : index == 4 ? kDays : none;
-  const int lo = kLo[index], hi = kHi[index];
-  const std::string bad = std::string("bad ") + kNames[index] + " field " + quote(field);
-  std::size_t start = 0;
-  while (start <= field.size()) {
-    std::size_t comma = field.find(',', start);
-    if (comma == std::string_view::npos) comma = field.size();
-    std::string_view item = field.substr(start, comma - start);
-    start = comma + 1;
-    if (item.empty()) return bad;
-    if ((index == 2 || index == 4) && item == "?") continue;
-    if (index == 2 && (item == "L" || item == "LW")) continue;
-    if (index == 2 && item.size() > 1 && item.back() == 'W') {
-      if (!cron_value(item.substr(0, item.size() - 1), lo, hi, none)) return bad;
-      continue;
-    }
-    if (index == 4 && item.size() > 1 && item.back() == 'L') {
-      if (!cron_value(item.substr(0, item.size() - 1), lo, hi, names)) return bad;
-      continue;
-    }
-    if (index == 4 && item.find('#') != std::string_view::npos) {
-      const std::size_t hash = item.find('#');
-      std::string_view nth = item.substr(hash + 1);
-      if (!cron_value(item.substr(0, hash), lo, hi, names) || nth.size() != 1 || nth[0] < '1' ||
-          nth[0] > '5') {
-        return bad;
-      }
-      continue;
-    }
-    std::string_view range = item;
-    if (const std::size_t slash = item.find('/'); slash != std::string_view::npos) {
-      range = item.substr(0, slash);
-      if (!cron_value(item.substr(slash + 1), 1, hi, none)) return bad;
-    }
-    if (range == "*") continue;
-    if (const std::size_t dash = range.find('-'); dash != std::string_view::npos) {
-      if (!cron_value(range.substr(0, dash), lo, hi, names) ||
-          !cron_value(range.substr(dash + 1), lo, hi, names)) {
-        return bad;
-      }
-      continue;
-    }
-    if (!cron_value(range, lo, hi, names)) return bad;
-  }
-  return "";
-}
-
 }  // namespace
 
 std::string check_cron(std::string_view expression) {
-  std::vector<std::string_view> fields;
-  std::size_t i = 0;
-  while (i < expression.size()) {
-    while (i < expression.size() && expression[i] == ' ') ++i;
-    const std::size_t start = i;
-    while (i < expression.size() && expression[i] != ' ') ++i;
-    if (i > start) fields.push_back(expression.substr(start, i - start));
-  }
-  if (fields.size() != 5) {
-    return "cron " + quote(expression) +
-           " needs five fields (minute hour day month weekday), has " +
-           std::to_string(fields.size());
-  }
-  for (int f = 0; f < 5; ++f) {
-    std::string problem = cron_field(fields[f], f);
-    if (!problem.empty()) return "cron " + quote(expression) + ": " + problem;
-  }
-  return "";
+  sim::Result<services::CronExpr> parsed = services::CronExpr::parse(expression);
+  return parsed.ok() ? "" : "cron " + quote(expression) + ": " + parsed.error().message;
 }
 
 std::vector<std::string> WranglerConfig::env_names() const {

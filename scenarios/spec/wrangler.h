@@ -141,7 +141,8 @@ inline constexpr int kWranglerErrorsMax = 20;
 inline constexpr std::size_t kWranglerBytesMax = 1 << 20;
 sim::Result<WranglerConfig> parse_wrangler(std::string_view text, std::string_view file);
 
-// Checks one five-field cron expression ("*/5 * * * *", "0 0 L * *", "0 12 * * MON#2"). Returns
+// Checks one five-field cron expression ("*/5 * * * *", "0 0 L * *", "0 12 * * MON#2") with the
+// platform's parser (platform/services/cron/cron_expr.h). Returns
 // an empty string when valid, else what is wrong.
 std::string check_cron(std::string_view expression);
 

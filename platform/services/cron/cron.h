@@ -58,13 +58,16 @@ namespace services {
 struct CronConfig {
   // A firing leaves its minute after a delay drawn in [0, delay_max].
   sim::Duration delay_max = 5 * sim::kSecond;
-  // How long the scheduler waits for a run's answer (a cron run's wall-time limit: 15 min).
+  // How long the scheduler waits for a run's answer (the platform's wall-time limit of a cron
+  // run, 15 min). A live PoP ends a handler sooner (worker.response_timeout + wait_until_max) and
+  // answers failed: this bounds runs on a PoP that crashed or was cut off, or whose answer was
+  // lost.
   sim::Duration run_timeout = 15 * sim::kMinute;
   // A failed or lost run is fired again after retry_delay, at most retries_max times.
   std::int64_t retries_max = 3;
   sim::Duration retry_delay = 30 * sim::kSecond;
-  // Minutes missed while the scheduler was down, fired late on restart (per schedule, oldest
-  // first; older ones are skipped).
+  // Minutes missed while the scheduler was down, fired late on restart, oldest first, at most
+  // this many per schedule; beyond, the rest are skipped and the schedule goes on from now.
   std::int64_t catch_up_max = 60;
   // Code site: a run's answer is dropped (only when the fault plan turns sites on).
   double lost_result_p = 0.05;
