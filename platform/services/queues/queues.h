@@ -50,8 +50,10 @@
 // kind "send", input = the message ids joined by ',', client "<node>/t<task serial>"; ok when
 // the broker acknowledged, fail when it surely did not store them, unknown on a timeout. Trace
 // events (sim/events.proto): queue.store (a broker stored messages: sent, or dead-lettered from
-// another queue), queue.deliver (a consumer node starts a batch: ids and attempts), queue.ack,
-// queue.retry, queue.drop (dead-lettered without a dead letter queue, or a mutant's drop).
+// another queue), queue.dispatch (a broker hands a batch to a consumer node), queue.deliver (a
+// consumer node starts a batch: ids and attempts), queue.ack, queue.retry, queue.dead_letter
+// (exhausted messages on their way to the dead letter queue), queue.drop (exhausted without a
+// dead letter queue, or a mutant's drop).
 //
 // Fiber rules. QueueProducer::send suspends the calling task (which must run on the producer's
 // node). Between suspensions nothing else runs.
