@@ -274,6 +274,20 @@ void Broker::deliver(sim::Task& task, State& s, std::uint64_t batch, std::vector
   }
   service_.stats_.batches += 1;
   service_.stats_.delivered += ids.size();
+  const QueueConfig& c = service_.config();
+  if (c.delay_spike_p > 0 && c.delay_spike_max > 0 && service_.world().faults().sites_enabled() &&
+      service_.world().faults().fire("queue.delay_spike", c.delay_spike_p)) {
+    // The batch is held on its way out (a slow broker, a congested queue): it arrives late, and
+    // messages sent after it may overtake it.
+    const sim::Duration spike = rng_.uniform_int(1, c.delay_spike_max);
+    service_.world().emit(node_.id(), [&](sim::ev::Body& b) {
+      auto& e = *b.mutable_queue_delay_spike();
+      e.set_queue(s.queue->name);
+      e.set_batch(batch);
+      e.set_delay(spike);
+    });
+    task.sleep(spike);
+  }
   std::string reason;
   sim::Result<QueueBatchResult> result = push(task, s, request, &reason);
   settle(s, batch, ids, result.ok() ? &result.value() : nullptr, reason);

@@ -45,6 +45,11 @@ const sim::Knobs<QueueConfig>& QueueConfig::knobs() {
                     "(sites on)")
            .decimal("lost_ack_p", &C::lost_ack_p, 0, 1,
                     "chance that the queue.lost_ack code site drops a consumer's answer (sites on)")
+           .decimal("delay_spike_p", &C::delay_spike_p, 0, 1,
+                    "chance that the queue.delay_spike code site holds a batch before it leaves "
+                    "(sites on)")
+           .duration("delay_spike_max", &C::delay_spike_max,
+                     "longest a delivery-delay spike holds a batch")
            .flag("ack_before_commit", &C::ack_before_commit,
                  "send() resolves before the messages are durable (on: a mutant: a broker crash "
                  "loses them)")

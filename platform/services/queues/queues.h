@@ -39,8 +39,9 @@
 //
 // Faults. Broker crash/restart (in-flight batches are forgotten and redelivered: their attempts
 // were already counted), consumer crash mid-batch, partitions anywhere, and code sites
-// "queue.duplicate_delivery" (a batch is pushed twice) and "queue.lost_ack" (the consumer's
-// answer is dropped on the way back). Mutants (off by default): ack_before_commit (send is
+// "queue.duplicate_delivery" (a batch is pushed twice), "queue.lost_ack" (the consumer's
+// answer is dropped on the way back) and "queue.delay_spike" (a batch is held up to
+// delay_spike_max before it leaves). Mutants (off by default): ack_before_commit (send is
 // answered before the messages are durable; they are written by a flusher every
 // unsynced_flush_every, so a broker crash loses acknowledged sends), redeliver = false (a batch
 // whose consumer crashed or timed out is dropped), dlq = false (exhausted messages vanish even
@@ -108,6 +109,8 @@ struct QueueConfig {
   // Code sites (fire only when the fault plan turns sites on).
   double duplicate_delivery_p = 0.02;
   double lost_ack_p = 0.02;
+  double delay_spike_p = 0.02;
+  sim::Duration delay_spike_max = 30 * sim::kSecond;  // a spike holds a batch up to this long
 
   // Mutants.
   bool ack_before_commit = false;

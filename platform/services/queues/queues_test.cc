@@ -283,6 +283,39 @@ TEST(Queues, AConsumerThatCrashesMidBatchGetsItAgainWithMoreAttempts) {
   EXPECT_NE(q.log.details_of("queue.retry")[0].find("timeout"), std::string::npos);
 }
 
+// The queue.delay_spike code site holds a batch before it leaves: the delivery comes later than
+// the same seed without it, the spike is in the trace, and nothing is lost.
+TEST(Queues, ADelaySpikeHoldsABatchAndLosesNothing) {
+  bool spiked = false;
+  for (std::uint64_t seed = 1; seed <= 40 && !spiked; ++seed) {
+    auto first_delivery = [seed](double p, std::size_t* spikes) {
+      QueueConfig c;
+      c.duplicate_delivery_p = 0;
+      c.lost_ack_p = 0;
+      c.delay_spike_p = p;
+      c.delay_spike_max = 20 * kSecond;
+      QueueWorld q(seed, c);
+      q.w.faults().set_sites_enabled(true);
+      EXPECT_TRUE(q.send(0, QueueWorld::bodies(3)).ok());
+      q.run_until(seconds(90));
+      EXPECT_EQ(q.count("queue.ack"), 1u);
+      EXPECT_EQ(q.queues.TEST_stored("jobs"), 0u);
+      *spikes = q.count("queue.delay_spike");
+      return q.deliveries.empty() ? sim::kTimeMax : q.deliveries[0].time;
+    };
+    std::size_t spikes = 0;
+    std::size_t none = 0;
+    const sim::Time held = first_delivery(1, &spikes);
+    const sim::Time plain = first_delivery(0, &none);
+    EXPECT_EQ(none, 0u);
+    if (spikes == 0) continue;  // the seed switched the site off
+    spiked = true;
+    EXPECT_GT(held, plain) << "seed " << seed;
+    EXPECT_LE(held, plain + 20 * kSecond) << "seed " << seed;
+  }
+  EXPECT_TRUE(spiked) << "no seed in 1..40 switched queue.delay_spike on";
+}
+
 TEST(Queues, TheNoRedeliveryMutantDropsACrashedBatch) {
   QueueConfig c;
   c.consumer_timeout = 10 * kSecond;
