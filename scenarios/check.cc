@@ -205,6 +205,16 @@ PropertyResult check_broadcast_delivery(const CheckInput& in) {
   return make_result(r.verdict, r.report());
 }
 
+// The duplicates_max param (queue_delivery, cron_schedule): more duplicates than that violate.
+void limit_duplicates(const spec::PropertySpec& p, std::size_t duplicated, const char* what,
+                      props::Verdict* verdict, std::string* report) {
+  auto it = p.params.find("duplicates_max");
+  if (it == p.params.end()) return;
+  if (duplicated <= static_cast<std::size_t>(std::atoll(it->second.c_str()))) return;
+  *verdict = props::Verdict::kViolated;
+  *report += "  " + std::to_string(duplicated) + " " + what + ", more than " + it->second + "\n";
+}
+
 // The rules each queue's consumer runs by, from the Workers' configurations (what the platform
 // may do with an exhausted message), with the scenario's queue.max_retries knob as the default.
 std::map<std::string, props::QueueRules> queue_rules(const spec::LoadedScenario& s) {
@@ -240,14 +250,7 @@ PropertyResult check_queue(const CheckInput& in) {
   props::QueueDeliveryResult r = props::check_queue_delivery(h, options);
   props::Verdict verdict = r.verdict;
   std::string report = r.report();
-  if (auto it = p.params.find("duplicates_max"); it != p.params.end()) {
-    const auto max = static_cast<std::size_t>(std::atoll(it->second.c_str()));
-    if (r.duplicated > max) {
-      verdict = props::Verdict::kViolated;
-      report += "  " + std::to_string(r.duplicated) + " duplicated deliveries, more than " +
-                it->second + "\n";
-    }
-  }
+  limit_duplicates(p, r.duplicated, "duplicated deliveries", &verdict, &report);
   const sim::Duration latency_max = duration_param(p, "latency_max", sim::kTimeMax);
   if (r.latency.count > 0 && r.latency.max > latency_max) {
     verdict = props::Verdict::kViolated;
@@ -287,16 +290,7 @@ PropertyResult check_cron(const CheckInput& in) {
   props::CronScheduleResult r = props::check_cron_schedule(h, expected, options);
   props::Verdict verdict = r.verdict;
   std::string report = r.report();
-  if (auto it = p.params.find("duplicates_max"); it != p.params.end()) {
-    const auto max = static_cast<std::size_t>(std::atoll(it->second.c_str()));
-    if (r.duplicated > max) {
-      verdict = props::Verdict::kViolated;
-      report += "  " + std::to_string(r.duplicated) +
-                " scheduled times ran more than once, more "
-                "than " +
-                it->second + "\n";
-    }
-  }
+  limit_duplicates(p, r.duplicated, "scheduled times ran more than once", &verdict, &report);
   if (!report.empty() && report.back() == '\n') report.pop_back();
   return make_result(verdict, report);
 }

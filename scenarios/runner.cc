@@ -103,6 +103,13 @@ sim::Result<Resolved> resolve(const RunConfig& config) {
 
 }  // namespace
 
+const PropertyResult* find_property(const RunOutcome& outcome, const std::string& name) {
+  for (const PropertyResult& p : outcome.properties) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
 void settle_verdict(RunOutcome& out) {
   out.verdict = "pass";
   out.exit_code = kExitOk;

@@ -61,6 +61,9 @@ struct RunOutcome {
   std::string trace_path;  // set when a trace was written
 };
 
+// The result of the property named `name`, or nullptr.
+const PropertyResult* find_property(const RunOutcome& outcome, const std::string& name);
+
 // Sets outcome.verdict and exit_code from its properties: "fail" (1) when one is violated, else
 // "unknown" (4) when one is unknown, else "pass" (0).
 void settle_verdict(RunOutcome& outcome);

@@ -21,13 +21,6 @@
 namespace scenarios {
 namespace {
 
-const PropertyResult* property(const RunOutcome& o, const std::string& name) {
-  for (const PropertyResult& p : o.properties) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
-}
-
 // POST /send?queue=<jobs|plain>&n=<count> sends n messages; GET /limit/<which> tries a send the
 // platform refuses and answers the error's message. The consumer throws on "jobs" and "plain"
 // and acknowledges the dead letter queue's messages.
@@ -210,7 +203,7 @@ TEST(QueuesWithJs, NoAcknowledgedOrderIsLostOnAnySeed) {
     RunOutcome o = run_scenario({EDGESIM_SUITE_DIR "/queue-orders", seed});
     ASSERT_EQ(o.exit_code, kExitOk) << o.error << " seed " << seed;
     for (const char* name : {"orders-processed", "ledger-linearizable"}) {
-      const PropertyResult* p = property(o, name);
+      const PropertyResult* p = find_property(o, name);
       ASSERT_NE(p, nullptr) << name;
       EXPECT_EQ(p->verdict, PropertyResult::Verdict::kOk) << name << " seed " << seed << "\n"
                                                           << p->explanation;
@@ -230,7 +223,7 @@ TEST(QueuesWithJs, EachMutantAndTheNonIdempotentConsumerAreCaught) {
     for (std::uint64_t seed = 1; seed <= 4 && !caught; ++seed) {
       RunOutcome o = run_scenario({name, seed});
       ASSERT_LT(o.exit_code, kExitBadInput) << o.error;
-      const PropertyResult* p = property(o, info.expected);
+      const PropertyResult* p = find_property(o, info.expected);
       ASSERT_NE(p, nullptr) << variant;
       caught = p->verdict == PropertyResult::Verdict::kViolated;
     }

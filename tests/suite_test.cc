@@ -13,18 +13,11 @@
 namespace scenarios {
 namespace {
 
-const PropertyResult* property(const RunOutcome& o, const std::string& name) {
-  for (const PropertyResult& p : o.properties) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
-}
-
 TEST(SuiteChat, BroadcastHoldsAcrossHibernationAndACrash) {
   for (std::uint64_t seed : {1, 2, 3}) {
     RunOutcome o = run_scenario({EDGESIM_SUITE_DIR "/do-chat", seed});
     ASSERT_EQ(o.exit_code, kExitOk) << o.error << " seed " << seed;
-    const PropertyResult* b = property(o, "broadcast");
+    const PropertyResult* b = find_property(o, "broadcast");
     ASSERT_NE(b, nullptr);
     EXPECT_EQ(b->verdict, PropertyResult::Verdict::kOk) << b->explanation;
     // The room hibernated in the silences, so the broadcasts after them crossed a hibernation.
@@ -35,7 +28,7 @@ TEST(SuiteChat, BroadcastHoldsAcrossHibernationAndACrash) {
 TEST(SuiteChat, MembersKeptInMemoryAreCaught) {
   RunOutcome o = run_scenario({EDGESIM_SUITE_DIR "/do-chat@in-memory", 1});
   EXPECT_EQ(o.exit_code, kExitViolated);
-  const PropertyResult* b = property(o, "broadcast");
+  const PropertyResult* b = find_property(o, "broadcast");
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->verdict, PropertyResult::Verdict::kViolated);
   EXPECT_NE(b->explanation.find("never reached"), std::string::npos) << b->explanation;
@@ -73,14 +66,14 @@ TEST(FolderChecks, HttpStatusHonoursAllowAndLoad) {
   std::filesystem::remove_all(dir);
   ASSERT_NE(o.exit_code, kExitBadInput) << o.error;
   ASSERT_EQ(o.properties.size(), 4u);
-  EXPECT_EQ(property(o, "all-2xx")->verdict, PropertyResult::Verdict::kViolated);
-  EXPECT_NE(property(o, "all-2xx")->explanation.find("x 404"), std::string::npos)
-      << property(o, "all-2xx")->explanation;
-  EXPECT_EQ(property(o, "with-404")->verdict, PropertyResult::Verdict::kOk)
-      << property(o, "with-404")->explanation;
-  EXPECT_EQ(property(o, "good-load")->verdict, PropertyResult::Verdict::kOk)
-      << property(o, "good-load")->explanation;
-  EXPECT_EQ(property(o, "bad-load")->verdict, PropertyResult::Verdict::kViolated);
+  EXPECT_EQ(find_property(o, "all-2xx")->verdict, PropertyResult::Verdict::kViolated);
+  EXPECT_NE(find_property(o, "all-2xx")->explanation.find("x 404"), std::string::npos)
+      << find_property(o, "all-2xx")->explanation;
+  EXPECT_EQ(find_property(o, "with-404")->verdict, PropertyResult::Verdict::kOk)
+      << find_property(o, "with-404")->explanation;
+  EXPECT_EQ(find_property(o, "good-load")->verdict, PropertyResult::Verdict::kOk)
+      << find_property(o, "good-load")->explanation;
+  EXPECT_EQ(find_property(o, "bad-load")->verdict, PropertyResult::Verdict::kViolated);
 }
 
 // `edgesim check TRACE` decides from the trace alone what the run decided: for every shipped
