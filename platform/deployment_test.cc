@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+#include <vector>
+
 #include "platform/runtime/front_door.h"
 #include "platform/runtime/origin.h"
 #include "sim/rpc.h"
@@ -99,6 +103,52 @@ TEST(Deployment, BuildsFromASpecAndRoutesByHostname) {
   // (api) for a host no Worker claims.
   EXPECT_EQ(bodies, (std::vector<std::string>{"1", "api", "2", "api"}));
   EXPECT_EQ(d.stats().at("do_activations"), 1u);
+}
+
+// Every isolate of a run draws its own randomness: two objects of one class on one host, and an
+// object activated again after idle eviction, never repeat each other's crypto.randomUUID() or
+// Math.random() (they once did: each activation's isolate restarted the same stream).
+TEST(Deployment, ObjectsNeverRepeatEachOthersRandomness) {
+  sim::World world(9);
+  DeploymentSpec spec;
+  spec.pops = {{"pop-lhr", "lhr"}};
+  WorkerSpec app;
+  app.name = "app";
+  app.modules = {{"app.js",
+                  "import {DurableObject} from 'cloudflare:workers';\n"
+                  "export class Token extends DurableObject {\n"
+                  "  fetch() { return new Response(crypto.randomUUID() + ' ' + Math.random()); }\n"
+                  "}\n"
+                  "export default { fetch(r, env) {\n"
+                  "  return env.TOKEN.getByName(new URL(r.url).pathname).fetch(r); } };"}};
+  app.main = "app.js";
+  app.durable_objects = {{"TOKEN", "Token", ""}};
+  spec.workers = {app};
+  Deployment d(world, spec);
+  sim::Node& client = world.add_node("client", "lhr");
+  world.start();
+  std::vector<std::string> tokens;
+  auto get = [&](const char* path) {
+    world.spawn(client, "client", [&, path](sim::Task& task) {
+      runtime::HttpRequest r;
+      r.url = std::string("https://app.test") + path;
+      auto reply = world.rpc().call(task, d.pop_named("pop-lhr"), runtime::kOriginService,
+                                    runtime::encode_request(r), 30 * sim::kSecond);
+      ASSERT_TRUE(reply.ok()) << reply.error().message;
+      tokens.push_back(runtime::decode_response(*reply)->body);
+    });
+  };
+  get("/a");
+  get("/b");
+  world.run_for(10 * sim::kSecond);
+  const std::uint64_t activations = d.stats().at("do_activations");
+  world.run_for(5 * sim::kMinute);  // both objects are evicted when idle
+  get("/a");
+  world.run_for(10 * sim::kSecond);
+  EXPECT_GT(d.stats().at("do_activations"), activations);  // /a was activated again
+  ASSERT_EQ(tokens.size(), 3u);
+  const std::set<std::string> distinct(tokens.begin(), tokens.end());
+  EXPECT_EQ(distinct.size(), 3u) << tokens[0] << " | " << tokens[1] << " | " << tokens[2];
 }
 
 }  // namespace

@@ -67,6 +67,12 @@ World::~World() {
   tasks_.clear();
 }
 
+Rng World::unique_rng(std::string_view name) {
+  auto it = unique_streams_.find(name);
+  if (it == unique_streams_.end()) it = unique_streams_.emplace(std::string(name), 0).first;
+  return root_rng_.fork(std::string(name) + "#" + std::to_string(++it->second));
+}
+
 Node& World::add_node(std::string name, Location location) {
   SIM_REQUIRE(find_node(name) == nullptr);
   const auto id = static_cast<NodeId>(nodes_.size());

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,10 @@ class World {
   Time now() const { return sched_.now(); }
   // A new RNG stream, a pure function of (seed, name).
   Rng rng(std::string_view name) const { return root_rng_.fork(name); }
+  // A stream no other call of the run gets: `name` with how many streams were asked for under it
+  // so far. For what is built anew and must not repeat its predecessor's draws (an isolate per
+  // Durable Object activation). Deterministic: calls happen in the run's order.
+  Rng unique_rng(std::string_view name);
 
   Scheduler& scheduler() { return sched_; }
   Network& net() { return *net_; }
@@ -133,6 +138,7 @@ class World {
 
   WorldOptions options_;
   Rng root_rng_;
+  std::map<std::string, std::uint64_t, std::less<>> unique_streams_;  // unique_rng() counts
   Scheduler sched_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<Task>> tasks_;

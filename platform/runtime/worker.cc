@@ -91,9 +91,10 @@ js::Isolate* Worker::ensure_isolate(std::string* error) {
   if (isolate_ != nullptr && !isolate_->dead()) return isolate_.get();
   isolate_.reset();
   ++generation_;
-  const std::string stream =
-      "js/" + node_.name() + "/" + config_.name + "/" + std::to_string(generation_);
-  isolate_ = js::Isolate::create(world_, config_.isolate, world_.rng(stream), this);
+  // A stream of its own for every isolate of the run: a Durable Object's next activation builds
+  // a new Worker (generation 1 again), and must not repeat its predecessor's randomness.
+  isolate_ = js::Isolate::create(
+      world_, config_.isolate, world_.unique_rng("js/" + node_.name() + "/" + config_.name), this);
   emit(&sim::ev::Body::mutable_js_cold_start, [&](sim::ev::JsColdStart& e) {
     e.set_isolate(generation_);
     e.set_snapshot(isolate_->from_snapshot());
