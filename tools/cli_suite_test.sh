@@ -77,4 +77,13 @@ else
 fi
 expect 2 "--shard wants I/N" -- "$edgesim" sweep pingpong --seeds 1..4 --shard 4/3 --out "$work/x"
 
+# sweep --json: stdout is JSON lines only (one per run); the verdict table goes to stderr.
+"$edgesim" sweep pingpong-unsynced --seeds 1..6 --json --out "$work/j" >"$work/j.out" 2>"$work/j.err"
+if python3 -c 'import json,sys; rows=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(len(rows) != 6)' "$work/j.out" \
+   && grep -q "first failing seed" "$work/j.err" && grep -q "^scenario " "$work/j.err"; then
+  echo "ok: sweep --json prints pure JSON lines"
+else
+  echo "FAIL: sweep --json stdout is not 6 JSON lines, or the table is not on stderr"; head -3 "$work/j.out"; fail=1
+fi
+
 exit $fail

@@ -357,7 +357,7 @@ std::string row_verdict(const SweepRow& r, int* exit_code) {
 }
 
 // Prints the verdict table and returns the sweep's exit code.
-int print_verdict_table(const SweepRows& rows) {
+int print_verdict_table(std::FILE* out, const SweepRows& rows) {
   int exit_code = scenarios::kExitOk;
   int name_w = 20;
   int expected_w = 22;
@@ -365,12 +365,13 @@ int print_verdict_table(const SweepRows& rows) {
     name_w = std::max(name_w, static_cast<int>(name.size()));
     expected_w = std::max(expected_w, static_cast<int>(r.expected.size()));
   }
-  std::printf("\n%-*s %-*s %6s %6s %6s  %s\n", name_w, "scenario", expected_w, "expected", "seeds",
-              "pass", "fail", "verdict");
+  std::fprintf(out, "\n%-*s %-*s %6s %6s %6s  %s\n", name_w, "scenario", expected_w, "expected",
+               "seeds", "pass", "fail", "verdict");
   for (const auto& [name, r] : rows) {
     const std::string verdict = row_verdict(r, &exit_code);
-    std::printf("%-*s %-*s %6d %6d %6d  %s\n", name_w, name.c_str(), expected_w, r.expected.c_str(),
-                r.runs, r.passed, r.failed + r.errors + r.undecided, verdict.c_str());
+    std::fprintf(out, "%-*s %-*s %6d %6d %6d  %s\n", name_w, name.c_str(), expected_w,
+                 r.expected.c_str(), r.runs, r.passed, r.failed + r.errors + r.undecided,
+                 verdict.c_str());
   }
   return exit_code;
 }
@@ -389,18 +390,18 @@ std::string first_lines(const std::string& text) {
 }
 
 // Each failing scenario's lowest failing seed, with the commands that reproduce and replay it.
-void print_first_failures(const SweepRows& rows, const std::string& faults) {
+void print_first_failures(std::FILE* out, const SweepRows& rows, const std::string& faults) {
   for (const auto& [name, r] : rows) {
     if (!r.first_fail) continue;
-    std::printf("\n%s, first failing seed %llu: %s\n", name.c_str(),
-                static_cast<unsigned long long>(r.first_fail), first_lines(r.first_expl).c_str());
+    std::fprintf(out, "\n%s, first failing seed %llu: %s\n", name.c_str(),
+                 static_cast<unsigned long long>(r.first_fail), first_lines(r.first_expl).c_str());
     RunConfig c;
     c.scenario = name;
     c.seed = r.first_fail;
     c.faults = faults;
-    std::printf("  reproduce: %s --trace run.trace\n", scenarios::repro_command(c).c_str());
+    std::fprintf(out, "  reproduce: %s --trace run.trace\n", scenarios::repro_command(c).c_str());
     if (!r.first_trace.empty())
-      std::printf("  replay:    edgesim replay %s\n", r.first_trace.c_str());
+      std::fprintf(out, "  replay:    edgesim replay %s\n", r.first_trace.c_str());
   }
 }
 
@@ -416,10 +417,13 @@ int run_sweep(const SweepOptions& options) {
     return scenarios::kExitInternal;
   }
   const double elapsed = wall_seconds() - start;
-  const int exit_code = print_verdict_table(plan.rows);
-  print_first_failures(plan.rows, options.faults);
-  std::printf("\n%zu runs in %.1fs on %d processes (%.1f runs/s)\n", plan.jobs.size(), elapsed,
-              options.jobs, static_cast<double>(plan.jobs.size()) / std::max(elapsed, 1e-9));
+  // With --json, stdout holds the JSON lines only: the summary for people goes to stderr.
+  std::FILE* human = options.json ? stderr : stdout;
+  const int exit_code = print_verdict_table(human, plan.rows);
+  print_first_failures(human, plan.rows, options.faults);
+  std::fprintf(human, "\n%zu runs in %.1fs on %d processes (%.1f runs/s)\n", plan.jobs.size(),
+               elapsed, options.jobs,
+               static_cast<double>(plan.jobs.size()) / std::max(elapsed, 1e-9));
   return exit_code;
 }
 
