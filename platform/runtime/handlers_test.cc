@@ -2,6 +2,7 @@
 // its cancellation, ctx.passThroughOnException.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -219,6 +220,38 @@ TEST_F(HandlersTest, WaitUntilLimitIsAKnob) {
   // The isolate goes on serving.
   EXPECT_EQ(get(worker, "/env").substr(0, 3), "200");
   EXPECT_EQ(worker.isolates_created(), 1u);
+}
+
+// scheduled() (and queue(), alarm()) may run for minutes, as on the platform, up to the event
+// wall-time limit (15 min): then the invocation ends with a timeout.
+const char kSlowCron[] = R"js(
+export default {
+  async scheduled(controller) {
+    const minutes = controller.cron === 'slow' ? 20 : 2;
+    await new Promise((resolve) => setTimeout(resolve, minutes * 60 * 1000));
+  },
+};
+)js";
+
+TEST_F(HandlersTest, EventHandlersRunUpToTheEventWallLimit) {
+  WorkerConfig c = config();
+  c.modules = {{"cron.js", kSlowCron}};
+  c.main = "cron.js";
+  Worker worker(w_, *pop_, c);
+  std::optional<sim::Result<ScheduledResult>> quick;
+  w_.spawn(*client_, "cron", [&](sim::Task& task) { quick = worker.scheduled(task, "quick", 0); });
+  w_.run_until_idle();
+  ASSERT_TRUE(quick.has_value() && quick->ok()) << (quick ? quick->error().message : "no result");
+  EXPECT_TRUE((*quick)->ok) << (*quick)->error;
+  EXPECT_EQ(w_.now(), 2 * sim::kMinute);
+  std::optional<sim::Result<ScheduledResult>> slow;
+  const sim::Time start = w_.now();
+  w_.spawn(*client_, "cron", [&](sim::Task& task) { slow = worker.scheduled(task, "slow", 0); });
+  w_.run_until_idle();
+  ASSERT_TRUE(slow.has_value());
+  ASSERT_FALSE(slow->ok());
+  EXPECT_EQ(slow->error().kind, sim::ErrorKind::kTimeout);
+  EXPECT_EQ(w_.now() - start, 15 * sim::kMinute);
 }
 
 TEST_F(HandlersTest, RejectedWaitUntilIsReported) {

@@ -43,6 +43,10 @@ const sim::Knobs<WorkerConfig>& WorkerConfig::knobs() {
                      "how long a request waits for its handler's Response", sim::kMillisecond)
            .duration("wait_until_max", &C::wait_until_max,
                      "ctx.waitUntil() work still running this long after the response is cancelled")
+           .duration("event_wall_max", &C::event_wall_max,
+                     "wall-time limit of scheduled(), queue(), alarm() and WebSocket handlers "
+                     "(15 min)",
+                     sim::kMillisecond)
            .include("", &C::isolate, js::IsolateConfig::knobs());
   return *table;
 }
@@ -339,8 +343,7 @@ sim::Result<ScheduledResult> Worker::serve_event(sim::Task& task, std::string ta
       if (!alive.expired() && w->contexts_.count(id) != 0) w->end_context(id, "the caller gave up");
     }
   } forget{this, id, alive_};
-  ScheduledResult* result =
-      slot->wait(task, task.now() + config_.response_timeout + config_.wait_until_max);
+  ScheduledResult* result = slot->wait(task, task.now() + config_.event_wall_max);
   if (result == nullptr) {
     return sim::Error{sim::ErrorKind::kTimeout,
                       "worker " + config_.name + "'s event handler did not finish"};

@@ -70,10 +70,13 @@ struct WorkerConfig {
   // The bindings: `env` of the handlers and of "cloudflare:workers".
   std::map<std::string, BindingValue> env;
   js::IsolateConfig isolate;
-  // How long fetch() waits for the handler's Response (scheduled(): for the handler to settle).
+  // How long fetch() waits for the handler's Response.
   sim::Duration response_timeout = 30 * sim::kSecond;
   // ctx.waitUntil work still pending this long after the handler is done is cancelled.
   sim::Duration wait_until_max = 30 * sim::kSecond;
+  // The wall-time limit of an event invocation: scheduled(), queue(), a Durable Object's alarm()
+  // and WebSocket handlers (the platform's 15 minutes for crons, queue consumers and alarms).
+  sim::Duration event_wall_max = 15 * sim::kMinute;
   // web APIs: where outbound fetch() goes (origin.h). Null: every fetch() rejects.
   Origins* origins = nullptr;
   // bindings: where service bindings' calls go. Null: they fail.

@@ -59,9 +59,8 @@ struct CronConfig {
   // A firing leaves its minute after a delay drawn in [0, delay_max].
   sim::Duration delay_max = 5 * sim::kSecond;
   // How long the scheduler waits for a run's answer (the platform's wall-time limit of a cron
-  // run, 15 min). A live PoP ends a handler sooner (worker.response_timeout + wait_until_max) and
-  // answers failed: this bounds runs on a PoP that crashed or was cut off, or whose answer was
-  // lost.
+  // run, 15 min; a live PoP ends a handler at worker.event_wall_max, also 15 min, and answers
+  // failed).
   sim::Duration run_timeout = 15 * sim::kMinute;
   // A failed or lost run is fired again after retry_delay, at most retries_max times.
   std::int64_t retries_max = 3;
