@@ -104,10 +104,18 @@ PropertyResult check_linearizable(const CheckInput& in) {
     model = props::make_model(model_name(p.model.kind));
   }
   std::vector<sim::Operation> ops = ops_of(p, in.history);
+  // A filter that matches nothing checked nothing: not a pass (a misspelt object, say).
+  if (ops.empty() && !p.object.empty()) {
+    return undecided("no recorded operation is on object \"" + p.object + "\"");
+  }
   for (sim::Operation& op : ops) {
     if (op.status == sim::OpStatus::kPending) op.status = sim::OpStatus::kUnknown;
   }
-  auto r = props::check_linearizability(ops, *model);
+  props::LinearizabilityOptions options;
+  if (auto it = p.params.find("steps_max"); it != p.params.end()) {
+    options.steps_max = static_cast<std::uint64_t>(std::atoll(it->second.c_str()));
+  }
+  auto r = props::check_linearizability(ops, *model, options);
   if (!r.ok()) return undecided(r.error().message);
   if (r->verdict != props::Verdict::kOk) return make_result(r->verdict, r->report());
   return make_result(r->verdict, std::to_string(ops.size()) + " operations linearizable (" +

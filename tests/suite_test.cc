@@ -79,6 +79,33 @@ TEST(FolderChecks, HttpStatusHonoursAllowAndLoad) {
 // `edgesim check TRACE` decides from the trace alone what the run decided: for every shipped
 // scenario and variant, the same verdict and the same explanation for every property. (The
 // checkers read only the History the events make, so a difference means an event lost data.)
+// A linearizability property's steps_max bounds the search: past it the verdict is unknown
+// (exit 4), never a pass, even on a history that is linearizable. An object filter that matches
+// no operation is unknown too.
+TEST(Verdicts, ABoundedOrEmptyLinearizabilityCheckIsUnknown) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("edgesim-bounded-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::copy(EDGESIM_SUITE_DIR "/do-counter", dir,
+                        std::filesystem::copy_options::recursive);
+  std::ofstream(dir / "scenario.textproto", std::ios::app)
+      << "property { name: \"bounded\" checker: \"linearizability\" model: \"counter\"\n"
+         "  object: \"counter\" params { key: \"steps_max\" value: \"1\" } }\n"
+         "property { name: \"misspelt\" checker: \"linearizability\" model: \"counter\"\n"
+         "  object: \"counters\" }\n";
+  RunOutcome o = run_scenario({dir.string(), 1});
+  EXPECT_EQ(o.exit_code, kExitUndecided) << o.error;
+  EXPECT_EQ(o.verdict, "unknown");
+  ASSERT_NE(find_property(o, "bounded"), nullptr);
+  EXPECT_EQ(find_property(o, "bounded")->verdict, PropertyResult::Verdict::kUnknown);
+  EXPECT_NE(find_property(o, "bounded")->explanation.find("steps_max"), std::string::npos)
+      << find_property(o, "bounded")->explanation;
+  ASSERT_NE(find_property(o, "misspelt"), nullptr);
+  EXPECT_EQ(find_property(o, "misspelt")->verdict, PropertyResult::Verdict::kUnknown);
+  EXPECT_EQ(find_property(o, "counter-linearizable")->verdict, PropertyResult::Verdict::kOk);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CheckTrace, GivesTheRunsVerdictsForEveryShippedScenario) {
   sim::Result<std::vector<std::string>> names = expand_scenarios(EDGESIM_SUITE_DIR);
   ASSERT_TRUE(names.ok()) << names.error().message;

@@ -60,6 +60,7 @@ struct ParamRule {
 };
 
 constexpr ParamRule kParamRules[] = {
+    {Checker::kLinearizability, "steps_max", ParamType::kInt, nullptr, ""},
     {Checker::kQueueDelivery, "queue", ParamType::kName, &Known::queues, "queue"},
     {Checker::kQueueDelivery, "duplicates_max", ParamType::kInt, nullptr, ""},
     {Checker::kQueueDelivery, "latency_max", ParamType::kDuration, nullptr, ""},
