@@ -722,7 +722,9 @@ void Search::explain(PartitionReport* report) const {
            model_.name() + " operation in state " + show(best_state_) + ", " + after + ".";
   } else {
     text = describe_op(blocked) + " returned " + show(blocked.output) + " " + after + "; the " +
-           model_.name() + " model expects " + show(s.output) + " there.";
+           model_.name() + " model expects " + show(s.output) + " there";
+    const std::string diff = model_.difference(s.output, blocked.output);
+    text += diff.empty() ? "." : " (" + diff + ").";
   }
   text +=
       " No order of the operations concurrent with it explains that: the longest valid "

@@ -350,7 +350,8 @@ TEST(Linearizability, ExplainsAStaleCounterRead) {
   EXPECT_EQ(p.longest_prefix, (std::vector<sim::OpId>{1, 2, 3, 4, 5, 6, 7}));
   EXPECT_EQ(p.state_after_prefix, "4");
   EXPECT_NE(p.explanation.find("read #8 by c3 returned 3 after increment #7 by c1 completed with "
-                               "4; the counter model expects 4 there."),
+                               "4; the counter model expects 4 there (it is 1 lower: increments "
+                               "that took effect before it are missing)."),
             std::string::npos)
       << p.explanation;
   EXPECT_NE(p.explanation.find("covers 7 of 8 operations"), std::string::npos) << p.explanation;
@@ -365,6 +366,38 @@ TEST(Linearizability, ExplainsAStaleCounterRead) {
   EXPECT_NE(report.find("#7 c1 increment -> 4 ok   <- last in the longest linearization"),
             std::string::npos)
       << report;
+}
+
+// A set read that lost acknowledged adds says which elements are missing, not two lists to diff.
+TEST(Linearizability, ExplainsALostAddAsTheMissingElements) {
+  std::vector<sim::Operation> ops;
+  auto add = [&](std::string kind, std::string in, std::string out, sim::Time from, sim::Time to) {
+    sim::Operation op;
+    op.id = ops.size() + 1;
+    op.client = "c" + std::to_string(op.id);
+    op.object = "tags";
+    op.kind = std::move(kind);
+    op.input = std::move(in);
+    op.output = std::move(out);
+    op.invoke = from;
+    op.complete = to;
+    op.status = OpStatus::kOk;
+    ops.push_back(op);
+  };
+  add("add", "a", "", millis(0), millis(1));
+  add("add", "b", "", millis(0), millis(1));
+  add("add", "c", "", millis(0), millis(1));
+  add("read", "", "a,x", millis(2), millis(3));
+  SetModel model;
+  auto r = check_linearizability(ops, model);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->verdict, Verdict::kViolated);
+  ASSERT_EQ(r->partitions.size(), 1u);
+  EXPECT_NE(r->partitions[0].explanation.find("(missing: b, c; unexpected: x)"), std::string::npos)
+      << r->partitions[0].explanation;
+  EXPECT_EQ(model.difference("a,b", "a,b"), "");
+  EXPECT_EQ(CounterModel().difference("3", "5"),
+            "it is 2 higher: increments were counted that no operation before it explains");
 }
 
 TEST(Linearizability, ExplainsWhyTheWitnessWasRejected) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <limits>
 
 namespace props {
@@ -98,6 +99,18 @@ bool CounterModel::read_only(const sim::Operation& op) const {
   return op.kind == "read" || op.kind == "get";
 }
 
+std::string CounterModel::difference(const std::string& expected, const std::string& got) const {
+  std::int64_t e = 0;
+  std::int64_t g = 0;
+  if (!parse_int(expected, &e) || !parse_int(got, &g) || e == g) return "";
+  if (g < e) {
+    return "it is " + std::to_string(e - g) +
+           " lower: increments that took effect before it are missing";
+  }
+  return "it is " + std::to_string(g - e) +
+         " higher: increments were counted that no operation before it explains";
+}
+
 StepResult KvModel::step(const std::string& state, const sim::Operation& op) const {
   if (op.kind == "get" || op.kind == "read") return result(state, read_output(state, op));
   if (op.kind == "put" || op.kind == "write" || op.kind == "set") {
@@ -137,6 +150,31 @@ StepResult SetModel::step(const std::string& state, const sim::Operation& op) co
     return result(join(items), op.output);
   }
   return illegal();
+}
+
+// Elements of `a` not in `b`, both sorted; at most 10 named, then "and N more".
+std::string set_minus(std::vector<std::string_view> a, std::vector<std::string_view> b) {
+  std::vector<std::string_view> out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  std::string text;
+  for (std::size_t i = 0; i < out.size() && i < 10; ++i)
+    text += (i ? ", " : "") + std::string(out[i]);
+  if (out.size() > 10) text += " and " + std::to_string(out.size() - 10) + " more";
+  return text;
+}
+
+std::string SetModel::difference(const std::string& expected, const std::string& got) const {
+  std::vector<std::string_view> e = split(expected);
+  std::vector<std::string_view> g = split(got);
+  std::sort(e.begin(), e.end());
+  std::sort(g.begin(), g.end());
+  const std::string missing = set_minus(e, g);
+  const std::string unexpected = set_minus(g, e);
+  std::string out;
+  if (!missing.empty()) out = "missing: " + missing;
+  if (!unexpected.empty())
+    out += (out.empty() ? "" : "; ") + std::string("unexpected: ") + unexpected;
+  return out;
 }
 
 bool SetModel::read_only(const sim::Operation& op) const {

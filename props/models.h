@@ -99,6 +99,11 @@ class Model {
   // False only if `op` can no longer return its recorded output from `state`, whatever
   // operations come first. Default: true (always safe).
   virtual bool viable(const std::string& state, const sim::Operation& op) const { return true; }
+  // For reports: how a read's output `got` differs from the `expected` one, in the user's terms
+  // ("missing: b, c"), or "" when there is nothing more to say than the two values.
+  virtual std::string difference(const std::string& expected, const std::string& got) const {
+    return "";
+  }
 };
 
 class RegisterModel : public Model {
@@ -116,6 +121,7 @@ class CounterModel : public Model {
   std::string init() const override { return "0"; }
   StepResult step(const std::string& state, const sim::Operation& op) const override;
   bool read_only(const sim::Operation& op) const override;
+  std::string difference(const std::string& expected, const std::string& got) const override;
 };
 
 class KvModel : public Model {
@@ -133,6 +139,7 @@ class SetModel : public Model {
   std::string init() const override { return ""; }
   StepResult step(const std::string& state, const sim::Operation& op) const override;
   bool read_only(const sim::Operation& op) const override;
+  std::string difference(const std::string& expected, const std::string& got) const override;
 };
 
 class ListModel : public Model {
