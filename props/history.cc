@@ -7,6 +7,45 @@
 #include "traces/reader.h"
 
 namespace props {
+namespace {
+
+// The Fault body of a fault.* event (every kind but fault.swarm has one).
+const sim::ev::Fault& fault_of(const sim::ev::Body& b) {
+  switch (b.kind_case()) {
+    case sim::ev::Body::kFaultPartition:
+      return b.fault_partition();
+    case sim::ev::Body::kFaultIsolate:
+      return b.fault_isolate();
+    case sim::ev::Body::kFaultHeal:
+      return b.fault_heal();
+    case sim::ev::Body::kFaultCrash:
+      return b.fault_crash();
+    case sim::ev::Body::kFaultRestart:
+      return b.fault_restart();
+    case sim::ev::Body::kFaultPause:
+      return b.fault_pause();
+    case sim::ev::Body::kFaultResume:
+      return b.fault_resume();
+    case sim::ev::Body::kFaultClog:
+      return b.fault_clog();
+    case sim::ev::Body::kFaultLoss:
+      return b.fault_loss();
+    case sim::ev::Body::kFaultDuplicate:
+      return b.fault_duplicate();
+    case sim::ev::Body::kFaultReorder:
+      return b.fault_reorder();
+    case sim::ev::Body::kFaultTornWrites:
+      return b.fault_torn_writes();
+    case sim::ev::Body::kFaultSites:
+      return b.fault_sites();
+    case sim::ev::Body::kFaultQuiet:
+      return b.fault_quiet();
+    default:
+      return b.fault_site();
+  }
+}
+
+}  // namespace
 
 namespace {
 
@@ -64,6 +103,25 @@ sim::Status HistoryRecorder::add(std::uint64_t index, const sim::TraceEvent& eve
     }
     case sim::ev::Body::kLoadResponse:
       ++history_.load_statuses[b.load_response().load()][b.load_response().status()];
+      return sim::Status::Ok();
+    case sim::ev::Body::kFaultPartition:
+    case sim::ev::Body::kFaultIsolate:
+    case sim::ev::Body::kFaultHeal:
+    case sim::ev::Body::kFaultCrash:
+    case sim::ev::Body::kFaultRestart:
+    case sim::ev::Body::kFaultPause:
+    case sim::ev::Body::kFaultResume:
+    case sim::ev::Body::kFaultClog:
+    case sim::ev::Body::kFaultLoss:
+    case sim::ev::Body::kFaultDuplicate:
+    case sim::ev::Body::kFaultReorder:
+    case sim::ev::Body::kFaultTornWrites:
+    case sim::ev::Body::kFaultSites:
+    case sim::ev::Body::kFaultQuiet:
+    case sim::ev::Body::kFaultSite:
+      history_.faults.push_back(FaultRecord{
+          event.time, std::string(sim::event_kind_name(static_cast<int>(b.kind_case()))),
+          fault_of(b).text()});
       return sim::Status::Ok();
     case sim::ev::Body::kCronRun:
     case sim::ev::Body::kCronDone:

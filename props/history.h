@@ -13,6 +13,7 @@
 //                    dispatches: queue.dispatch; deliveries: queue.deliver; acks: queue.ack;
 //                    dead letters: queue.store with dead_lettered_from (also a send into the
 //                    dead letter queue, resolved ok)
+//   faults           fault.* (the plan's actions and code sites that fired; not fault.swarm)
 //   cron             runs: cron.run, ended by the cron.done of the same firing on the same
 //                    node; give_ups: cron.give_up
 // Other events are ignored.
@@ -42,6 +43,13 @@ struct NodeInfo {
   std::string location;  // IATA code
 };
 
+// A fault that fired (fault.* events but the swarm's draw): what, and when.
+struct FaultRecord {
+  sim::Time time = 0;
+  std::string kind;  // "fault.crash"
+  std::string text;  // "crash host-lhr"
+};
+
 struct History {
   std::map<sim::NodeId, NodeInfo> nodes;
   // Ordered by id (ids start at 1). Operations never completed stay kPending.
@@ -52,6 +60,7 @@ struct History {
   std::map<std::string, std::map<int, std::uint64_t>> load_statuses;
   QueueHistory queues;
   CronHistory cron;
+  std::vector<FaultRecord> faults;  // in event order
 
   // The location of a node, "" when unknown.
   std::string location_of(sim::NodeId node) const;

@@ -1,5 +1,6 @@
 #include "scenarios/check.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -92,6 +93,41 @@ std::vector<sim::Operation> ops_of(const spec::PropertySpec& p, const props::His
   return ops;
 }
 
+// For each violated partition: the faults that fired in the 10 s before its failing operation or
+// while it ran (the likely cause), or that none did (then the bug shows without a fault).
+std::string faults_near(const props::LinearizabilityResult& r,
+                        const std::vector<sim::Operation>& ops, const props::History& h) {
+  constexpr sim::Duration kLookback = 10 * sim::kSecond;
+  constexpr std::size_t kShownMax = 5;
+  std::string out;
+  for (const props::PartitionReport& p : r.partitions) {
+    if (p.verdict != props::Verdict::kViolated || p.blocked_op == 0) continue;
+    auto op = std::find_if(ops.begin(), ops.end(),
+                           [&](const sim::Operation& o) { return o.id == p.blocked_op; });
+    if (op == ops.end()) continue;
+    const sim::Time to = op->complete == sim::kTimeMax ? op->invoke : op->complete;
+    std::vector<std::string> near;
+    for (const props::FaultRecord& f : h.faults) {
+      if (f.time < op->invoke - kLookback || f.time > to || f.kind == "fault.quiet") continue;
+      // A plan's action reads "at 12s crash host-lhr": its time is said once, below.
+      std::string what = f.text;
+      if (what.starts_with("at ") && what.find(' ', 3) != std::string::npos) {
+        what = what.substr(what.find(' ', 3) + 1);
+      }
+      near.push_back(what + " at " + sim::format_time(f.time));
+    }
+    if (near.size() > kShownMax) near.erase(near.begin(), near.end() - kShownMax);
+    std::string list;
+    for (const std::string& n : near) list += (list.empty() ? "" : "; ") + n;
+    out +=
+        "  " + p.object + (p.key.empty() ? "" : " key " + p.key) + ": " +
+        (near.empty() ? "no fault fired in the 10 s before its failing operation or during it"
+                      : "faults in the 10 s before its failing operation or during it: " + list) +
+        "\n";
+  }
+  return out;
+}
+
 PropertyResult check_linearizable(const CheckInput& in) {
   const spec::PropertySpec& p = in.property;
   std::unique_ptr<props::Model> model;
@@ -117,6 +153,13 @@ PropertyResult check_linearizable(const CheckInput& in) {
   }
   auto r = props::check_linearizability(ops, *model, options);
   if (!r.ok()) return undecided(r.error().message);
+  if (r->verdict == props::Verdict::kViolated) {
+    std::string report = r->report();
+    if (!report.empty() && report.back() != '\n') report += "\n";
+    report += faults_near(*r, ops, in.history);
+    report.pop_back();
+    return make_result(r->verdict, report);
+  }
   if (r->verdict != props::Verdict::kOk) return make_result(r->verdict, r->report());
   return make_result(r->verdict, std::to_string(ops.size()) + " operations linearizable (" +
                                      model->name() + " model)");

@@ -106,6 +106,25 @@ TEST(Verdicts, ABoundedOrEmptyLinearizabilityCheckIsUnknown) {
   std::filesystem::remove_all(dir);
 }
 
+// A linearizability violation names the faults that fired shortly before its failing operation
+// (or says none did), so the reader sees the likely cause.
+TEST(Verdicts, AViolationNamesTheFaultsBeforeIt) {
+  RunOutcome with = run_scenario({EDGESIM_SUITE_DIR "/do-counter@kv-counter", 1,
+                                  "at 0.2s crash pop-syd; at 0.4s restart pop-syd"});
+  const PropertyResult* p = find_property(with, "counter-linearizable");
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(p->verdict, PropertyResult::Verdict::kViolated);
+  EXPECT_NE(p->explanation.find("before its failing operation or during it: crash pop-syd at "
+                                "0.200000s; restart pop-syd at 0.400000s"),
+            std::string::npos)
+      << p->explanation;
+  RunOutcome without = run_scenario({EDGESIM_SUITE_DIR "/do-counter@kv-counter", 1, "none"});
+  p = find_property(without, "counter-linearizable");
+  ASSERT_NE(p, nullptr);
+  EXPECT_NE(p->explanation.find("no fault fired in the 10 s before"), std::string::npos)
+      << p->explanation;
+}
+
 TEST(CheckTrace, GivesTheRunsVerdictsForEveryShippedScenario) {
   sim::Result<std::vector<std::string>> names = expand_scenarios(EDGESIM_SUITE_DIR);
   ASSERT_TRUE(names.ok()) << names.error().message;
