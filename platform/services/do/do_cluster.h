@@ -128,6 +128,10 @@ struct DoClusterConfig {
   double requests_burst_max = 0;
   // An object with no event for this long is released (0: never).
   sim::Duration idle_timeout = 70 * sim::kSecond;
+  // Code site "do.evict_object" (only when the fault plan turns sites on): at each lease renewal
+  // (renew_every) a quiescent active object is evicted with this chance, as the platform may do
+  // at any time (a deploy, memory pressure): its in-memory state is gone, its storage stays.
+  double evict_fault_p = 0.05;
   // Alarms.
   sim::Duration alarm_backoff_base = 2 * sim::kSecond;
   int alarm_retries_max = 6;

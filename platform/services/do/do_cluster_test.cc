@@ -540,6 +540,30 @@ TEST(DoCluster, IdleObjectsAreReleasedAndComeBack) {
   EXPECT_EQ(rig.activations_of(key).size(), 2u);
 }
 
+// The do.evict_object code site evicts a quiescent object long before its idle timeout (when the
+// plan turns sites on and the seed switched the site on); its storage survives.
+TEST(DoCluster, TheEvictionSiteDropsQuiescentObjectsAndTheyComeBack) {
+  bool evicted = false;
+  for (std::uint64_t seed = 1; seed <= 40 && !evicted; ++seed) {
+    DoClusterConfig cfg;
+    cfg.evict_fault_p = 1;
+    Rig rig(seed, cfg);
+    rig.start();
+    rig.world.faults().set_sites_enabled(true);
+    const std::string key = object_key("COUNTER", "g0");
+    ASSERT_TRUE(rig.call_until_ok(rig.node("pop-lhr"), key, "inc").ok());
+    rig.world.run_for(seconds(10));  // three lease renewals, far short of idle_timeout (70 s)
+    if (rig.activations_of(key).back().end_reason.empty()) continue;  // the site is off
+    evicted = true;
+    EXPECT_EQ(rig.activations_of(key).back().end_reason, "released");
+    DoResult r = rig.call_until_ok(rig.node("pop-lhr"), key, "inc");
+    ASSERT_TRUE(r.ok()) << why(r);
+    EXPECT_EQ(r.value(), "2");
+    EXPECT_GE(rig.activations_of(key).size(), 2u);
+  }
+  EXPECT_TRUE(evicted) << "no seed in 1..40 switched do.evict_object on";
+}
+
 // ---- Alarms ----
 
 TEST(DoCluster, AlarmFiresOnTheActiveHost) {

@@ -33,6 +33,9 @@ const sim::Knobs<DoClusterConfig>& DoClusterConfig::knobs() {
                     "burst of the per-object token bucket (0: one second of requests)")
            .duration("idle_timeout", &C::idle_timeout,
                      "an object with no event for this long is evicted (0: never)")
+           .decimal("evict_fault_p", &C::evict_fault_p, 0, 1,
+                    "chance per lease renewal that the do.evict_object code site evicts a "
+                    "quiescent object (sites on)")
            .duration("alarm_backoff_base", &C::alarm_backoff_base,
                      "first retry delay of a failed alarm (doubles each retry)")
            .integer("alarm_retries_max", &C::alarm_retries_max, 0, 100, "retries of a failed alarm")

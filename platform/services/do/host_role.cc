@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "platform/services/do/do_internal.h"
+#include "sim/faults.h"
 #include "sim/rpc.h"
 
 namespace services {
@@ -714,9 +715,14 @@ void HostRole::expire_and_evict(sim::Time now) {
     if (fencing() && now >= h->lease_expiry_) {
       ++c_.stats_.leases_lost;
       deactivate(h, "lease expired", true);
-    } else if (cfg.idle_timeout > 0 && h->inflight_ == 0 && !h->alarm_running_ && !h->committing_ &&
-               now - h->last_event_ >= cfg.idle_timeout && !executor_.keeps_alive(*h)) {
-      release(*h);
+    } else if (h->inflight_ == 0 && !h->alarm_running_ && !h->committing_ &&
+               !executor_.keeps_alive(*h)) {
+      const bool idle = cfg.idle_timeout > 0 && now - h->last_event_ >= cfg.idle_timeout;
+      // The platform may evict an object whenever it likes (memory, a deploy): in-memory state
+      // must never be trusted across requests. Only quiescent objects, so no request fails.
+      const bool evicted = !idle && cfg.evict_fault_p > 0 && c_.world_.faults().sites_enabled() &&
+                           c_.world_.faults().fire("do.evict_object", cfg.evict_fault_p);
+      if (idle || evicted) release(*h);
     }
   }
 }
