@@ -105,7 +105,8 @@ std::string faults_near(const props::LinearizabilityResult& r,
     auto op = std::find_if(ops.begin(), ops.end(),
                            [&](const sim::Operation& o) { return o.id == p.blocked_op; });
     if (op == ops.end()) continue;
-    const sim::Time to = op->complete == sim::kTimeMax ? op->invoke : op->complete;
+    // An operation of unknown outcome: the faults while it was in flight are the likely cause.
+    const sim::Time to = op->complete == sim::kTimeMax ? op->invoke + kLookback : op->complete;
     std::vector<std::string> near;
     for (const props::FaultRecord& f : h.faults) {
       if (f.time < op->invoke - kLookback || f.time > to || f.kind == "fault.quiet") continue;
@@ -313,16 +314,21 @@ PropertyResult check_queue(const CheckInput& in) {
 }
 
 // Each Worker's schedules with the minutes they must fire in (0, duration - settle], and the
-// retries the platform promises (the scenario's cron.retries_max knob, else the default).
+// retries the platform promises. The default settle is the longest a firing may take to end
+// (every attempt timing out, with its retry delays), from the scenario's cron.* knobs: a
+// scheduled time still being retried when the run ends is not judged.
 PropertyResult check_cron(const CheckInput& in) {
   const spec::PropertySpec& p = in.property;
   const std::string only = string_param(p, "worker", "");
-  std::int64_t retries_max = services::CronConfig{}.retries_max;
-  if (auto it = in.scenario.knobs.find("cron.retries_max"); it != in.scenario.knobs.end()) {
-    retries_max = std::atoll(it->second.c_str());
+  services::CronConfig cron;
+  for (const auto& [name, value] : in.scenario.knobs) {
+    if (name.starts_with("cron."))
+      (void)services::CronConfig::knobs().set(cron, name.substr(5), value);
   }
-  const sim::Time window_end =
-      in.scenario.duration - duration_param(p, "settle", 20 * sim::kMinute);
+  const std::int64_t retries_max = cron.retries_max;
+  const sim::Duration longest =
+      (retries_max + 1) * (cron.run_timeout + cron.retry_delay) + cron.delay_max;
+  const sim::Time window_end = in.scenario.duration - duration_param(p, "settle", longest);
   std::vector<props::CronExpectation> expected;
   for (const spec::WorkerSpec& w : in.scenario.workers) {
     if (!only.empty() && w.name != only) continue;

@@ -143,7 +143,8 @@ class CronService::Scheduler {
                           [&](sim::ev::Body& b) { b.mutable_sim_note()->set_text(text); });
   }
 
-  // The next minute due of `s`: stored, or (first boot) the first match after now.
+  // The next minute due of `s`: stored, or (first boot) the first match after now, stored at
+  // once: a crash before it fires must not move the schedule past it.
   std::optional<std::int64_t> next_due(const Schedule& s, sim::Time now) {
     std::optional<std::int64_t> due;
     if (!db_.run("SELECT minute FROM next WHERE schedule = ?", {std::string_view(s.key)},
@@ -151,7 +152,14 @@ class CronService::Scheduler {
       return std::nullopt;
     }
     if (due.has_value()) return due;
-    return s.expr.next_after(cron_unix_minute(now));
+    due = s.expr.next_after(cron_unix_minute(now));
+    if (due.has_value() && !save_next(s, *due)) return std::nullopt;
+    return due;
+  }
+
+  bool save_next(const Schedule& s, std::int64_t minute) {
+    return db_.run("INSERT OR REPLACE INTO next (schedule, minute) VALUES (?, ?)",
+                   {std::string_view(s.key), minute});
   }
 
   void schedule_loop(sim::Task& task, const Schedule& s) {
@@ -167,6 +175,8 @@ class CronService::Scheduler {
         // Down for longer than the catch-up allows: skip to the next minute from now.
         note("cron " + s.key + ": skipped the minutes missed since " + sim::format_time(at));
         due = s.expr.next_after(cron_unix_minute(task.now()));
+        // Stored: a crash now must not bring the skipped minutes back.
+        if (due.has_value() && !save_next(s, *due)) return;
         late = 0;
         continue;
       } else {
@@ -209,6 +219,22 @@ class CronService::Scheduler {
     sim::World& w = service_.world();
     RunRequest request{f.schedule->worker, f.schedule->expr.text(), cron_minute_time(f.minute), 0};
     task.sleep(rng_.uniform_int(0, c.delay_max));
+    if (resumed && std::cmp_greater_equal(f.attempts, c.retries_max + 2)) {
+      // Its last attempt, and the one a restart allows after it, are spent: repeated crashes
+      // must not grow the runs of one scheduled time without bound.
+      ++service_.stats_.given_up;
+      w.emit(node_.id(), [&](sim::ev::Body& b) {
+        auto& e = *b.mutable_cron_give_up();
+        RunRequest shown = request;
+        shown.attempt = f.attempts;
+        fill(*e.mutable_firing(), shown);
+        e.set_reason("exhausted");
+        e.set_last_failure("restart");
+      });
+      (void)db_.run("DELETE FROM firing WHERE schedule = ? AND minute = ?",
+                    {std::string_view(f.schedule->key), f.minute});
+      return;
+    }
     if (resumed) retry_event(request, f.attempts, "restart", 0);
     for (;;) {
       request.attempt = ++f.attempts;

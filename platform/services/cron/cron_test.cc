@@ -203,6 +203,23 @@ TEST(Cron, ARestartedSchedulerFiresItsFiringsInProgressAgainAndCatchesUp) {
   EXPECT_EQ(c.scheduled_times().size(), 14u);
 }
 
+// The first minute due is on the disk from the first boot: a scheduler down across it fires it
+// late on restart instead of skipping it.
+TEST(Cron, ASchedulerDownBeforeItsFirstFiringStillFiresIt) {
+  CronConfig config;
+  config.delay_max = 0;
+  CronWorld c("0 * * * *", config);
+  c.w.run_for(50 * sim::kMinute);
+  c.w.crash(*c.scheduler);
+  c.w.run_for(20 * sim::kMinute);
+  c.w.restart(*c.scheduler);
+  c.w.run_for(sim::kMinute);
+  ASSERT_EQ(c.runs_of(sim::kHour), 1u);
+  EXPECT_GE(c.runs[0].started, 70 * sim::kMinute);  // on restart, 10 minutes late
+  EXPECT_LT(c.runs[0].started, 71 * sim::kMinute);
+  EXPECT_EQ(c.service.stats().caught_up, 1u);
+}
+
 TEST(Cron, ALostAnswerFiresTheTimeAgain) {
   CronConfig config;
   config.lost_result_p = 1;
