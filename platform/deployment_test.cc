@@ -8,7 +8,6 @@
 
 #include "platform/runtime/front_door.h"
 #include "platform/runtime/origin.h"
-#include "sim/rpc.h"
 
 namespace platform {
 namespace {
@@ -92,10 +91,9 @@ TEST(Deployment, BuildsFromASpecAndRoutesByHostname) {
          {"https://site.test/", "https://api.test/", "https://SITE.test/", "https://other.test/"}) {
       runtime::HttpRequest r;
       r.url = url;
-      auto reply = world.rpc().call(task, d.pop_named("pop-lhr"), runtime::kOriginService,
-                                    runtime::encode_request(r), 30 * sim::kSecond);
+      auto reply = runtime::http_call(task, d.pop_named("pop-lhr"), r, 30 * sim::kSecond);
       ASSERT_TRUE(reply.ok()) << reply.error().message;
-      bodies.push_back(runtime::decode_response(*reply)->body);
+      bodies.push_back(reply->body);
     }
   });
   world.run_for(60 * sim::kSecond);
@@ -132,10 +130,9 @@ TEST(Deployment, ObjectsNeverRepeatEachOthersRandomness) {
     world.spawn(client, "client", [&, path](sim::Task& task) {
       runtime::HttpRequest r;
       r.url = std::string("https://app.test") + path;
-      auto reply = world.rpc().call(task, d.pop_named("pop-lhr"), runtime::kOriginService,
-                                    runtime::encode_request(r), 30 * sim::kSecond);
+      auto reply = runtime::http_call(task, d.pop_named("pop-lhr"), r, 30 * sim::kSecond);
       ASSERT_TRUE(reply.ok()) << reply.error().message;
-      tokens.push_back(runtime::decode_response(*reply)->body);
+      tokens.push_back(reply->body);
     });
   };
   get("/a");

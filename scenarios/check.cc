@@ -257,6 +257,18 @@ PropertyResult check_broadcast_delivery(const CheckInput& in) {
   return make_result(r.verdict, r.report());
 }
 
+// A service's config as the scenario's knobs set it ("<prefix><name>"; the loader checked them).
+template <typename Config>
+Config config_from_knobs(const spec::LoadedScenario& s, std::string_view prefix) {
+  Config config;
+  for (const auto& [name, value] : s.knobs) {
+    if (name.starts_with(prefix)) {
+      (void)Config::knobs().set(config, std::string_view(name).substr(prefix.size()), value);
+    }
+  }
+  return config;
+}
+
 // The duplicates_max param (queue_delivery, cron_schedule): more duplicates than that violate.
 void limit_duplicates(const spec::PropertySpec& p, std::size_t duplicated, const char* what,
                       props::Verdict* verdict, std::string* report) {
@@ -270,10 +282,8 @@ void limit_duplicates(const spec::PropertySpec& p, std::size_t duplicated, const
 // The rules each queue's consumer runs by, from the Workers' configurations (what the platform
 // may do with an exhausted message), with the scenario's queue.max_retries knob as the default.
 std::map<std::string, props::QueueRules> queue_rules(const spec::LoadedScenario& s) {
-  std::int64_t default_retries = services::QueueConfig{}.max_retries;
-  if (auto it = s.knobs.find("queue.max_retries"); it != s.knobs.end()) {
-    default_retries = std::atoll(it->second.c_str());
-  }
+  const std::int64_t default_retries =
+      config_from_knobs<services::QueueConfig>(s, "queue.").max_retries;
   std::map<std::string, props::QueueRules> out;
   for (const spec::WorkerSpec& w : s.workers) {
     for (const spec::QueueConsumer& c : w.config.queue_consumers) {
@@ -320,11 +330,7 @@ PropertyResult check_queue(const CheckInput& in) {
 PropertyResult check_cron(const CheckInput& in) {
   const spec::PropertySpec& p = in.property;
   const std::string only = string_param(p, "worker", "");
-  services::CronConfig cron;
-  for (const auto& [name, value] : in.scenario.knobs) {
-    if (name.starts_with("cron."))
-      (void)services::CronConfig::knobs().set(cron, name.substr(5), value);
-  }
+  const auto cron = config_from_knobs<services::CronConfig>(in.scenario, "cron.");
   const std::int64_t retries_max = cron.retries_max;
   const sim::Duration longest =
       (retries_max + 1) * (cron.run_timeout + cron.retry_delay) + cron.delay_max;

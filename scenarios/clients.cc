@@ -12,7 +12,6 @@
 #include "sim/history.h"
 #include "sim/location.h"
 #include "sim/node.h"
-#include "sim/rpc.h"
 #include "sim/task.h"
 
 namespace scenarios {
@@ -283,16 +282,12 @@ void LoadClients::request(sim::Task& task, const spec::RequestSpec& r, spec::Tem
                                  rec.key.expand(rc), rec.kind, rec.input.expand(rc));
   }
   ++requests_;
-  sim::Result<std::string> reply = world_.rpc().call(
-      task, pop, runtime::kOriginService, runtime::encode_request(request), load_.timeout);
+  sim::Result<runtime::HttpResponse> reply = runtime::http_call(task, pop, request, load_.timeout);
   int status = 0;
   runtime::HttpResponse response;
   if (reply.ok()) {
-    sim::Result<runtime::HttpResponse> decoded = runtime::decode_response(reply.value());
-    if (decoded.ok()) {
-      response = std::move(decoded.value());
-      status = response.status;
-    }
+    response = std::move(reply.value());
+    status = response.status;
   }
   ++statuses_[status];
   world_.emit(task.node().id(), [&](sim::ev::Body& b) {

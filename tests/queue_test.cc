@@ -15,7 +15,6 @@
 #include "platform/runtime/origin.h"
 #include "props/history.h"
 #include "scenarios/runner.h"
-#include "sim/rpc.h"
 #include "sim/world.h"
 
 namespace scenarios {
@@ -112,14 +111,9 @@ struct QueueApp {
       runtime::HttpRequest r;
       r.method = method;
       r.url = "https://app.test" + path;
-      auto reply = world.rpc().call(task, deployment->pop_named("pop-lhr"), runtime::kOriginService,
-                                    runtime::encode_request(r), 30 * sim::kSecond);
-      if (!reply.ok()) {
-        out = "error " + reply.error().message;
-        return;
-      }
-      auto response = runtime::decode_response(*reply);
-      out = std::to_string(response->status) + " " + response->body;
+      auto reply = runtime::http_call(task, deployment->pop_named("pop-lhr"), r, 30 * sim::kSecond);
+      out = reply.ok() ? std::to_string(reply->status) + " " + reply->body
+                       : "error " + reply.error().message;
     });
     world.run_for(40 * sim::kSecond);
     return out;

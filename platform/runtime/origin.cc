@@ -48,6 +48,14 @@ HttpResponse not_found() {
 
 }  // namespace
 
+sim::Result<HttpResponse> http_call(sim::Task& task, sim::NodeId server, const HttpRequest& request,
+                                    sim::Duration timeout) {
+  sim::Result<std::string> reply =
+      task.world().rpc().call(task, server, kOriginService, encode_request(request), timeout);
+  if (!reply.ok()) return reply.error();
+  return decode_response(reply.value());
+}
+
 std::string encode_request(const HttpRequest& request) {
   return sim::WireWriter()
       .str(request.method)

@@ -44,6 +44,11 @@ std::string encode_request(const HttpRequest& request);
 sim::Result<HttpRequest> decode_request(std::string_view bytes);
 std::string encode_response(const HttpResponse& response);
 sim::Result<HttpResponse> decode_response(std::string_view bytes);
+// One HTTP exchange with a node serving kOriginService (a PoP's front door, an origin): the
+// request encoded, the call, the response decoded. Errors: the call's (kUnreachable, kTimeout,
+// kRemote) or a malformed response. Suspends. Throws TaskCancelled.
+sim::Result<HttpResponse> http_call(sim::Task& task, sim::NodeId server, const HttpRequest& request,
+                                    sim::Duration timeout);
 
 // The host of an absolute URL, lower-case, without user info and port: "https://u@A.test:8443/x"
 // -> "a.test". "" when there is none.

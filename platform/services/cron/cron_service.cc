@@ -216,23 +216,14 @@ class CronService::Scheduler {
   // Runs one firing to its end: answered, or out of attempts.
   void fire(sim::Task& task, Firing f, bool resumed) {
     const CronConfig& c = service_.config();
-    sim::World& w = service_.world();
     RunRequest request{f.schedule->worker, f.schedule->expr.text(), cron_minute_time(f.minute), 0};
     task.sleep(rng_.uniform_int(0, c.delay_max));
     if (resumed && std::cmp_greater_equal(f.attempts, c.retries_max + 2)) {
       // Its last attempt, and the one a restart allows after it, are spent: repeated crashes
       // must not grow the runs of one scheduled time without bound.
-      ++service_.stats_.given_up;
-      w.emit(node_.id(), [&](sim::ev::Body& b) {
-        auto& e = *b.mutable_cron_give_up();
-        RunRequest shown = request;
-        shown.attempt = f.attempts;
-        fill(*e.mutable_firing(), shown);
-        e.set_reason("exhausted");
-        e.set_last_failure("restart");
-      });
-      (void)db_.run("DELETE FROM firing WHERE schedule = ? AND minute = ?",
-                    {std::string_view(f.schedule->key), f.minute});
+      request.attempt = f.attempts;
+      give_up(request, "exhausted", "restart");
+      forget(f);
       return;
     }
     if (resumed) retry_event(request, f.attempts, "restart", 0);
@@ -248,23 +239,30 @@ class CronService::Scheduler {
       if (answered) break;
       const bool retries_left = std::cmp_less(f.attempts, c.retries_max + 1);
       if (!c.retry || !retries_left) {
-        ++service_.stats_.given_up;
-        w.emit(node_.id(), [&](sim::ev::Body& b) {
-          auto& e = *b.mutable_cron_give_up();
-          fill(*e.mutable_firing(), request);
-          e.set_reason(!c.retry ? "retry_off" : "exhausted");
-          e.set_last_failure(reason);
-        });
+        give_up(request, !c.retry ? "retry_off" : "exhausted", reason);
         break;
       }
       ++service_.stats_.retried;
       retry_event(request, f.attempts, reason, c.retry_delay);
       task.sleep(c.retry_delay);
     }
-    if (!db_.run("DELETE FROM firing WHERE schedule = ? AND minute = ?",
-                 {std::string_view(f.schedule->key), f.minute})) {
-      return;
-    }
+    forget(f);
+  }
+
+  // The firing is over: its row leaves the database (a failed disk leaves it for the restart).
+  void forget(const Firing& f) {
+    (void)db_.run("DELETE FROM firing WHERE schedule = ? AND minute = ?",
+                  {std::string_view(f.schedule->key), f.minute});
+  }
+
+  void give_up(const RunRequest& r, const char* reason, const std::string& last_failure) {
+    ++service_.stats_.given_up;
+    service_.world().emit(node_.id(), [&](sim::ev::Body& b) {
+      auto& e = *b.mutable_cron_give_up();
+      fill(*e.mutable_firing(), r);
+      e.set_reason(reason);
+      e.set_last_failure(last_failure);
+    });
   }
 
   void retry_event(const RunRequest& r, std::uint32_t attempts, const std::string& reason,

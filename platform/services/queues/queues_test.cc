@@ -25,6 +25,18 @@ using sim::kSecond;
 using sim::millis;
 using sim::seconds;
 
+QueueBatchResult ack_all(const std::vector<QueueMessage>& messages) {
+  QueueBatchResult r;
+  for (const QueueMessage& m : messages) r.outcomes.push_back({m.id, true, std::nullopt});
+  return r;
+}
+
+// A consumer that takes 3 s per batch: a crash of its PoP in between loses the answer.
+QueueBatchResult ack_after_3s(sim::Task& t, const std::vector<QueueMessage>& messages) {
+  t.sleep(3 * kSecond);
+  return ack_all(messages);
+}
+
 // A consumer played by C++: `decide` says what to do with each batch; every delivery is logged.
 class FakeConsumer final : public QueueConsumerExecutor {
  public:
@@ -43,9 +55,7 @@ class FakeConsumer final : public QueueConsumerExecutor {
                                         std::vector<QueueMessage> messages) override {
     log_->push_back({task.now(), task.node().name(), queue, messages});
     if (decide_) return decide_(task, messages);
-    QueueBatchResult r;
-    for (const QueueMessage& m : messages) r.outcomes.push_back({m.id, true, std::nullopt});
-    return r;
+    return ack_all(messages);
   }
 
  private:
@@ -264,13 +274,7 @@ TEST(Queues, TheAckBeforeCommitMutantLosesAcknowledgedSendsInACrash) {
 TEST(Queues, AConsumerThatCrashesMidBatchGetsItAgainWithMoreAttempts) {
   QueueConfig c;
   c.consumer_timeout = 10 * kSecond;
-  // The consumer takes 3 s per batch: a crash of its PoP in between loses the answer.
-  QueueWorld q(7, c, [](sim::Task& t, const std::vector<QueueMessage>& ms) {
-    t.sleep(3 * kSecond);
-    QueueBatchResult r;
-    for (const QueueMessage& m : ms) r.outcomes.push_back({m.id, true, std::nullopt});
-    return r;
-  });
+  QueueWorld q(7, c, ack_after_3s);
   ASSERT_TRUE(q.send(0, QueueWorld::bodies(3)).ok());
   q.run_until(seconds(6));  // the batch left at 5 s and is being consumed
   ASSERT_EQ(q.deliveries.size(), 1u);
@@ -320,12 +324,7 @@ TEST(Queues, TheNoRedeliveryMutantDropsACrashedBatch) {
   QueueConfig c;
   c.consumer_timeout = 10 * kSecond;
   c.redeliver = false;
-  QueueWorld q(7, c, [](sim::Task& t, const std::vector<QueueMessage>& ms) {
-    t.sleep(3 * kSecond);
-    QueueBatchResult r;
-    for (const QueueMessage& m : ms) r.outcomes.push_back({m.id, true, std::nullopt});
-    return r;
-  });
+  QueueWorld q(7, c, ack_after_3s);
   ASSERT_TRUE(q.send(0, QueueWorld::bodies(3)).ok());
   q.run_until(seconds(6));
   ASSERT_EQ(q.deliveries.size(), 1u);
@@ -358,9 +357,7 @@ TEST(Queues, BatchesRespectMaxConcurrency) {
         most = std::max(most, ++running);
         t.sleep(2 * kSecond);
         --running;
-        QueueBatchResult r;
-        for (const QueueMessage& m : ms) r.outcomes.push_back({m.id, true, std::nullopt});
-        return r;
+        return ack_all(ms);
       },
       s);
   ASSERT_TRUE(q.send(0, QueueWorld::bodies(10)).ok());
