@@ -75,6 +75,12 @@ sim::Result<Resolved> resolve(const RunConfig& config) {
     r.default_faults = info->default_faults;
     return r;
   }
+  if (config.from_trace && config.files.empty()) {
+    return sim::Error{sim::ErrorKind::kInvalid,
+                      "the trace holds no scenario files, and '" + config.scenario +
+                          "' is not a built-in scenario (a trace is run from what it holds, "
+                          "never from the disk)"};
+  }
 #ifdef EDGESIM_HAS_PLATFORM
   sim::Result<spec::LoadedScenario> loaded =
       config.files.empty()
@@ -211,6 +217,12 @@ sim::Result<sim::FaultPlan> fault_plan_for(const std::string& faults, const Reso
   return sim::FaultPlan::from_arg(faults);
 }
 
+// A trace's plan is its text, never a path: "none", "swarm" or a schedule.
+sim::Result<sim::FaultPlan> plan_from_trace(const std::string& text) {
+  if (text == "none" || text == "swarm") return sim::FaultPlan::from_arg(text);
+  return sim::FaultPlan::parse(text, "the trace's fault plan");
+}
+
 // Everything needed to re-run the trace: seed, options, the scenario's files, plan and nodes.
 traces::Header trace_header(const RunConfig& config, const Resolved& resolved,
                             const std::string& faults, const sim::FaultPlan& plan,
@@ -292,10 +304,12 @@ RunOutcome run_scenario(const RunConfig& config, const std::vector<sim::EventSin
   if (!resolved.ok()) return fail(out, kExitBadInput, resolved.error().message);
   const ScenarioInfo& info = resolved->info;
   const std::string faults = config.faults.empty() ? resolved->default_faults : config.faults;
-  sim::Result<sim::FaultPlan> plan = fault_plan_for(faults, resolved.value());
+  sim::Result<sim::FaultPlan> plan = config.from_trace ? plan_from_trace(config.fault_plan_text)
+                                                       : fault_plan_for(faults, resolved.value());
   if (!plan.ok()) return fail(out, kExitBadInput, plan.error().message);
 
-  // The sinks outlive the world: it may still emit while its nodes and fibers are torn down.
+  // The sinks are declared before the world and outlive it; world.end_run() detaches them when
+  // the run is over.
   traces::HashSink hash;
   props::HistoryRecorder recorder;  // what the checkers read (props/history.h)
   std::unique_ptr<traces::TraceWriter> writer;
@@ -321,6 +335,7 @@ RunOutcome run_scenario(const RunConfig& config, const std::vector<sim::EventSin
   }
   out.faults = world.faults().describe();
   simulate(world, *run, info, recorder, out);
+  world.end_run();  // the scenario's and the world's teardown below is not part of the run
   out.events = hash.count();
   out.final_hash = hash.value();
   if (writer) finish_trace(*writer, config.trace_path, out);
@@ -341,6 +356,9 @@ ReplayOutcome replay_trace(const std::string& trace_path) {
   config.seed = t.header.seed();
   auto it = t.header.options().find("faults");
   config.faults = it == t.header.options().end() ? "none" : it->second;
+  // The run uses only what the trace holds: its fault plan as text, its scenario files.
+  config.from_trace = true;
+  config.fault_plan_text = t.header.fault_plan();
   // A folder scenario runs from the files the trace holds, not from the disk.
   for (const auto& [path, bytes] : t.header.scenario_files()) config.files[path] = bytes;
   if (auto v = t.header.options().find("variant"); v != t.header.options().end()) {

@@ -45,6 +45,11 @@ struct RunConfig {
   // `scenario` from the disk.
   std::map<std::string, std::string> files;
   std::string variant;
+  // Replay: the run comes from a trace, which is untrusted input. The fault plan is the trace's
+  // own text (never a path to read), and nothing is loaded from the disk: a trace without
+  // scenario files must name a built-in scenario.
+  bool from_trace = false;
+  std::string fault_plan_text;
 };
 
 struct RunOutcome {

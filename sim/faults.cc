@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -81,10 +82,21 @@ std::string percent(double p) {
 Result<FaultPlan> FaultPlan::from_arg(std::string_view arg) {
   if (arg == "none" || arg.empty()) return none();
   if (arg == "swarm") return swarm();
-  std::ifstream in{std::string(arg)};
-  if (in) {
+  std::error_code ec;
+  const std::filesystem::path path{std::string(arg)};
+  if (std::filesystem::exists(path, ec)) {
+    // A device or a fifo could be read forever: only a regular file of a plan's size.
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      return Error{ErrorKind::kInvalid, "--faults: " + std::string(arg) + " is not a regular file"};
+    }
+    if (std::filesystem::file_size(path, ec) > kFileBytesMax || ec) {
+      return Error{ErrorKind::kInvalid,
+                   "--faults: " + std::string(arg) + " is larger than a fault plan may be (1 MiB)"};
+    }
+    std::ifstream in{path};
     std::stringstream ss;
     ss << in.rdbuf();
+    if (!in) return Error{ErrorKind::kIo, "--faults: cannot read " + std::string(arg)};
     return parse(ss.str(), arg);
   }
   if (arg.find("at ") == std::string_view::npos) {
@@ -187,12 +199,13 @@ Result<FaultPlan> FaultPlan::parse(std::string_view text, std::string_view sourc
     a.text = stmt;
     if (!parse_duration(w[1], &a.at) || a.at < 0) return fail("bad time '" + w[1] + "'");
     if (std::string why = parse_action(w, a); !why.empty()) return fail(why);
-    if (!plan.text_.empty()) plan.text_ += "; ";
-    plan.text_ += stmt;
+    if (!plan.summary_.empty()) plan.summary_ += "; ";
+    plan.summary_ += stmt;
     plan.actions_.push_back(std::move(a));
   }
   std::stable_sort(plan.actions_.begin(), plan.actions_.end(),
                    [](const FaultAction& x, const FaultAction& y) { return x.at < y.at; });
+  plan.text_ = std::string(text);
   return plan;
 }
 
@@ -245,7 +258,7 @@ std::string Faults::describe() const {
 
 Status Faults::install(const FaultPlan& plan, Time quiet_at) {
   quiet_at_ = quiet_at;
-  plan_text_ = plan.text();
+  plan_text_ = plan.summary();
   switch (plan.mode()) {
     case FaultPlan::Mode::kNone:
       return Status::Ok();

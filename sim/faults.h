@@ -98,19 +98,25 @@ class FaultPlan {
   static FaultPlan swarm() { return FaultPlan(Mode::kSwarm); }
   // Parses a schedule. Errors name `source` and the line: "plan.txt:3: unknown action 'crsh'".
   static Result<FaultPlan> parse(std::string_view text, std::string_view source = "faults");
-  // The CLI form: "none", "swarm", a path to a plan file, or a plan text.
+  // The CLI form: "none", "swarm", a path to a plan file (a regular file of at most
+  // kFileBytesMax), or a plan text.
   static Result<FaultPlan> from_arg(std::string_view arg);
+  static constexpr std::size_t kFileBytesMax = std::size_t{1} << 20;
 
   Mode mode() const { return mode_; }
   const std::vector<FaultAction>& actions() const { return actions_; }
-  // The text form; parse(text()) gives an equal plan. "none" and "swarm" for those modes.
+  // The text as parsed, lines and comments kept (a trace stores it, and an action's line is part
+  // of its events), so parse(text()) gives an equal plan. "none" and "swarm" for those modes.
   const std::string& text() const { return text_; }
+  // The actions on one line, "at 1s crash x; at 2s restart x", for people.
+  const std::string& summary() const { return mode_ == Mode::kSchedule ? summary_ : text_; }
 
  private:
   explicit FaultPlan(Mode mode) : mode_(mode), text_(mode == Mode::kNone ? "none" : "swarm") {}
   Mode mode_;
   std::vector<FaultAction> actions_;
   std::string text_;
+  std::string summary_;
   std::string source_;
 };
 

@@ -56,6 +56,7 @@ World::World(WorldOptions options)
 
 World::~World() {
   AssertScope scope(assert_ctx_.get());
+  end_run();
   // Unwind every live task so that its destructors run while the world still exists.
   for (auto& node : nodes_) {
     while (!node->tasks_.empty()) {

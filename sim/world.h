@@ -110,6 +110,10 @@ class World {
   // some sink listens, so building an event costs nothing in a run without sinks.
   void add_sink(EventSink* sink);
   void remove_sink(EventSink* sink);
+  // The run is over: every sink is detached, so nothing the teardown of nodes, tasks and isolates
+  // emits reaches a trace, a hash or a history. Owners call it before they finish their sinks;
+  // the destructor calls it too, so no order of destruction lets the world reach a dead sink.
+  void end_run() { sinks_.clear(); }
   bool tracing() const { return !sinks_.empty(); }
   template <typename Fill>
   void emit(NodeId node, Fill&& fill) {

@@ -214,8 +214,8 @@ TEST_F(Corruption, ErrorsAreSticky) {
   EXPECT_EQ(e1.error().message, e2.error().message);
 }
 
-// Damage of every kind to a valid trace: an error, or (when only the footer's free fields
-// changed) the same header and events. Never anything else.
+// Damage of every kind to a valid trace: an error, or (when the damage changed no field, e.g.
+// the zstd frame's padding) the same header, events and footer. Never anything else.
 RC_GTEST_PROP(CorruptionFuzz, RandomDamageIsAnErrorOrHarmless, ()) {
   google::protobuf::LogSilencer silence;
   static const auto kEvents = test::make_events(25);
@@ -252,6 +252,27 @@ RC_GTEST_PROP(CorruptionFuzz, RandomDamageIsAnErrorOrHarmless, ()) {
   RC_ASSERT(t->events == kEvents);
   RC_ASSERT(t->header.scenario_name() == "counter");
   RC_ASSERT(t->header.scenario_files().at("worker.js") == "export default { fetch() {} }");
+  // The footer's verdict and explanations are covered by its hash (they were not before).
+  static const Footer kFooter = test::sample_footer();
+  RC_ASSERT(t->footer.verdict() == kFooter.verdict());
+  RC_ASSERT(t->footer.properties_size() == kFooter.properties_size());
+  for (int i = 0; i < kFooter.properties_size(); ++i) {
+    RC_ASSERT(t->footer.properties(i).explanation() == kFooter.properties(i).explanation());
+  }
+}
+
+// A flipped byte in the verdict or an explanation is caught (the footer hash).
+TEST_F(Corruption, AChangedVerdictIsCaught) {
+  std::string bytes = test::trace_bytes(test::make_events(3));
+  const Footer f = test::sample_footer();
+  const std::size_t at = bytes.rfind(f.verdict());
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] ^= 0x20;
+  auto t = read_trace_bytes(bytes, "v.trace");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.error().message.find("the verdict, properties or stats were changed"),
+            std::string::npos)
+      << t.error().message;
 }
 
 RC_GTEST_PROP(CorruptionFuzz, RandomBytesAfterTheMagicAreAnError, ()) {

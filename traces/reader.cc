@@ -1,6 +1,8 @@
 #include "traces/reader.h"
 
 #include <fcntl.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
@@ -242,6 +244,11 @@ sim::Status TraceReader::check_footer(std::uint64_t record_offset) {
                    format_hash(f.header_hash()) + ", recomputed " + format_hash(header_hash_) +
                    "): the file is corrupted");
   }
+  if (f.footer_hash() != footer_hash(f)) {
+    return corrupt(at + ": the verdict, properties or stats were changed (footer hash " +
+                   format_hash(f.footer_hash()) + ", recomputed " + format_hash(footer_hash(f)) +
+                   "): the file is corrupted");
+  }
   std::uint64_t end = offset_;
   auto more = get_byte();
   if (!more.ok()) return more.error();
@@ -376,6 +383,19 @@ sim::Result<Trace> read_trace(const std::string& path) {
 
 sim::Result<Trace> read_trace_bytes(std::string bytes, std::string name) {
   return read_trace_from(TraceReader::from_bytes(std::move(bytes), std::move(name)));
+}
+
+std::uint64_t footer_hash(const Footer& footer) {
+  Footer copy = footer;
+  copy.clear_footer_hash();
+  std::string bytes;
+  google::protobuf::io::StringOutputStream out(&bytes);
+  {
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    copy.SerializeToCodedStream(&coded);
+  }
+  return XXH3_64bits(bytes.data(), bytes.size());
 }
 
 NodeNames node_names(const Header& header) {

@@ -15,7 +15,7 @@ using Footer = edgesim::trace::Footer;
 using TraceNode = edgesim::trace::Node;
 using PropertyResult = edgesim::trace::Property;
 
-inline constexpr std::uint32_t kFormatVersion = 2;
+inline constexpr std::uint32_t kFormatVersion = 3;
 inline constexpr std::size_t kMagicBytes = 8;
 inline constexpr std::string_view kMagicPlain = "EDGESIMT";
 inline constexpr std::string_view kMagicZstd = "EDGESIMZ";
@@ -27,5 +27,9 @@ enum class Compression { kNone, kZstd };
 
 // The node table of a header, by id.
 NodeNames node_names(const Header& header);
+
+// XXH3-64 of the footer's deterministic serialization with footer_hash cleared: what the writer
+// stores in footer_hash and the reader checks, so the verdict and explanations are covered too.
+std::uint64_t footer_hash(const Footer& footer);
 
 }  // namespace traces

@@ -3,13 +3,18 @@
 #include <fcntl.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -51,9 +56,80 @@ std::string directory_of(const std::string& path) {
 }
 
 std::string make_temp_path(const std::string& path) {
-  // The sequence number keeps two writers of one process apart; the pid, two processes.
+  // The sequence number keeps two writers of one process apart; the pid, two processes. The
+  // name is predictable, so it is created with O_EXCL | O_NOFOLLOW (a planted file or link is
+  // never written through; open() then tries the next number).
   static std::atomic<std::uint64_t> sequence{0};
   return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(sequence++);
+}
+
+// The temp files of the writers still open, removed if SIGINT or SIGTERM ends the process (an
+// interrupted run leaves nothing behind). The handler only reads the slots and calls unlink(),
+// which is async-signal-safe.
+constexpr std::size_t kLiveSlots = 64;
+std::array<std::atomic<const char*>, kLiveSlots> live_temp_files{};
+
+extern "C" void remove_temp_files_and_die(int sig) {
+  for (auto& slot : live_temp_files) {
+    if (const char* p = slot.load(); p != nullptr) ::unlink(p);
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+void install_signal_cleanup() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (int sig : {SIGINT, SIGTERM}) {
+      struct sigaction old {};
+      // A handler the embedding program installed stays in charge.
+      if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) {
+        struct sigaction sa {};
+        sa.sa_handler = remove_temp_files_and_die;
+        sigemptyset(&sa.sa_mask);
+        ::sigaction(sig, &sa, nullptr);
+      }
+    }
+  });
+}
+
+void register_temp_file(const char* path) {
+  for (auto& slot : live_temp_files) {
+    const char* expected = nullptr;
+    if (slot.compare_exchange_strong(expected, path)) return;
+  }
+}
+
+void unregister_temp_file(const char* path) {
+  for (auto& slot : live_temp_files) {
+    const char* expected = path;
+    if (slot.compare_exchange_strong(expected, nullptr)) return;
+  }
+}
+
+// A trace replaces only a regular file, in a directory that exists: checked before the run, so a
+// device, a directory or a link at the path is refused at once (a rename would replace it).
+sim::Status check_target(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      return sim::Error{sim::ErrorKind::kInvalid, path + ": is a directory, not a trace file"};
+    }
+    if (!S_ISREG(st.st_mode)) {
+      return sim::Error{sim::ErrorKind::kInvalid,
+                        path +
+                            ": exists and is not a regular file (a trace replaces only a "
+                            "regular file)"};
+    }
+  } else if (errno != ENOENT) {
+    return io_error(path, "cannot inspect", errno);
+  }
+  const std::string dir = directory_of(path);
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return sim::Error{sim::ErrorKind::kInvalid,
+                      path + ": the directory " + dir + " does not exist"};
+  }
+  return sim::Status::Ok();
 }
 
 }  // namespace
@@ -67,11 +143,19 @@ struct TraceWriter::Zstd {
 sim::Result<std::unique_ptr<TraceWriter>> TraceWriter::open(const std::string& path, Header header,
                                                             WriterOptions options) {
   if (path.empty()) return sim::Error{sim::ErrorKind::kInvalid, "trace path is empty"};
-  std::string temp_path = make_temp_path(path);
-  int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return io_error(path, "cannot create " + temp_path, errno);
+  if (sim::Status s = check_target(path); !s.ok()) return s.error();
+  install_signal_cleanup();
+  std::string temp_path;
+  int fd = -1;
+  for (int attempt = 0; fd < 0 && attempt < 100; ++attempt) {
+    temp_path = make_temp_path(path);
+    fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) return io_error(path, "cannot create " + temp_path, errno);
+  }
+  if (fd < 0) return io_error(path, "cannot create a temp file next to it", EEXIST);
   std::unique_ptr<TraceWriter> writer(
       new TraceWriter(path, std::move(temp_path), fd, std::move(options)));
+  register_temp_file(writer->temp_path_.c_str());
 
   if (writer->options_.compression == Compression::kZstd) {
     writer->zstd_ = std::make_unique<Zstd>();
@@ -147,6 +231,7 @@ sim::Status TraceWriter::finish(Footer footer) {
   footer.set_event_count(hash_.count());
   footer.set_final_hash(hash_.value());
   footer.set_header_hash(header_hash_);
+  footer.set_footer_hash(footer_hash(footer));
   edgesim::trace::Record record;
   *record.mutable_footer() = std::move(footer);
   if (sim::Status s = append(record, "the footer"); !s.ok()) return fail(std::move(s));
@@ -154,9 +239,11 @@ sim::Status TraceWriter::finish(Footer footer) {
   if (options_.sync && ::fsync(fd_) != 0) return fail(io_error(path_, "cannot fsync", errno));
   int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0) return fail(io_error(path_, "cannot close", errno));
+  if (sim::Status s = check_target(path_); !s.ok()) return fail(std::move(s));
   if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     return fail(io_error(path_, "cannot rename " + temp_path_ + " onto it", errno));
   }
+  unregister_temp_file(temp_path_.c_str());
   state_ = State::kFinished;
   if (options_.sync) {
     // Makes the rename durable. The file is complete either way, so a failure here is ignored.
@@ -174,6 +261,7 @@ void TraceWriter::abort() {
   state_ = State::kAborted;
   if (fd_ >= 0) ::close(std::exchange(fd_, -1));
   ::unlink(temp_path_.c_str());
+  unregister_temp_file(temp_path_.c_str());
   buffer_.clear();
 }
 

@@ -3,7 +3,11 @@
 // Atomic: everything goes to "<path>.tmp-<pid>-<n>" in the same directory; finish() writes the
 // footer, fsyncs, and renames the temp file onto `path` (then fsyncs the directory). Until then
 // `path` does not exist or keeps its old content. A writer destroyed or abort()ed before finish()
-// removes its temp file: an unfinished run leaves nothing behind.
+// removes its temp file: an unfinished run leaves nothing behind, and neither does one ended by
+// SIGINT or SIGTERM (a handler removes the temp files of open writers, unless the program has
+// installed its own). The path must be a regular file or absent, in a directory that exists: a
+// device, a directory or a link there is refused by open(), before the run. The temp file is
+// created with O_EXCL | O_NOFOLLOW, so a file planted at its predictable name is never written.
 //
 // Errors are values and never crash: open() returns them; a write error while events arrive is
 // latched (later events are dropped) and finish() returns it. finish() may be called on any

@@ -2,10 +2,13 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "traces/reader.h"
 #include "traces/test_util.h"
@@ -188,8 +191,54 @@ TEST(TraceWriter, FinishTwiceIsAnErrorAndChangesNothing) {
 TEST(TraceWriter, CannotCreateIsAnErrorValue) {
   auto writer = TraceWriter::open("/nonexistent-dir/x/run.trace", test::sample_header());
   ASSERT_FALSE(writer.ok());
-  EXPECT_EQ(writer.error().kind, sim::ErrorKind::kIo);
-  EXPECT_NE(writer.error().message.find("/nonexistent-dir/x/run.trace"), std::string::npos);
+  EXPECT_EQ(writer.error().message,
+            "/nonexistent-dir/x/run.trace: the directory /nonexistent-dir/x does not exist");
+}
+
+// Only a regular file is ever replaced: a device, a directory or a link at the path is refused
+// when the writer opens (before a run), and nothing is written.
+TEST(TraceWriter, RefusesTargetsThatAreNotRegularFiles) {
+  TempDir dir;
+  auto dev = TraceWriter::open("/dev/null", test::sample_header());
+  ASSERT_FALSE(dev.ok());
+  EXPECT_EQ(dev.error().message,
+            "/dev/null: exists and is not a regular file (a trace replaces only a regular file)");
+  auto d = TraceWriter::open(dir.path(), test::sample_header());
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().message, dir.path() + ": is a directory, not a trace file");
+  const std::string victim = dir.file("victim");
+  test::write_file(victim, "keep");
+  const std::string link = dir.file("link.trace");
+  ASSERT_EQ(::symlink(victim.c_str(), link.c_str()), 0);
+  auto l = TraceWriter::open(link, test::sample_header());
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(test::read_file(victim), "keep");
+  ::unlink(link.c_str());
+}
+
+// A run ended by SIGTERM or SIGINT leaves no temp file behind.
+TEST(TraceWriter, ASignalRemovesTheTempFile) {
+  for (int sig : {SIGTERM, SIGINT}) {
+    TempDir dir;
+    const std::string path = dir.file("run.trace");
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      auto writer = TraceWriter::open(path, test::sample_header(), {.sync = false});
+      if (!writer.ok()) ::_exit(10);
+      ::raise(sig);
+      ::_exit(11);  // not reached
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "exit " << WEXITSTATUS(status);
+    EXPECT_EQ(WTERMSIG(status), sig);
+    std::vector<std::string> left;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+      left.push_back(e.path().filename().string());
+    }
+    EXPECT_TRUE(left.empty()) << left.front();
+  }
 }
 
 TEST(TraceWriter, WriteErrorsAreLatchedAndReturnedByFinish) {
@@ -265,7 +314,7 @@ TEST(TraceReader, UnsupportedVersion) {
   bytes += payload;
   auto r = TraceReader::from_bytes(bytes, "v1.trace");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message, "v1.trace: unsupported trace format version 1 (this build reads 2)");
+  EXPECT_EQ(r.error().message, "v1.trace: unsupported trace format version 1 (this build reads 3)");
 }
 
 }  // namespace

@@ -263,6 +263,19 @@ sim::Status parse_document(std::string_view text, const std::string& name, const
     // e.byte is 1-based: the last byte read.
     const std::size_t offset = e.byte == 0 ? 0 : e.byte - 1;
     return invalid(place(text, name, offset) + ": " + parse_error_detail(e));
+  } catch (const json::exception& e) {
+    // A number too large for a double ("[json.exception.out_of_range.406] number overflow
+    // parsing '1e400'"): nlohmann gives no position, so find the number it quotes.
+    const std::string what = e.what();
+    const std::size_t open = what.find('\'');
+    const std::size_t close = open == std::string::npos ? open : what.find('\'', open + 1);
+    const std::string token =
+        close == std::string::npos ? std::string() : what.substr(open + 1, close - open - 1);
+    const std::size_t at = token.empty() ? std::string_view::npos : text.find(token);
+    const std::string where = at == std::string_view::npos ? name : place(text, name, at);
+    return invalid(where + ": " +
+                   (e.id == 406 ? "the number " + token + " is out of range"
+                                : std::string(what.substr(what.find(']') + 2))));
   }
   if (depth_max > JsoncIndex::kDepthMax) {
     return invalid(name + ": nested deeper than " + std::to_string(JsoncIndex::kDepthMax) +

@@ -223,6 +223,10 @@ TEST(Wrangler, SyntaxErrorsHaveLineAndColumn) {
   EXPECT_EQ(error_of("/* unterminated"),
             "wrangler.jsonc:1:16: syntax error while parsing value - invalid comment; missing "
             "closing '*/'");
+  // A number that overflows a double is an error at its place, never an uncaught exception.
+  EXPECT_EQ(error_of("{\n  \"limits\": { \"cpu_ms\": 1e400 }\n}"),
+            "wrangler.jsonc:2:25: the number 1e400 is out of range");
+  EXPECT_EQ(error_of("[-1e999]"), "wrangler.jsonc:1:2: the number -1e999 is out of range");
 }
 
 // The loader checks crons with the platform's parser (platform/services/cron/cron_expr_test.cc
