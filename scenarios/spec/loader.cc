@@ -70,9 +70,11 @@ class FolderReader {
   FolderReader(std::filesystem::path dir, std::string shown)
       : dir_(std::move(dir)), shown_(std::move(shown)) {}
 
-  // Reads `rel` unless it was read already.
+  // Reads `rel` unless it was read already. It must be a regular file inside the folder once
+  // links and ".." are resolved: a scenario never reads (and a trace never stores) a host file.
   sim::Status add(const std::string& rel) {
     if (files_.count(rel) > 0) return sim::Status::Ok();
+    if (sim::Status inside = check_inside(rel); !inside.ok()) return inside;
     auto bytes = read_file(dir_ / rel, shown_ + "/" + rel);
     if (!bytes.ok()) return bytes.error();
     total_ += bytes->size();
@@ -91,6 +93,24 @@ class FolderReader {
   ScenarioFiles release() { return std::move(files_); }
 
  private:
+  sim::Status check_inside(const std::string& rel) const {
+    const std::string shown = shown_ + "/" + rel;
+    std::error_code ec;
+    const std::filesystem::path root = std::filesystem::canonical(dir_, ec);
+    if (ec) return invalid(shown_ + ": cannot read: " + ec.message());
+    const std::filesystem::path real = std::filesystem::canonical(dir_ / rel, ec);
+    if (ec) return invalid(shown + ": cannot read: " + ec.message());
+    auto [r, f] = std::mismatch(root.begin(), root.end(), real.begin(), real.end());
+    if (r != root.end()) {
+      return invalid(shown + ": leaves the scenario folder (through a link or '..'); a scenario "
+                             "reads only its own files");
+    }
+    if (!std::filesystem::is_regular_file(real, ec)) {
+      return invalid(shown + ": not a regular file");
+    }
+    return sim::Status::Ok();
+  }
+
   const std::filesystem::path dir_;
   const std::string shown_;
   ScenarioFiles files_;
@@ -193,6 +213,8 @@ sim::Result<ScenarioFiles> collect_files(const std::filesystem::path& dir) {
   for (const auto& rel : *found) {
     if (auto s = reader.add(rel); !s.ok()) return s.error();
   }
+  // Listed above unless it is a link (the listing skips links); read it in any case.
+  if (auto s = reader.add(std::string(kSpecFile)); !s.ok()) return s.error();
   for (const auto& ref : referenced_files(reader.files().at(std::string(kSpecFile)))) {
     const auto rel = normalize_path("", ref);
     if (!rel || reader.has(*rel)) continue;

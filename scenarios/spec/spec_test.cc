@@ -287,6 +287,41 @@ TEST(Loader, CollectFilesSkipsDependenciesAndHiddenFoldersAndAddsReferencedFiles
             dir.generic_string() + ": not a scenario folder (no such directory)");
 }
 
+// A scenario reads only its own files: a link that leaves the folder is refused (a body_file or
+// schedule_file would be served by the origin and stored in every trace), and a scenario.textproto
+// that is a link is read through it when it stays inside (it aborted before).
+TEST(Loader, LinksThatLeaveTheFolderAreRefused) {
+  const auto dir = std::filesystem::temp_directory_path() / "edgesim_spec_link_test";
+  const auto outside = std::filesystem::temp_directory_path() / "edgesim_spec_link_outside";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "src");
+  std::ofstream(outside) << "secret";
+  ScenarioFiles files = mini_appending("faults { schedule_file: \"plan.txt\" }\n");
+  for (const auto& [path, bytes] : files) std::ofstream(dir / path, std::ios::binary) << bytes;
+  std::filesystem::create_symlink(outside, dir / "plan.txt");
+  auto plan = collect_files(dir);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().message,
+            dir.generic_string() +
+                "/plan.txt: leaves the scenario folder (through a link or '..'); a scenario reads "
+                "only its own files");
+  // The spec itself as a link: inside the folder it is read; outside it is refused.
+  std::filesystem::remove(dir / "plan.txt");
+  std::ofstream(dir / "plan.txt") << "at 1s heal\n";
+  std::filesystem::rename(dir / "scenario.textproto", dir / "spec.real");
+  std::filesystem::create_symlink("spec.real", dir / "scenario.textproto");
+  EXPECT_TRUE(collect_files(dir).ok());
+  std::filesystem::remove(dir / "scenario.textproto");
+  std::filesystem::create_symlink(outside, dir / "scenario.textproto");
+  auto spec = collect_files(dir);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_NE(spec.error().message.find("scenario.textproto: leaves the scenario folder"),
+            std::string::npos)
+      << spec.error().message;
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(outside);
+}
+
 TEST(Loader, MiniDefaults) {
   auto loaded = load_scenario_files(mini(), "", "x");
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
