@@ -6,6 +6,10 @@
 // An extension of the prelude (js::EngineOptions::extensions), run once in the snapshot.
 (function (internal) {
   'use strict';
+  // The intrinsics this file uses, captured before any Worker code runs (a Worker may replace
+  // the globals; the platform's code must not notice).
+  const {Promise, JSON, Object, Array, ArrayBuffer, Uint8Array, Number, String, Symbol, Error, TypeError,
+    RangeError, Map, Set} = globalThis;
   const host = internal.host;
   internal.bindingTypes.set('service', (name, d) => {
     const target = Number(d.target);

@@ -99,6 +99,14 @@ bool Isolate::Impl::create() {
   isolate_->AddNearHeapLimitCallback(&Impl::near_heap_limit, this);
   isolate_->SetPromiseRejectCallback(&Impl::on_promise_reject);
   isolate_->SetHostImportModuleDynamicallyCallback(&Impl::import_dynamic);
+  // As in workerd: Atomics.wait throws ("cannot be called in this context") instead of blocking
+  // the one thread forever, and WebAssembly is compiled from bytes only while the modules
+  // evaluate (startup), never while a request runs.
+  isolate_->SetAllowAtomicsWait(false);
+  isolate_->SetAllowWasmCodeGenerationCallback(
+      [](v8::Local<v8::Context> context, v8::Local<v8::String>) {
+        return static_cast<Impl*>(context->GetIsolate()->GetData(0))->loading_;
+      });
   isolate_->SetData(0, this);
 
   ClockScope clock(&world_);
@@ -362,10 +370,12 @@ sim::Status Isolate::Impl::load(const ModuleMap& modules, std::string_view main,
   // third of a hello-world request's time.
   isolate_->SetCaptureStackTraceForUncaughtExceptions(true, 10);
   starting_ = true;  // the startup CPU limit applies to this run
+  loading_ = true;
   const RunOutcome o = run([&](v8::Local<v8::Context> context) {
     status = env.empty() ? sim::Status::Ok() : set_env(context, env);
     if (status.ok()) status = evaluate_main(context, main);
   });
+  loading_ = false;
   isolate_->SetCaptureStackTraceForUncaughtExceptions(false);
   if (outcome != nullptr) *outcome = o;
   if (o != RunOutcome::kOk) {

@@ -183,6 +183,7 @@ class Isolate::Impl {
   bool from_snapshot_ = false;
   bool in_run_ = false;
   bool starting_ = false;  // the next run evaluates the Worker's modules (startup_cpu_max)
+  bool loading_ = false;   // the modules are evaluating: WebAssembly may be compiled
   bool heap_exceeded_ = false;
   bool dead_ = false;
   std::string create_error_;

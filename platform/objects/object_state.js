@@ -7,6 +7,10 @@
 // websockets.js and object_storage.js.
 (function (internal) {
   'use strict';
+  // The intrinsics this file uses, captured before any Worker code runs (a Worker may replace
+  // the globals; the platform's code must not notice).
+  const {Promise, JSON, Object, Array, ArrayBuffer, Uint8Array, Number, String, Symbol, Error, TypeError,
+    RangeError, Map, Set} = globalThis;
   const host = internal.host;
   const {settled, errorMessage} = internal;
   const SOCKETS = 2;  // objects::InstanceTarget::kSockets

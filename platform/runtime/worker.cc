@@ -47,6 +47,9 @@ const sim::Knobs<WorkerConfig>& WorkerConfig::knobs() {
                      "wall-time limit of scheduled(), queue(), alarm() and WebSocket handlers "
                      "(15 min)",
                      sim::kMillisecond)
+           .integer("timers_per_instant_max", &C::timers_per_instant_max, 1, 1'000'000'000,
+                    "timer callbacks one invocation may run at one virtual instant; past it "
+                    "(a timer re-armed with no delay) the invocation fails")
            .include("", &C::isolate, js::IsolateConfig::knobs());
   return *table;
 }
@@ -493,6 +496,7 @@ void Worker::on_set_timer(std::uint64_t timer_id, sim::Duration delay) {
           if (generation != generation_ || isolate_ == nullptr || isolate_->dead()) return;
           // Its context ended between the event and this task.
           if (invocation != 0 && contexts_.count(invocation) == 0) return;
+          if (!timer_may_fire(invocation)) return;
           current_invocation_ = invocation;
           const js::RunOutcome outcome = isolate_->fire_timer(timer_id);
           current_invocation_ = 0;
@@ -500,6 +504,41 @@ void Worker::on_set_timer(std::uint64_t timer_id, sim::Duration delay) {
         });
       });
   timers_[timer_id] = Timer{event, invocation};
+}
+
+bool Worker::timer_may_fire(std::uint64_t invocation) {
+  auto it = contexts_.find(invocation);
+  // Timers set while the modules evaluated belong to no invocation: counted on the Worker.
+  Context& c = it == contexts_.end() ? startup_timers_ : it->second;
+  if (c.timer_instant != world_.now()) {
+    c.timer_instant = world_.now();
+    c.timers_at_instant = 0;
+  }
+  if (++c.timers_at_instant <= config_.timers_per_instant_max) return true;
+  const std::string why = "Error: the " +
+                          std::string(it == contexts_.end() ? "module's" : "invocation's") +
+                          " timers fired " + std::to_string(config_.timers_per_instant_max) +
+                          " times at one instant (a timer that re-arms itself with no delay never "
+                          "lets time pass; worker.timers_per_instant_max)";
+  if (it == contexts_.end()) {
+    for (auto t = timers_.begin(); t != timers_.end();) {
+      if (t->second.invocation == invocation) {
+        world_.scheduler().cancel(t->second.event);
+        t = timers_.erase(t);
+      } else {
+        ++t;
+      }
+    }
+    on_uncaught("timer", why, "");
+    return false;
+  }
+  emit(&sim::ev::Body::mutable_js_exception, [&](sim::ev::JsInvocation& e) {
+    e.set_invocation(invocation);
+    e.set_text(why);
+  });
+  settle(invocation, platform_error(500, "worker threw exception: " + why));
+  end_context(invocation, why);
+  return false;
 }
 
 void Worker::on_clear_timer(std::uint64_t timer_id) {

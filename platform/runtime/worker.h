@@ -77,6 +77,9 @@ struct WorkerConfig {
   // The wall-time limit of an event invocation: scheduled(), queue(), a Durable Object's alarm()
   // and WebSocket handlers (the platform's 15 minutes for crons, queue consumers and alarms).
   sim::Duration event_wall_max = 15 * sim::kMinute;
+  // Timer callbacks of one invocation at one virtual instant: past this, a timer that re-arms
+  // itself with no delay (which never lets virtual time pass) ends the invocation with an error.
+  std::int64_t timers_per_instant_max = 100'000;
   // web APIs: where outbound fetch() goes (origin.h). Null: every fetch() rejects.
   Origins* origins = nullptr;
   // bindings: where service bindings' calls go. Null: they fail.
@@ -193,6 +196,9 @@ class Worker final : public js::IsolateHost {
     // scheduled() only: where its result goes, and what it is so far.
     std::shared_ptr<sim::Slot<ScheduledResult>> scheduled;
     ScheduledResult result;
+    // Timer callbacks fired at the instant timer_instant (timers_per_instant_max).
+    sim::Time timer_instant = -1;
+    std::int64_t timers_at_instant = 0;
   };
   struct Timer {
     sim::EventId event{};
@@ -216,6 +222,10 @@ class Worker final : public js::IsolateHost {
   // Ends the context: cancels its timers, settles a scheduled() result. `why` says why it ended
   // early (empty when it ended normally).
   void end_context(std::uint64_t invocation, std::string_view why);
+  Context startup_timers_;  // timer_instant and timers_at_instant of the modules' own timers
+  // Counts a timer callback of `invocation` at this instant; past timers_per_instant_max it ends
+  // the invocation (a 500 if it had not answered) and returns false.
+  bool timer_may_fire(std::uint64_t invocation);
   // Emits an event of this Worker: `field` is the ev::Body accessor (&ev::Body::mutable_js_cancel),
   // `fill` sets the fields other than the Worker's name. Defined in worker.cc.
   template <typename M, typename Fill>

@@ -102,8 +102,9 @@ class FolderReader {
     if (ec) return invalid(shown + ": cannot read: " + ec.message());
     auto [r, f] = std::mismatch(root.begin(), root.end(), real.begin(), real.end());
     if (r != root.end()) {
-      return invalid(shown + ": leaves the scenario folder (through a link or '..'); a scenario "
-                             "reads only its own files");
+      return invalid(shown +
+                     ": leaves the scenario folder (through a link or '..'); a scenario "
+                     "reads only its own files");
     }
     if (!std::filesystem::is_regular_file(real, ec)) {
       return invalid(shown + ": not a regular file");

@@ -7,8 +7,16 @@
   const timers = new Map();     // JS timer id -> {fn, args, interval, due, seq, hostId}
   const hostTimers = new Map(); // host timer id -> JS timer id
   let timerSeq = 0;
+  let timersFinished = 0;
+  // As in workerd: at most this many active timers (workerd counts per request; here per isolate).
+  const TIMERS_ACTIVE_MAX = 10000;
   function addTimer(fn, ms, args, interval) {
     if (typeof fn !== 'function') throw new TypeError('The callback argument must be a function');
+    if (timers.size >= TIMERS_ACTIVE_MAX) {
+      throw new DOMException('You have exceeded the number of active timeouts you may set. ' +
+          `max active timeouts: ${TIMERS_ACTIVE_MAX}, current active timeouts: ${timers.size}, ` +
+          `finished timeouts: ${timersFinished}`, 'QuotaExceededError');
+    }
     let delay = Math.trunc(Number(ms)) || 0;
     if (delay < 0) delay = 0;
     if (interval && delay < 1) delay = 1;  // an interval of 0 would spin at one virtual instant
@@ -23,6 +31,7 @@
     const t = timers.get(id);
     if (t === undefined) return;
     timers.delete(id);
+    ++timersFinished;
     hostTimers.delete(t.hostId);
     host.clearTimer(t.hostId);
   }
@@ -55,6 +64,7 @@
       hostTimers.set(hostId, id);
     } else {
       timers.delete(id);
+      ++timersFinished;
     }
     try {
       t.fn.apply(g, t.args);

@@ -1,13 +1,26 @@
   // ---- for the extensions and the embedder ---------------------------------------------------
+  // Both survive any thrown value: a Proxy whose traps throw, an Error whose `name`, `message` or
+  // `stack` getter throws. The dispatcher's catch blocks call them, so they must never throw.
   function errorMessage(e) {
-    if (e instanceof Error) return `${e.name}: ${e.message}`;
+    try {
+      if (e instanceof Error) return `${e.name}: ${e.message}`;
+    } catch {
+      // fall through: describe it as a value
+    }
     try {
       return `Uncaught ${inspect(e, 0, [])}`;
     } catch {
       return 'Uncaught exception';
     }
   }
-  function errorStack(e) { return e instanceof Error && typeof e.stack === 'string' ? e.stack : ''; }
+  function errorStack(e) {
+    try {
+      const stack = e instanceof Error ? e.stack : undefined;
+      return typeof stack === 'string' ? stack : '';
+    } catch {
+      return '';
+    }
+  }
   const utf8 = (s) => new TextEncoder().encode(String(s));
   function toHex(buffer) {
     const bytes = new Uint8Array(buffer);
