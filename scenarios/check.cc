@@ -135,7 +135,11 @@ PropertyResult check_linearizable(const CheckInput& in) {
   if (p.model.kind == spec::ModelSpec::Kind::kJs) {
     sim::Result<std::unique_ptr<JsModel>> js_model =
         JsModel::load(in.scenario.files, p.model.js_path);
-    if (!js_model.ok()) return undecided(js_model.error().message);
+    if (!js_model.ok()) {
+      PropertyResult bad = undecided(js_model.error().message);
+      bad.bad_input = true;
+      return bad;
+    }
     model = std::move(js_model.value());
   } else {
     model = props::make_model(model_name(p.model.kind));
@@ -153,6 +157,12 @@ PropertyResult check_linearizable(const CheckInput& in) {
     options.steps_max = static_cast<std::uint64_t>(std::atoll(it->second.c_str()));
   }
   auto r = props::check_linearizability(ops, *model, options);
+  if (const auto* js = dynamic_cast<const JsModel*>(model.get()); js && !js->failure().empty()) {
+    // Its verdicts after the failure mean nothing.
+    PropertyResult bad = undecided(js->failure());
+    bad.bad_input = true;
+    return bad;
+  }
   if (!r.ok()) return undecided(r.error().message);
   if (r->verdict == props::Verdict::kViolated) {
     std::string report = r->report();

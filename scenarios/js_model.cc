@@ -33,17 +33,33 @@ sim::Result<std::unique_ptr<JsModel>> JsModel::load(const js::ModuleMap& modules
   js::RunOutcome outcome = js::RunOutcome::kOk;
   sim::Status loaded = m->isolate_->load(modules, main, &outcome);
   if (!loaded.ok()) return loaded.error();
-  sim::Result<std::string> init = m->isolate_->call_export("init", {});
-  if (!init.ok())
+  sim::Result<std::string> init = m->call("init", {});
+  if (!init.ok()) {
+    if (!m->failure_.empty()) return sim::Error{sim::ErrorKind::kInvalid, m->failure_};
     return sim::Error{sim::ErrorKind::kInvalid, main + ": init(): " + init.error().message};
+  }
   m->init_ = init.value();
-  m->has_read_only_ = m->isolate_->call_export("readOnly", {"{}"}).ok();
+  m->has_read_only_ = m->call("readOnly", {"{}"}).ok();
+  if (!m->failure_.empty()) return sim::Error{sim::ErrorKind::kInvalid, m->failure_};
   return m;
+}
+
+sim::Result<std::string> JsModel::call(std::string_view name,
+                                       const std::vector<std::string>& args) const {
+  if (!failure_.empty()) return sim::Error{sim::ErrorKind::kInvalid, failure_};
+  sim::Result<std::string> out = isolate_->call_export(name, args);
+  if (isolate_->dead()) {
+    failure_ = main_ + ": " + std::string(name) +
+               "(): exceeded the model's CPU or memory limit (" +
+               (out.ok() ? std::string("the isolate was terminated") : out.error().message) + ")";
+    return sim::Error{sim::ErrorKind::kInvalid, failure_};
+  }
+  return out;
 }
 
 props::StepResult JsModel::step(const std::string& state, const sim::Operation& op) const {
   props::StepResult r;
-  sim::Result<std::string> out = isolate_->call_export("step", {state, op_json(op)});
+  sim::Result<std::string> out = call("step", {state, op_json(op)});
   if (!out.ok()) {
     r.legal = false;
     return r;
@@ -62,7 +78,7 @@ props::StepResult JsModel::step(const std::string& state, const sim::Operation& 
 
 bool JsModel::read_only(const sim::Operation& op) const {
   if (!has_read_only_) return false;
-  sim::Result<std::string> out = isolate_->call_export("readOnly", {op_json(op)});
+  sim::Result<std::string> out = call("readOnly", {op_json(op)});
   return out.ok() && out.value() == "true";
 }
 

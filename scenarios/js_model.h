@@ -6,7 +6,9 @@
 //   readOnly(op)          -> optional: true when step() never changes the state for op
 // and runs in an isolate of its own, outside any simulated world (a model is a pure function).
 // States are the JSON texts of the values; an output that is not a string is compared as JSON
-// text ("7" for 7). An exception in step() makes the operation illegal there.
+// text ("7" for 7). An exception in step() makes the operation illegal there. A call that exceeds
+// the model's CPU (1 s) or heap limit is a failure of the model: failure() says which file and
+// function, every later call answers "illegal" without running, and the scenario is bad input.
 #pragma once
 
 #include <memory>
@@ -30,6 +32,8 @@ class JsModel final : public props::Model {
   std::string init() const override { return init_; }
   props::StepResult step(const std::string& state, const sim::Operation& op) const override;
   bool read_only(const sim::Operation& op) const override;
+  // Empty, or why the model stopped working ("models/q.js: step(): exceeded its CPU limit").
+  const std::string& failure() const { return failure_; }
 
  private:
   struct Host;
@@ -40,6 +44,10 @@ class JsModel final : public props::Model {
   std::unique_ptr<Host> host_;
   std::unique_ptr<sim::World> world_;  // the isolate's clock: time 0, never advanced
   std::unique_ptr<js::Isolate> isolate_;
+  // Set at the first call that left the isolate dead.
+  mutable std::string failure_;
+  // Calls `name` unless the model failed; records a failure that killed the isolate.
+  sim::Result<std::string> call(std::string_view name, const std::vector<std::string>& args) const;
 };
 
 }  // namespace scenarios

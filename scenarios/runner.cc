@@ -132,6 +132,13 @@ void settle_verdict(RunOutcome& out) {
     out.verdict = "unknown";
     out.exit_code = kExitUndecided;
   }
+  // The scenario's own checker code failed: bad input, whatever the other verdicts.
+  for (const auto& p : out.properties) {
+    if (!p.bad_input) continue;
+    out.verdict = "error";
+    out.exit_code = kExitBadInput;
+    if (out.error.empty()) out.error = p.name + ": " + p.explanation;
+  }
 }
 
 std::string repro_command(const RunConfig& c) {

@@ -24,6 +24,9 @@ struct PropertyResult {
   std::string name;
   enum class Verdict { kOk, kViolated, kUnknown } verdict = Verdict::kOk;
   std::string explanation;  // plain words; for a violation, what happened and where
+  // The checker could not run because of the scenario's own code (a JS model that does not load
+  // or exceeds its limits): the run is bad input (exit 2), not a verdict. Verdict is kUnknown.
+  bool bad_input = false;
 };
 const char* verdict_name(PropertyResult::Verdict v);
 

@@ -267,9 +267,12 @@ Status Faults::install(const FaultPlan& plan, Time quiet_at) {
         for (const auto* group : {&a.a, &a.b}) {
           for (const std::string& name : *group) {
             if (world_.find_node(name) == nullptr) {
-              return Error{ErrorKind::kInvalid, "fault plan line " + std::to_string(a.line) +
-                                                    ": unknown node '" + name + "' in '" + a.text +
-                                                    "'"};
+              std::string nodes;
+              for (const auto& n : world_.nodes()) nodes += (nodes.empty() ? "" : ", ") + n->name();
+              return Error{ErrorKind::kInvalid,
+                           (plan.source().empty() ? std::string("fault plan") : plan.source()) +
+                               ", plan line " + std::to_string(a.line) + ": unknown node '" + name +
+                               "' in '" + a.text + "' (the nodes are " + nodes + ")"};
             }
           }
         }

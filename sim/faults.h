@@ -109,6 +109,8 @@ class FaultPlan {
   // of its events), so parse(text()) gives an equal plan. "none" and "swarm" for those modes.
   const std::string& text() const { return text_; }
   // The actions on one line, "at 1s crash x; at 2s restart x", for people.
+  // Where the plan came from ("plan.txt", "x/scenario.textproto:12:3"); errors name it.
+  const std::string& source() const { return source_; }
   const std::string& summary() const { return mode_ == Mode::kSchedule ? summary_ : text_; }
 
  private:

@@ -203,6 +203,27 @@ export default {
   }
 }
 
+// A JS model whose step() exceeds its CPU limit aborted the process after the whole run; now the
+// run is bad input naming the model's file and function.
+TEST(HostileScenario, AModelPastItsCpuLimitIsBadInput) {
+  TempFolder dir("model");
+  write_worker_case(dir, "return new Response('x');");
+  dir.write("model.js",
+            "export function init() { return 0; }\n"
+            "export function step(s, op) { for (;;) {} }\n");
+  std::ifstream in(dir.path() / "scenario.textproto");
+  std::string spec(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>{});
+  spec.replace(spec.find("request { path: \"/\" }"), 21,
+               "request { path: \"/\" record { kind: \"read\" object: \"c\" } }");
+  spec += "property { name: \"lin\" checker: \"linearizability\" model: \"js:model.js\" }\n";
+  dir.write("scenario.textproto", spec);
+  RunOutcome o = run_scenario({dir.path().string(), 1});
+  EXPECT_EQ(o.exit_code, kExitBadInput) << o.error;
+  EXPECT_NE(o.error.find("model.js: step(): exceeded the model's CPU or memory limit"),
+            std::string::npos)
+      << o.error;
+}
+
 // A trace is untrusted: replay runs only what it holds.
 class HostileTrace : public ::testing::Test {
  protected:

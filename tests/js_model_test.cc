@@ -64,4 +64,28 @@ TEST(JsModel, BadModulesAreErrorsNamingTheFile) {
   EXPECT_NE(no_init.error().message.find("init"), std::string::npos);
 }
 
+// A step() that runs past the model's CPU limit once aborted the process after the whole run
+// (the dead isolate was called again). Now the model records the failure, names the file and the
+// function, and answers "illegal" without running again.
+TEST(JsModel, AStepPastTheCpuLimitIsAFailureNotACrash) {
+  auto m = scenarios::JsModel::load({{"m.js", R"js(
+export function init() { return 0; }
+export function step(s, op) { if (op.kind === 'spin') for (;;) {} return {state: s, output: ''}; }
+)js"}},
+                                    "m.js");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  const scenarios::JsModel& model = *m.value();
+  EXPECT_TRUE(model.step("0", op(1, "read", "", 0, 1)).legal);
+  EXPECT_FALSE(model.step("0", op(2, "spin", "", 0, 1)).legal);
+  EXPECT_EQ(model.failure().rfind("m.js: step(): exceeded the model's CPU or memory limit", 0), 0u)
+      << model.failure();
+  EXPECT_FALSE(model.step("0", op(3, "read", "", 0, 1)).legal);  // no call on the dead isolate
+  EXPECT_FALSE(model.read_only(op(3, "read", "", 0, 1)));
+  auto looping_init =
+      scenarios::JsModel::load({{"m.js", "export function init() { for (;;) {} }"}}, "m.js");
+  ASSERT_FALSE(looping_init.ok());
+  EXPECT_EQ(looping_init.error().message.rfind("m.js: init(): exceeded", 0), 0u)
+      << looping_init.error().message;
+}
+
 }  // namespace

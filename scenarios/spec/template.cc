@@ -142,7 +142,8 @@ sim::Result<Template::Part> Template::parse_int_range(const Placeholder& ph) {
 sim::Result<Template::Part> Template::parse_choice(const Placeholder& ph) {
   Part p;
   std::size_t s = 0;
-  while (ph.has_arg && s <= ph.arg.size()) {
+  // "${choice:}" has nothing to choose from (an empty alternative beside others is allowed).
+  while (ph.has_arg && !ph.arg.empty() && s <= ph.arg.size()) {
     std::size_t bar = ph.arg.find('|', s);
     if (bar == std::string_view::npos) bar = ph.arg.size();
     p.choices.emplace_back(ph.arg.substr(s, bar - s));

@@ -81,6 +81,8 @@ TEST(Template, Errors) {
   EXPECT_EQ(error_of("${int:1}", U::kRequest), "${int:1}: write ${int:A:B} with integers A <= B");
   EXPECT_EQ(error_of("${choice}", U::kRequest),
             "${choice}: write ${choice:a|b|c} with 1 to 256 choices");
+  EXPECT_EQ(error_of("${choice:}", U::kRequest),
+            "${choice:}: write ${choice:a|b|c} with 1 to 256 choices");
   EXPECT_EQ(error_of("${body}", U::kRequest),
             "${body} reads the request; only record fields may use it");
   EXPECT_EQ(error_of("${seq:1}", U::kRecord), "${seq:1} takes no argument");

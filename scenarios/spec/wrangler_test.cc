@@ -149,6 +149,13 @@ TEST(Wrangler, TypeErrors) {
   EXPECT_EQ(error_of("{ \"compatibility_date\": \"2025-13-01\" }"),
             "wrangler.jsonc:1:3: compatibility_date: expected a date \"YYYY-MM-DD\", got "
             "\"2025-13-01\"");
+  for (const char* bad : {"2025-02-30", "2025-04-31", "2023-02-29", "1900-02-29"}) {
+    EXPECT_EQ(error_of(std::string("{ \"compatibility_date\": \"") + bad + "\" }"),
+              std::string("wrangler.jsonc:1:3: compatibility_date: expected a date \"YYYY-MM-DD\", "
+                          "got \"") +
+                  bad + "\"");
+  }
+  EXPECT_EQ(error_of("{ \"compatibility_date\": \"2024-02-29\" }"), "(parsed)");
   EXPECT_EQ(error_of("[]"), "wrangler.jsonc:1:1: expected an object, got array");
   EXPECT_EQ(error_of("{ \"limits\": { \"cpu_ms\": 0 } }"),
             "wrangler.jsonc:1:15: limits.cpu_ms: expected an integer from 1 to 300000, got 0");
