@@ -49,8 +49,7 @@ sim::Result<std::string> JsModel::call(std::string_view name,
   if (!failure_.empty()) return sim::Error{sim::ErrorKind::kInvalid, failure_};
   sim::Result<std::string> out = isolate_->call_export(name, args);
   if (isolate_->dead()) {
-    failure_ = main_ + ": " + std::string(name) +
-               "(): exceeded the model's CPU or memory limit (" +
+    failure_ = main_ + ": " + std::string(name) + "(): exceeded the model's CPU or memory limit (" +
                (out.ok() ? std::string("the isolate was terminated") : out.error().message) + ")";
     return sim::Error{sim::ErrorKind::kInvalid, failure_};
   }

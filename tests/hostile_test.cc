@@ -203,6 +203,26 @@ export default {
   }
 }
 
+// A client script that passes a wrong type to a binding ("soon" as a timeout) ended the whole run
+// as an internal error (a JSON accessor threw in C++); now the call rejects with a TypeError.
+TEST(HostileScenario, AWrongTypeInABindingCallIsATypeError) {
+  TempFolder dir("chat");
+  fs::copy(EDGESIM_SUITE_DIR "/do-chat", dir.path(),
+           fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  std::ifstream in(dir.path() / "clients/member.js");
+  std::string script(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>{});
+  const std::string call = "ws.receive()";
+  ASSERT_NE(script.find(call), std::string::npos);
+  script.replace(script.find(call), call.size(), "ws.receive(\"soon\")");
+  dir.write("clients/member.js", script);
+  ErrorTexts errors;
+  RunOutcome o = run_scenario({dir.path().string(), 1}, {&errors});
+  EXPECT_NE(o.exit_code, kExitInternal) << o.error;
+  EXPECT_NE(o.exit_code, kExitBadInput) << o.error;
+  EXPECT_TRUE(errors.mentions("TypeError: wsReceive(): an argument has the wrong type"))
+      << errors.all();
+}
+
 // A JS model whose step() exceeds its CPU limit aborted the process after the whole run; now the
 // run is bad input naming the model's file and function.
 TEST(HostileScenario, AModelPastItsCpuLimitIsBadInput) {

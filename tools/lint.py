@@ -11,7 +11,11 @@ Checks, over the source tree:
      js <- runtime <- objects <- bindings <- deployment (files at platform/'s top), and objects/
      and bindings/ may include services/.
   3. Only platform/js/ includes V8 headers.
-  4. Every .cc file of a library folder is named in a CMakeLists.txt at or above its folder
+  4. In platform/ (non-test code), no V8 Maybe is asserted on: `.Check()`, `ToLocalChecked()`,
+     `FromJust()`, `ToChecked()` abort the process when user JS empties the Maybe (a throwing
+     setter, a terminated run). Handle the empty case; `// lint: allow-v8-checked` marks a line
+     where no JS can run (creating a native function before any Worker code, say).
+  5. Every .cc file of a library folder is named in a CMakeLists.txt at or above its folder
      (explicit lists, no globs).
 Exit 0 when clean, 1 with one line per finding (file:line: rule: text).
 `lint.py --self-test` plants a violation of each rule in a scratch tree and checks it is found.
@@ -31,6 +35,7 @@ BANS = [
     ("environment", re.compile(r"\b(secure_)?getenv\s*\(|\benviron\b")),
     ("unordered-iteration", re.compile(r"for\s*\([^;]*:\s*\w*unordered_\w+")),
 ]
+V8_CHECKED = re.compile(r"\.Check\(\)|\bToLocalChecked\(\)|\bFromJust\(\)|\bToChecked\(\)")
 # Names declared with an unordered container type, whose iteration order must not leak.
 UNORDERED_DECL = re.compile(r"unordered_(?:map|set|multimap|multiset)\s*<.*>\s*&?\s*(\w+)\s*[;{=(),]")
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]')
@@ -99,6 +104,9 @@ def lint(root):
             if (iterate is not None and top in ("sim", "platform") and not is_test and
                     iterate.search(code) and "lint: allow-unordered-iteration" not in line):
                 findings.append(f"{rel}:{no}: unordered-iteration: {line.strip()}")
+            if (top == "platform" and not is_test and V8_CHECKED.search(code) and
+                    "lint: allow-v8-checked" not in line):
+                findings.append(f"{rel}:{no}: v8-checked: {line.strip()}")
             if top in ("sim", "platform") and not is_test:
                 for rule, rx in BANS:
                     if rx.search(code) and f"lint: allow-{rule}" not in line:
@@ -154,9 +162,10 @@ def self_test():
         "traces/orphan.cc": "int orphan;\n",
         "platform/js/h.cc": '#include "platform/runtime/worker.h"\n',
         "platform/services/kv/i.cc": '#include "platform/js/isolate.h"\n',
+        "platform/js/j.cc": "void f() { obj->Set(context, k, v).Check(); }\n",
     }
     expected = ["wall-clock", "rand", "thread", "environment", "layering", "v8-boundary",
-                "unordered-iteration", "cmake"]
+                "unordered-iteration", "cmake", "v8-checked"]
     with tempfile.TemporaryDirectory() as root:
         for top in LAYERS:
             os.makedirs(os.path.join(root, top), exist_ok=True)

@@ -6,6 +6,26 @@
 #include "sim/assert.h"
 
 namespace bindings {
+namespace {
+
+// A binding reads its arguments from the JSON its JS half built; a Worker controls those values,
+// so a type the handler did not expect ("soon" for a number) is the caller's TypeError, never an
+// exception that escapes into the simulator.
+template <typename Call>
+js::CallReply guarded(const js::CallRequest& request, Call&& call) {
+  try {
+    return call();
+  } catch (const nlohmann::json::exception& e) {
+    std::string what = e.what();
+    if (const std::size_t close = what.find("] "); close != std::string::npos) {
+      what = what.substr(close + 2);
+    }
+    return js::CallReply::failure(
+        "TypeError", request.method + "(): an argument has the wrong type (" + what + ")");
+  }
+}
+
+}  // namespace
 
 void BindingTable::add(std::string name, std::unique_ptr<Binding> binding) {
   SIM_REQUIRE(binding != nullptr);
@@ -37,7 +57,7 @@ js::CallReply BindingTable::call(sim::Task& task, const js::CallRequest& request
   if (b == nullptr) {
     return js::CallReply::failure("Error", "no binding " + std::to_string(request.target));
   }
-  return b->call(task, request);
+  return guarded(request, [&] { return b->call(task, request); });
 }
 
 js::CallReply BindingTable::call_sync(const js::CallRequest& request) {
@@ -45,7 +65,7 @@ js::CallReply BindingTable::call_sync(const js::CallRequest& request) {
   if (b == nullptr) {
     return js::CallReply::failure("Error", "no binding " + std::to_string(request.target));
   }
-  return b->call_sync(request);
+  return guarded(request, [&] { return b->call_sync(request); });
 }
 
 }  // namespace bindings

@@ -38,7 +38,8 @@ CallRequest request_of(const v8::FunctionCallbackInfo<v8::Value>& info) {
 void set_flag(v8::Local<v8::Context> context, v8::Local<v8::Object> error, const char* name,
               bool value) {
   v8::Isolate* isolate = context->GetIsolate();
-  error->Set(context, str(isolate, name), v8::Boolean::New(isolate, value)).Check();
+  // Define semantics: a Worker's setter on Object.prototype never runs here.
+  (void)define_property(context, error, str(isolate, name), v8::Boolean::New(isolate, value));
 }
 
 }  // namespace
@@ -54,8 +55,9 @@ void CallNatives::install(v8::Local<v8::Context> context, v8::Local<v8::Object> 
   };
   for (const auto& [name, cb] : list) {
     v8::Local<v8::Function> fn =
-        v8::Function::New(context, cb, self, 0, v8::ConstructorBehavior::kThrow).ToLocalChecked();
-    natives->Set(context, str(isolate, name), fn).Check();
+        v8::Function::New(context, cb, self, 0, v8::ConstructorBehavior::kThrow)
+            .ToLocalChecked();  // lint: allow-v8-checked (before any Worker code runs)
+    (void)define_property(context, natives, str(isolate, name), fn);
   }
 }
 
@@ -113,7 +115,7 @@ v8::Local<v8::Value> CallNatives::reply_error(v8::Local<v8::Context> context,
   auto object = error.As<v8::Object>();
   if (reply.error_name != "Error" && reply.error_name != "TypeError" &&
       reply.error_name != "RangeError") {
-    object->Set(context, str(isolate, "name"), str(isolate, reply.error_name)).Check();
+    (void)define_property(context, object, str(isolate, "name"), str(isolate, reply.error_name));
   }
   if (reply.retryable) set_flag(context, object, "retryable", true);
   if (reply.overloaded) set_flag(context, object, "overloaded", true);

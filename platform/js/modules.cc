@@ -170,9 +170,16 @@ sim::Status Isolate::Impl::compile_synthetic(v8::Local<v8::Context> context,
         return sim::Error{sim::ErrorKind::kInvalid, "No such module \"" + path + "\""};
       }
       v8::Local<v8::Object> exports = registered.As<v8::Object>();
-      v8::Local<v8::Array> keys = exports->GetOwnPropertyNames(context).ToLocalChecked();
+      v8::Local<v8::Array> keys;
+      if (!exports->GetOwnPropertyNames(context).ToLocal(&keys)) {
+        return sim::Error{sim::ErrorKind::kInvalid, "module \"" + path + "\" cannot be listed"};
+      }
       for (std::uint32_t i = 0; i < keys->Length(); ++i) {
-        names.push_back(keys->Get(context, i).ToLocalChecked().As<v8::String>());
+        v8::Local<v8::Value> key;
+        if (!keys->Get(context, i).ToLocal(&key) || !key->IsString()) {
+          return sim::Error{sim::ErrorKind::kInvalid, "module \"" + path + "\" cannot be listed"};
+        }
+        names.push_back(key.As<v8::String>());
       }
       value = exports;
       break;
@@ -291,22 +298,18 @@ v8::MaybeLocal<v8::Promise> Isolate::Impl::import_dynamic(v8::Local<v8::Context>
 }
 
 sim::Status Isolate::Impl::set_env(v8::Local<v8::Context> context, const Env& env) {
-  const int n = static_cast<int>(env.size());
-  v8::Local<v8::Array> names = v8::Array::New(isolate_, n);
-  v8::Local<v8::Array> kinds = v8::Array::New(isolate_, n);
-  v8::Local<v8::Array> values = v8::Array::New(isolate_, n);
-  std::uint32_t i = 0;
+  // Built whole (define semantics), never through a setter a Worker could define.
+  std::vector<v8::Local<v8::Value>> name_list, kind_list, value_list;
   for (const auto& [name, binding] : env) {
-    names->Set(context, i, str(isolate_, name)).Check();
-    kinds
-        ->Set(context, i,
-              str(isolate_, binding.kind == BindingValue::Kind::kJson      ? "json"
-                            : binding.kind == BindingValue::Kind::kService ? "service"
-                                                                           : "text"))
-        .Check();
-    values->Set(context, i, str(isolate_, binding.value)).Check();
-    ++i;
+    name_list.push_back(str(isolate_, name));
+    kind_list.push_back(str(isolate_, binding.kind == BindingValue::Kind::kJson      ? "json"
+                                      : binding.kind == BindingValue::Kind::kService ? "service"
+                                                                                     : "text"));
+    value_list.push_back(str(isolate_, binding.value));
   }
+  v8::Local<v8::Array> names = v8::Array::New(isolate_, name_list.data(), name_list.size());
+  v8::Local<v8::Array> kinds = v8::Array::New(isolate_, kind_list.data(), kind_list.size());
+  v8::Local<v8::Array> values = v8::Array::New(isolate_, value_list.data(), value_list.size());
   auto set_env = entries_.find("setEnv");
   if (set_env == entries_.end()) {
     return sim::Error{

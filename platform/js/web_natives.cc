@@ -199,8 +199,9 @@ void WebNatives::install(v8::Local<v8::Context> context, v8::Local<v8::Object> n
   v8::Local<v8::External> self = v8::External::New(isolate, this);
   auto add = [&](const char* name, v8::FunctionCallback cb) {
     v8::Local<v8::Function> fn =
-        v8::Function::New(context, cb, self, 0, v8::ConstructorBehavior::kThrow).ToLocalChecked();
-    natives->Set(context, str(isolate, name), fn).Check();
+        v8::Function::New(context, cb, self, 0, v8::ConstructorBehavior::kThrow)
+            .ToLocalChecked();  // lint: allow-v8-checked (before any Worker code runs)
+    (void)define_property(context, natives, str(isolate, name), fn);
   };
   add("digest", &WebNatives::native_digest);
   add("fetch", &WebNatives::native_fetch);
@@ -247,13 +248,14 @@ void WebNatives::settle(v8::Local<v8::Context> context, v8::Local<v8::Function> 
   if (result.ok()) {
     const HttpResponse& r = result.value();
     status = v8::Number::New(isolate, r.status);
-    v8::Local<v8::Array> flat = v8::Array::New(isolate, static_cast<int>(2 * r.headers.size()));
-    std::uint32_t i = 0;
+    // Built whole (define semantics): a Worker's setter on Array.prototype[0] never runs here.
+    std::vector<v8::Local<v8::Value>> flat;
+    flat.reserve(2 * r.headers.size());
     for (const auto& [name, value] : r.headers) {
-      flat->Set(context, i++, str(isolate, name)).Check();
-      flat->Set(context, i++, str(isolate, value)).Check();
+      flat.push_back(str(isolate, name));
+      flat.push_back(str(isolate, value));
     }
-    headers = flat;
+    headers = v8::Array::New(isolate, flat.data(), flat.size());
     v8::Local<v8::ArrayBuffer> buffer = new_buffer(isolate, r.body);
     body = v8::Uint8Array::New(buffer, 0, r.body.size());
   } else {
