@@ -86,4 +86,20 @@ else
   echo "FAIL: sweep --json stdout is not 6 JSON lines, or the table is not on stderr"; head -3 "$work/j.out"; fail=1
 fi
 
+# A seed past --seed-timeout is killed and reported by number; --json still prints one line per
+# seed (a hanging seed used to hang the whole sweep, and a dead one printed no JSON line).
+"$edgesim" sweep "$src/scenarios/suite/do-quota" --seeds 1..3 -j 2 --seed-timeout 0.02 --json \
+  --out "$work/t" >"$work/t.out" 2>"$work/t.err"
+rc=$?
+if [[ $rc -eq 3 ]] && python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+ok = len(rows) == 6 and all(r["verdict"] == "error" and r["timed_out"] for r in rows)
+sys.exit(0 if ok and sorted(r["seed"] for r in rows) == [1, 1, 2, 2, 3, 3] else 1)' "$work/t.out" \
+   && grep -q "seed 3: timed out" "$work/t.err"; then
+  echo "ok: sweep --seed-timeout kills and reports each seed"
+else
+  echo "FAIL: sweep --seed-timeout (exit $rc)"; head -3 "$work/t.out"; tail -5 "$work/t.err"; fail=1
+fi
+
 exit $fail

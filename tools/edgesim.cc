@@ -200,6 +200,10 @@ Command add_sweep(CLI::App& app) {
   cmd->add_option("--out", o->out_dir, "where traces of failing seeds go (default edgesim-out)");
   cmd->add_option("--faults", o->faults, "none | swarm | PLAN (default: each scenario's own plan)");
   cmd->add_flag("--json", o->json, "print one JSON object per run");
+  cmd->add_option("--seed-timeout", o->seed_timeout_s,
+                  "SECONDS of wall time a seed may take; past it the seed is killed and reported "
+                  "as timed out (default 600)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--shard", o->shard,
                   "I/N: run only the I-th of N round-robin shards of the seeds (batch systems)");
   return {cmd, [o] {

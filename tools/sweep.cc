@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -39,6 +41,11 @@ struct SweepRow {
   std::uint64_t first_fail = 0;
   std::string first_trace, first_expl;
   std::map<std::string, int> violated;  // property -> seeds
+  struct Crash {
+    std::uint64_t seed;
+    std::string why, stderr_tail;
+  };
+  std::vector<Crash> crashes;  // seeds whose worker died or ran out of time
 };
 
 using SweepRows = std::map<std::string, SweepRow>;
@@ -86,6 +93,12 @@ std::string file_stem(const std::string& scenario) {
 double wall_seconds() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string format_seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g s", s);
+  return buf;
 }
 
 // What a sweep runs: this shard's jobs, and a row for each scenario that its runs tally into.
@@ -176,13 +189,16 @@ int plan_sweep(const SweepOptions& o, SweepPlan* plan) {
   ::_exit(0);
 }
 
-// A worker that exited without a JSON line (a crash, an assertion): an error for its scenario.
-void record_crash(SweepRow* row, std::uint64_t seed, int status) {
+// A worker that exited without a JSON line (a crash, an assertion, its time bound): an error for
+// its scenario, named by seed in the summary, with the tail of what it wrote to stderr.
+void record_crash(SweepRow* row, std::uint64_t seed, const std::string& why,
+                  const std::string& stderr_tail) {
   ++row->errors;
-  if (!row->first_fail) {
+  row->crashes.push_back({seed, why, stderr_tail});
+  if (!row->first_fail || seed < row->first_fail) {
     row->first_fail = seed;
-    row->first_expl = "worker process died (signal " +
-                      std::to_string(WIFSIGNALED(status) ? WTERMSIG(status) : 0) + ")";
+    row->first_trace.clear();
+    row->first_expl = why;
   }
 }
 
@@ -241,40 +257,91 @@ class WorkerPool {
  private:
   struct Child {
     pid_t pid;
-    int fd;
+    int fd;      // the JSON line
+    int err_fd;  // its stderr (-1 once closed)
     Job job;
     std::string buf;
+    std::string err;  // the last kStderrKept bytes
+    double deadline;
+    bool timed_out = false;
   };
+  static constexpr std::size_t kStderrKept = 2048;
 
   bool launch(const Job& job) {
-    int fds[2];
+    int fds[2], errs[2];
     if (::pipe(fds) != 0) return false;
+    if (::pipe(errs) != 0) {
+      ::close(fds[0]);
+      ::close(fds[1]);
+      return false;
+    }
     // The worker inherits our stdio buffers: flush them, or what they hold may be written twice.
     std::fflush(nullptr);
     pid_t pid = ::fork();
     if (pid < 0) return false;
     if (pid == 0) {
       ::close(fds[0]);
+      ::close(errs[0]);
+      ::dup2(errs[1], 2);
+      ::close(errs[1]);
       run_worker(job, options_, fds[1]);
     }
     ::close(fds[1]);
-    running_.push_back({pid, fds[0], job, ""});
+    ::close(errs[1]);
+    running_.push_back(
+        {pid, fds[0], errs[0], job, "", "", wall_seconds() + options_.seed_timeout_s});
     return true;
+  }
+
+  // Seeds past their time bound are killed; their pipes then close and finish() reports them.
+  void kill_overdue() {
+    const double now = wall_seconds();
+    for (Child& c : running_) {
+      if (!c.timed_out && now >= c.deadline) {
+        c.timed_out = true;
+        ::kill(c.pid, SIGKILL);
+      }
+    }
+  }
+
+  int poll_timeout_ms() const {
+    double next = 1e300;
+    for (const Child& c : running_) {
+      if (!c.timed_out) next = std::min(next, c.deadline);
+    }
+    if (next >= 1e299) return -1;
+    return static_cast<int>(std::clamp((next - wall_seconds()) * 1000.0 + 1.0, 0.0, 3.6e6));
   }
 
   // Waits for output, then reads from the workers that have some (a read of any other would
   // block until that worker ends, holding up the pool); one whose pipe is closed has finished.
   void collect() {
     std::vector<pollfd> pfds;
-    for (auto& c : running_) pfds.push_back({c.fd, POLLIN, 0});
-    if (::poll(pfds.data(), pfds.size(), -1) < 0) return;  // EINTR: the caller polls again
+    for (auto& c : running_) {
+      pfds.push_back({c.fd, POLLIN, 0});
+      pfds.push_back({c.err_fd, POLLIN, 0});  // -1 once closed: poll() skips it
+    }
+    const int ready = ::poll(pfds.data(), pfds.size(), poll_timeout_ms());
+    kill_overdue();
+    if (ready <= 0) return;  // a timeout or EINTR: the caller polls again
     std::vector<std::size_t> ended;
     for (std::size_t i = 0; i < running_.size(); ++i) {
-      if (pfds[i].revents == 0) continue;
+      Child& c = running_[i];
       char tmp[4096];
-      ssize_t n = ::read(running_[i].fd, tmp, sizeof tmp);
+      if (pfds[2 * i + 1].revents != 0) {
+        ssize_t n = ::read(c.err_fd, tmp, sizeof tmp);
+        if (n > 0) {
+          c.err.append(tmp, static_cast<std::size_t>(n));
+          if (c.err.size() > kStderrKept) c.err.erase(0, c.err.size() - kStderrKept);
+        } else if (n == 0 || errno != EINTR) {
+          ::close(c.err_fd);
+          c.err_fd = -1;
+        }
+      }
+      if (pfds[2 * i].revents == 0) continue;
+      ssize_t n = ::read(c.fd, tmp, sizeof tmp);
       if (n > 0) {
-        running_[i].buf.append(tmp, static_cast<std::size_t>(n));
+        c.buf.append(tmp, static_cast<std::size_t>(n));
       } else if (n == 0 || errno != EINTR) {
         ended.push_back(i);
       }
@@ -288,15 +355,47 @@ class WorkerPool {
     }
   }
 
-  void finish(const Child& c) {
+  void finish(Child& c) {
     ::close(c.fd);
     int status = 0;
     ::waitpid(c.pid, &status, 0);
+    if (c.err_fd >= 0) {  // the rest of its stderr (the process has ended)
+      char tmp[4096];
+      ssize_t n;
+      while ((n = ::read(c.err_fd, tmp, sizeof tmp)) > 0)
+        c.err.append(tmp, static_cast<std::size_t>(n));
+      if (c.err.size() > kStderrKept) c.err.erase(0, c.err.size() - kStderrKept);
+      ::close(c.err_fd);
+    }
     SweepRow& row = rows_[c.job.scenario];
     ++row.runs;
     nlohmann::json j = nlohmann::json::parse(c.buf, nullptr, false);
-    if (j.is_discarded() || !WIFEXITED(status)) {
-      record_crash(&row, c.job.seed, status);
+    if (j.is_discarded() || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::string why;
+      if (c.timed_out) {
+        why = "timed out: the seed ran longer than --seed-timeout (" +
+              format_seconds(options_.seed_timeout_s) + ") and was killed";
+      } else if (WIFSIGNALED(status)) {
+        why = "worker process died (signal " + std::to_string(WTERMSIG(status)) + ", " +
+              strsignal(WTERMSIG(status)) + ")";
+      } else {
+        why = "worker process exited " + std::to_string(WEXITSTATUS(status)) + " without a result";
+      }
+      record_crash(&row, c.job.seed, why, c.err);
+      // One JSON line per seed, whatever happened: shards still add up.
+      if (options_.json) {
+        nlohmann::json e;
+        e["scenario"] = c.job.scenario;
+        e["seed"] = c.job.seed;
+        e["faults"] = options_.faults;
+        e["verdict"] = "error";
+        e["exit_code"] = scenarios::kExitInternal;
+        e["error"] = why;
+        e["stderr"] = c.err;
+        e["timed_out"] = c.timed_out;
+        std::printf("%s\n",
+                    e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      }
     } else {
       if (options_.json) std::printf("%s\n", j.dump().c_str());
       record_outcome(&row, c.job.seed, j);
@@ -402,6 +501,35 @@ void print_first_failures(std::FILE* out, const SweepRows& rows, const std::stri
     std::fprintf(out, "  reproduce: %s --trace run.trace\n", scenarios::repro_command(c).c_str());
     if (!r.first_trace.empty())
       std::fprintf(out, "  replay:    edgesim replay %s\n", r.first_trace.c_str());
+    // Every seed whose worker died or timed out, by number (the lowest first).
+    std::vector<SweepRow::Crash> crashes = r.crashes;
+    std::sort(crashes.begin(), crashes.end(),
+              [](const auto& a, const auto& b) { return a.seed < b.seed; });
+    constexpr std::size_t kShown = 10;
+    for (std::size_t i = 0; i < crashes.size() && i < kShown; ++i) {
+      std::fprintf(out, "  seed %llu: %s\n", static_cast<unsigned long long>(crashes[i].seed),
+                   crashes[i].why.c_str());
+      std::string tail = crashes[i].stderr_tail;
+      while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+      if (tail.empty()) continue;
+      // Its last lines of stderr, indented.
+      std::size_t from = tail.size();
+      for (int lines = 0; lines < 5 && from > 0; ++lines) {
+        from = tail.rfind('\n', from - 1);
+        if (from == std::string::npos) {
+          from = 0;
+          break;
+        }
+      }
+      std::string shown = tail.substr(from == 0 ? 0 : from + 1);
+      std::string indented = "    | ";
+      for (char ch : shown) indented += ch == '\n' ? std::string("\n    | ") : std::string(1, ch);
+      std::fprintf(out, "%s\n", indented.c_str());
+    }
+    if (crashes.size() > kShown) {
+      std::fprintf(out, "  ... and %zu more seeds that died or timed out\n",
+                   crashes.size() - kShown);
+    }
   }
 }
 

@@ -17,6 +17,8 @@ struct SweepOptions {
   std::string faults;  // empty: each scenario's own fault plan
   bool json = false;   // one JSON line per run on stdout, as well as the table
   std::string shard;   // "I/N", or empty for the whole range
+  // A seed's wall-clock bound: past it its worker is killed and the seed reported as timed out.
+  double seed_timeout_s = 600;
 };
 
 // Runs the sweep, prints the verdict table and the first failure of each scenario, and returns
