@@ -169,6 +169,8 @@ TEST(HostileWorker, LoopsRecursionAndAllocation) {
                   "RangeError: Maximum call stack size exceeded");
   expect_survives("big-buffer", "new ArrayBuffer(2 ** 40);", "RangeError");
   expect_survives("big-string", "'x'.repeat(2 ** 30);", "RangeError: Invalid string length");
+  // One allocation of 1 GiB past the heap limit was a fatal OOM of the whole process.
+  expect_survives("big-array", "new Array(2 ** 25).fill(1.5);", "worker exceeded memory limit");
 }
 
 TEST(HostileWorker, OverwrittenGlobals) {

@@ -43,6 +43,7 @@ std::string run_prelude_in(v8::Isolate* isolate, v8::Local<v8::Context> context)
 namespace {
 // Heap room granted past the limit so that a terminated run can unwind.
 constexpr std::size_t kHeapUnwindBytes = 32u << 20;
+constexpr std::size_t kLargestObjectBytes = std::size_t{5} << 28;  // 1.25 GiB
 }  // namespace
 
 const char* run_outcome_name(RunOutcome outcome) {
@@ -323,7 +324,11 @@ std::size_t Isolate::Impl::near_heap_limit(void* data, std::size_t current, std:
   auto* self = static_cast<Impl*>(data);
   self->heap_exceeded_ = true;
   self->isolate_->TerminateExecution();
-  return current + kHeapUnwindBytes;
+  // Room for the allocation that crossed the limit too: one object may be as large as 1 GiB (a
+  // FixedDoubleArray of 2^27 elements, a two-byte string of 2^29 characters), and an allocation
+  // the new limit cannot hold is a fatal OOM of the whole process. The isolate is recycled when
+  // the termination lands, so the memory is given back at once.
+  return current + kHeapUnwindBytes + kLargestObjectBytes;
 }
 
 void Isolate::Impl::on_promise_reject(v8::PromiseRejectMessage message) {
