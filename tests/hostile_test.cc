@@ -173,6 +173,16 @@ TEST(HostileWorker, LoopsRecursionAndAllocation) {
   expect_survives("big-array", "new Array(2 ** 25).fill(1.5);", "worker exceeded memory limit");
 }
 
+// A handler whose promise never settles, with nothing in flight that could settle it, is answered
+// at once, as the runtime does (it waited for the client's timeout).
+TEST(HostileWorker, AHandlerThatCanNeverAnswerIsCanceled) {
+  const std::string hung = "your Worker's code had hung and would never generate a response";
+  expect_survives("never", "return new Promise(() => {});", hung);
+  expect_survives("never-after-io",
+                  "await env.OBJ.getByName('y').hello();\nawait new Promise(() => {});", hung);
+  expect_survives("thenable", "return { then() {} };", hung);
+}
+
 TEST(HostileWorker, OverwrittenGlobals) {
   // The platform's own code captured what it uses before the Worker ran.
   expect_survives("globals",

@@ -1,5 +1,6 @@
 #include "platform/runtime/worker.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -136,6 +137,7 @@ bool Worker::start_invocation(std::string name, std::uint64_t id,
                       load_failed(std::move(error));
                       return;
                     }
+                    contexts_[id].started = true;
                     current_invocation_ = id;
                     const js::RunOutcome outcome = run(*isolate);
                     current_invocation_ = 0;
@@ -154,7 +156,8 @@ sim::Result<HttpResponse> Worker::fetch(sim::Task& task, HttpRequest request,
             "fetch", {js::Arg::number(static_cast<double>(id)), js::Arg::string(entrypoint),
                       js::Arg::string(r.method), js::Arg::string(r.url), js::Arg::pairs(r.headers),
                       body_arg(r.body)});
-      });
+      },
+      /*hang_check=*/true);
 }
 
 sim::Result<HttpResponse> Worker::actor_fetch(sim::Task& task, ActorEvent event) {
@@ -172,13 +175,14 @@ sim::Result<HttpResponse> Worker::actor_fetch(sim::Task& task, ActorEvent event)
 
 sim::Result<HttpResponse> Worker::serve_http(sim::Task& task,
                                              std::shared_ptr<const HttpRequest> request,
-                                             std::string task_name, RunFn run) {
+                                             std::string task_name, RunFn run, bool hang_check) {
   if (!node_.up())
     return sim::Error{sim::ErrorKind::kUnreachable, "node " + node_.name() + " is down"};
   const std::uint64_t id = next_invocation_++;
   auto slot = std::make_shared<sim::Slot<HttpResponse>>();
   pending_.emplace(id, Pending{slot});
   contexts_[id].request = request;
+  contexts_[id].hang_check = hang_check;
   const bool spawned = start_invocation(
       std::move(task_name), id,
       [id, run = std::move(run)](js::Isolate& isolate) { return run(isolate, id); },
@@ -355,10 +359,41 @@ sim::Result<ScheduledResult> Worker::serve_event(sim::Task& task, std::string ta
 }
 
 void Worker::after_run(js::RunOutcome outcome) {
-  if (outcome == js::RunOutcome::kOk) return;
+  if (outcome == js::RunOutcome::kOk) {
+    end_hung_invocations();
+    return;
+  }
   const std::string what = std::string("worker ") + js::run_outcome_name(outcome);
   emit(&sim::ev::Body::mutable_js_limit, [&](sim::ev::JsText& e) { e.set_text(what); });
   drop_isolate(platform_error(503, what));
+}
+
+void Worker::count_io(std::uint64_t invocation, int delta) {
+  if (auto it = contexts_.find(invocation); it != contexts_.end()) it->second.io_pending += delta;
+}
+
+void Worker::end_hung_invocations() {
+  std::vector<std::uint64_t> hung;
+  for (const auto& [id, c] : contexts_) {
+    if (!c.hang_check || !c.started || c.handler_done || c.io_pending > 0 ||
+        pending_.count(id) == 0) {
+      continue;
+    }
+    const bool timer = std::any_of(timers_.begin(), timers_.end(),
+                                   [id = id](const auto& t) { return t.second.invocation == id; });
+    if (!timer) hung.push_back(id);
+  }
+  for (std::uint64_t id : hung) {
+    const std::string why =
+        "Error: The Workers runtime canceled this request because it detected that your "
+        "Worker's code had hung and would never generate a response.";
+    emit(&sim::ev::Body::mutable_js_exception, [&](sim::ev::JsInvocation& e) {
+      e.set_invocation(id);
+      e.set_text(why);
+    });
+    settle(id, platform_error(500, "worker threw exception: " + why));
+    end_context(id, why);
+  }
 }
 
 void Worker::evict() {
@@ -699,6 +734,7 @@ void Worker::on_fetch(std::uint64_t fetch_id, HttpRequest request) {
   const std::uint64_t generation = generation_;
   const std::uint64_t invocation = current_invocation_;  // the reply's run belongs to it
   auto shared = std::make_shared<HttpRequest>(std::move(request));
+  count_io(invocation, +1);
   leave([this, alive, generation, invocation, fetch_id, shared](bool send) {
     if (!send || alive.expired() || generation != generation_) return;
     HttpRequest request = std::move(*shared);
@@ -719,6 +755,7 @@ void Worker::on_fetch(std::uint64_t fetch_id, HttpRequest request) {
                      // The invocation's context ended (its work was cancelled): the reply goes
                      // nowhere.
                      if (invocation != 0 && contexts_.count(invocation) == 0) return;
+                     count_io(invocation, -1);
                      current_invocation_ = invocation;
                      const js::RunOutcome outcome = isolate_->settle_fetch(fetch_id, result);
                      current_invocation_ = 0;
@@ -735,6 +772,7 @@ void Worker::on_call(std::uint64_t call_id, js::CallRequest request) {
   const std::uint64_t generation = generation_;
   const std::uint64_t invocation = current_invocation_;
   auto shared = std::make_shared<js::CallRequest>(std::move(request));
+  count_io(invocation, +1);
   auto start = [this, alive, generation, invocation, call_id, shared](bool send) {
     if (!send || alive.expired() || generation != generation_) return;
     world_.spawn(
@@ -750,6 +788,7 @@ void Worker::on_call(std::uint64_t call_id, js::CallRequest request) {
                      if (generation != generation_ || isolate_ == nullptr || isolate_->dead())
                        return;
                      if (invocation != 0 && contexts_.count(invocation) == 0) return;
+                     count_io(invocation, -1);
                      current_invocation_ = invocation;
                      const js::RunOutcome outcome = isolate_->settle_call(call_id, reply);
                      current_invocation_ = 0;

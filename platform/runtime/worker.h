@@ -180,7 +180,7 @@ class Worker final : public js::IsolateHost {
   using RunFn = std::function<js::RunOutcome(js::Isolate&, std::uint64_t invocation)>;
   // Starts an invocation answered with a Response (fetch, actor fetch) and waits for it.
   sim::Result<HttpResponse> serve_http(sim::Task& task, std::shared_ptr<const HttpRequest> request,
-                                       std::string task_name, RunFn run);
+                                       std::string task_name, RunFn run, bool hang_check = false);
   // Starts an invocation answered by on_event_done (scheduled, alarm) and waits for it.
   sim::Result<ScheduledResult> serve_event(sim::Task& task, std::string task_name, RunFn run);
   // Sends `message` through the output gate (at once when there is none).
@@ -199,6 +199,11 @@ class Worker final : public js::IsolateHost {
     // Timer callbacks fired at the instant timer_instant (timers_per_instant_max).
     sim::Time timer_instant = -1;
     std::int64_t timers_at_instant = 0;
+    // Hang detection (a stateless Worker's fetch only, as in workerd): its subrequests and
+    // binding calls still in flight. With none, no timer and no response, it can never answer.
+    bool hang_check = false;
+    bool started = false;  // its handler ran (an invocation may queue for a core first)
+    int io_pending = 0;
   };
   struct Timer {
     sim::EventId event{};
@@ -223,6 +228,11 @@ class Worker final : public js::IsolateHost {
   // early (empty when it ended normally).
   void end_context(std::uint64_t invocation, std::string_view why);
   Context startup_timers_;  // timer_instant and timers_at_instant of the modules' own timers
+  // Ends every hang-checked invocation that has not answered and has nothing in flight that
+  // could settle it (no timer, no subrequest, no binding call): a 500, as the runtime answers.
+  void end_hung_invocations();
+  // A subrequest or binding call of `invocation` started (+1) or its reply arrived (-1).
+  void count_io(std::uint64_t invocation, int delta);
   // Counts a timer callback of `invocation` at this instant; past timers_per_instant_max it ends
   // the invocation (a 500 if it had not answered) and returns false.
   bool timer_may_fire(std::uint64_t invocation);

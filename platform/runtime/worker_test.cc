@@ -54,6 +54,9 @@ export default {
         return new Response([Math.random(), crypto.randomUUID(), Date.now()].join(' '));
       case '/never':
         return new Promise(() => {});
+      case '/slow':  // answers, but after the response timeout (30 s)
+        await new Promise((resolve) => setTimeout(resolve, 60000));
+        return new Response('late');
       case '/notresponse':
         return 'a string';
     }
@@ -202,15 +205,20 @@ TEST_F(WorkerTest, SetTimeoutMovesVirtualTime) {
   EXPECT_EQ(worker.pending_timers(), 0u);
 }
 
-TEST_F(WorkerTest, AHandlerThatNeverRespondsTimesOut) {
+// A handler that can never answer (nothing in flight could settle its promise) is canceled at
+// once with the runtime's error; one that is only slow times out.
+TEST_F(WorkerTest, AHandlerThatCanNeverRespondIsCanceledAndASlowOneTimesOut) {
   sim::World w(1);
   sim::Node& pop = w.add_node("lhr", "lhr");
   w.add_node("client", "lhr");
   w.start();
   Worker worker(w, pop, config());
-  auto out = serve(w, worker, {"/never", "/hello?name=d"});
-  EXPECT_EQ(out[0], "error timeout: worker app sent no response");
-  EXPECT_EQ(out[1], "200 hello d");
+  auto out = serve(w, worker, {"/never", "/slow", "/hello?name=d"});
+  EXPECT_EQ(out[0],
+            "500 worker threw exception: Error: The Workers runtime canceled this request because "
+            "it detected that your Worker's code had hung and would never generate a response.");
+  EXPECT_EQ(out[1], "error timeout: worker app sent no response");
+  EXPECT_EQ(out[2], "200 hello d");
   EXPECT_EQ(worker.pending_invocations(), 0u);
 }
 
