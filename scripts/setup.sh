@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 PKGS=(
   build-essential cmake ninja-build pkg-config git clang-format
+  # clang and its libFuzzer runtime: the fuzz targets (fuzz/)
+  clang libclang-rt-14-dev
   libboost-context-dev librapidcheck-dev libprotobuf-dev protobuf-compiler
   libspdlog-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev

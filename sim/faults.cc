@@ -185,7 +185,11 @@ Result<FaultPlan> FaultPlan::parse(std::string_view text, std::string_view sourc
   FaultPlan plan(Mode::kSchedule);
   plan.text_.clear();
   plan.source_ = std::string(source);
-  for (auto& [line_no, stmt] : statements(text)) {
+  for (auto& statement : statements(text)) {
+    // Named copies, not structured bindings: the lambda below captures them (clang 14 cannot
+    // capture a structured binding, and the fuzz build uses clang).
+    const auto line_no = statement.first;
+    const std::string& stmt = statement.second;
     auto fail = [&](const std::string& why) -> Error {
       return Error{ErrorKind::kInvalid, plan.source_ + ":" + std::to_string(line_no) + ": " + why +
                                             " in '" + stmt + "'"};
