@@ -43,22 +43,29 @@ Port Network::port(std::string_view name) {
 }
 
 void Network::on_node_added(Node& node) {
-  const std::size_t old_n = n_;
-  const std::size_t n = old_n + 1;
-  std::vector<std::uint8_t> blocked(n * n, 0);
-  std::vector<Duration> base(n * n, -1);
-  for (std::size_t a = 0; a < old_n; ++a) {
-    for (std::size_t b = 0; b < old_n; ++b) {
-      blocked[a * n + b] = blocked_[a * old_n + b];
-      base[a * n + b] = base_[a * old_n + b];
-    }
-  }
-  blocked_ = std::move(blocked);
-  base_ = std::move(base);
-  n_ = n;
+  SIM_ASSERT(static_cast<std::size_t>(node.id()) == n_);
+  ++n_;
   clogs_.emplace_back();
   handlers_.emplace_back();
-  SIM_ASSERT(static_cast<std::size_t>(node.id()) == old_n);
+  // Its location's index: a new location grows the location table (there are few of them).
+  const Location& loc = node.location();
+  std::size_t index = 0;
+  while (index < locations_.size() &&
+         !(locations_[index].code == loc.code && locations_[index].lat == loc.lat &&
+           locations_[index].lon == loc.lon)) {
+    ++index;
+  }
+  if (index == locations_.size()) {
+    const std::size_t old_l = locations_.size();
+    const std::size_t l = old_l + 1;
+    std::vector<Duration> base(l * l, -1);
+    for (std::size_t a = 0; a < old_l; ++a) {
+      for (std::size_t b = 0; b < old_l; ++b) base[a * l + b] = location_base_[a * old_l + b];
+    }
+    location_base_ = std::move(base);
+    locations_.push_back(loc);
+  }
+  location_of_.push_back(static_cast<std::uint32_t>(index));
 }
 
 void Network::listen(NodeId node, Port port, Handler handler) {
@@ -80,25 +87,29 @@ bool Network::listening(NodeId node, Port port) const {
 void Network::on_crash(Node& node) { handlers_.at(static_cast<std::size_t>(node.id())).clear(); }
 
 Duration Network::base_latency(NodeId a, NodeId b) {
-  Duration& cached = base_[static_cast<std::size_t>(a) * n_ + static_cast<std::size_t>(b)];
+  if (!link_override_.empty()) {
+    auto it = link_override_.find({std::min(a, b), std::max(a, b)});
+    if (it != link_override_.end()) return it->second;
+  }
+  const std::size_t la = location_of_[static_cast<std::size_t>(a)];
+  const std::size_t lb = location_of_[static_cast<std::size_t>(b)];
+  const std::size_t l = locations_.size();
+  Duration& cached = location_base_[la * l + lb];
   if (cached < 0) {
-    const Location& la = world_.node(a).location();
-    const Location& lb = world_.node(b).location();
-    if (la.code == lb.code && la.lat == lb.lat && la.lon == lb.lon) {
+    if (la == lb) {
       cached = config_.same_location_latency;
     } else {
-      const double ms = distance_km(la, lb) / config_.km_per_ms;
+      const double ms = distance_km(locations_[la], locations_[lb]) / config_.km_per_ms;
       cached = std::max<Duration>(config_.latency_floor, millis(ms));
     }
-    base_[static_cast<std::size_t>(b) * n_ + static_cast<std::size_t>(a)] = cached;
+    location_base_[lb * l + la] = cached;
   }
   return cached;
 }
 
 void Network::set_link_latency(NodeId a, NodeId b, Duration base) {
   SIM_REQUIRE(base >= 0);
-  base_[static_cast<std::size_t>(a) * n_ + static_cast<std::size_t>(b)] = base;
-  base_[static_cast<std::size_t>(b) * n_ + static_cast<std::size_t>(a)] = base;
+  link_override_[{std::min(a, b), std::max(a, b)}] = base;
 }
 
 Duration Network::draw_latency(NodeId src, NodeId dst) {
@@ -235,22 +246,35 @@ void Network::arrive(Message m) {
   h(m);
 }
 
-void Network::block(NodeId from, NodeId to) {
-  if (from == to) return;
-  auto& b = blocked_[static_cast<std::size_t>(from) * n_ + static_cast<std::size_t>(to)];
-  if (!b) {
-    b = 1;
-    ++blocked_count_;
+void Network::cut(const std::vector<NodeId>& from, const std::vector<NodeId>& to, bool one_way) {
+  Cut c;
+  c.one_way = one_way;
+  c.from.assign(n_, false);
+  c.to.assign(n_, false);
+  for (NodeId x : from) {
+    SIM_REQUIRE(x >= 0 && static_cast<std::size_t>(x) < n_);
+    c.from[static_cast<std::size_t>(x)] = true;
   }
+  for (NodeId y : to) {
+    SIM_REQUIRE(y >= 0 && static_cast<std::size_t>(y) < n_);
+    c.to[static_cast<std::size_t>(y)] = true;
+  }
+  // A cut that separates no two distinct nodes changes nothing (partitioned() stays false).
+  bool any = false;
+  for (NodeId x : from) {
+    for (NodeId y : to) {
+      if (x != y) {
+        any = true;
+        break;
+      }
+    }
+    if (any) break;
+  }
+  if (any) cuts_.push_back(std::move(c));
 }
 
 void Network::partition(const std::vector<NodeId>& a, const std::vector<NodeId>& b) {
-  for (NodeId x : a) {
-    for (NodeId y : b) {
-      block(x, y);
-      block(y, x);
-    }
-  }
+  cut(a, b, /*one_way=*/false);
   world_.emit(kNoNode, [&](ev::Body& body) {
     auto& e = *body.mutable_net_partition();
     for (NodeId x : a) e.add_a(x);
@@ -259,9 +283,7 @@ void Network::partition(const std::vector<NodeId>& a, const std::vector<NodeId>&
 }
 
 void Network::partition_one_way(const std::vector<NodeId>& from, const std::vector<NodeId>& to) {
-  for (NodeId x : from) {
-    for (NodeId y : to) block(x, y);
-  }
+  cut(from, to, /*one_way=*/true);
   world_.emit(kNoNode, [&](ev::Body& body) {
     auto& e = *body.mutable_net_partition();
     for (NodeId x : from) e.add_a(x);
@@ -279,8 +301,7 @@ void Network::isolate(NodeId n) {
 }
 
 void Network::heal() {
-  std::fill(blocked_.begin(), blocked_.end(), 0);
-  blocked_count_ = 0;
+  cuts_.clear();
   world_.emit(kNoNode, [](ev::Body& b) { b.mutable_net_heal(); });
 }
 

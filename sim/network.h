@@ -19,10 +19,12 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/event.h"
 #include "sim/knobs.h"
+#include "sim/location.h"
 #include "sim/rng.h"
 #include "sim/time.h"
 
@@ -101,9 +103,13 @@ class Network {
   void isolate(NodeId n);
   void heal();
   bool reachable(NodeId from, NodeId to) const {
-    return !blocked_[static_cast<std::size_t>(from) * n_ + static_cast<std::size_t>(to)];
+    if (cuts_.empty()) return true;
+    for (const Cut& c : cuts_) {
+      if (c.blocks(from, to)) return false;
+    }
+    return true;
   }
-  bool partitioned() const { return blocked_count_ > 0; }
+  bool partitioned() const { return !cuts_.empty(); }
 
   // Extra delay on every message to or from `n` until now + length.
   void clog(NodeId n, Duration extra, Duration length);
@@ -123,20 +129,39 @@ class Network {
     Duration extra = 0;
     Time until = 0;
   };
+  // One partition since the last heal: from a node of `from` to a node of `to` (and back unless
+  // one-way) nothing passes. Membership by node id; nodes added later belong to neither side.
+  // Per node, not per pair: a cut between two groups of thousands of clients costs two bit
+  // vectors, and adding a node costs nothing (the n x n matrix this replaces made n nodes cost
+  // O(n^3) to add).
+  struct Cut {
+    std::vector<bool> from, to;
+    bool one_way = false;
+    static bool in(const std::vector<bool>& side, NodeId n) {
+      return static_cast<std::size_t>(n) < side.size() && side[static_cast<std::size_t>(n)];
+    }
+    bool blocks(NodeId a, NodeId b) const {
+      if (a == b) return false;
+      return (in(from, a) && in(to, b)) || (!one_way && in(from, b) && in(to, a));
+    }
+  };
   Duration draw_latency(NodeId src, NodeId dst);
   void schedule_delivery(Message msg, Duration latency);
   void deliver(std::uint32_t slot);
   void arrive(Message m);
-  void block(NodeId from, NodeId to);
+  void cut(const std::vector<NodeId>& from, const std::vector<NodeId>& to, bool one_way);
   void drop(const Message& m, const char* reason);
 
   World& world_;
   Rng rng_;
   NetConfig config_;
   std::size_t n_ = 0;
-  std::vector<std::uint8_t> blocked_;  // n x n, [from * n + to]
-  std::size_t blocked_count_ = 0;
-  std::vector<Duration> base_;  // n x n, -1 = not computed yet
+  std::vector<Cut> cuts_;
+  // Base latency: by pair of distinct locations (few), computed once; overrides by node pair.
+  std::vector<std::uint32_t> location_of_;  // node -> index into locations_
+  std::vector<Location> locations_;
+  std::vector<Duration> location_base_;  // locations_.size() squared, -1 = not computed yet
+  std::map<std::pair<NodeId, NodeId>, Duration> link_override_;  // (min id, max id)
   std::vector<Clog> clogs_;
   std::vector<std::vector<Handler>> handlers_;  // [node][port]
   std::map<std::string, Port, std::less<>> port_ids_;
