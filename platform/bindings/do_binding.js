@@ -13,7 +13,7 @@
   const {Promise, JSON, Object, Array, ArrayBuffer, Uint8Array, Number, String, Symbol, Error, TypeError,
     RangeError, Map, Set} = globalThis;
   const host = internal.host;
-  const {utf8, toHex} = internal;
+  const {utf8, toHex, arrayAppend} = internal;
   const KEY = Symbol('do-binding');
   const HEX_ID = /^[0-9a-f]{64}$/;
   const objects = () => internal.objects;
@@ -21,7 +21,7 @@
   async function stubFetch(target, id, request) {
     const bytes = await request._readAll();
     const flat = [];
-    for (const [k, v] of request.headers) flat.push(k, v);
+    for (const [k, v] of request.headers) arrayAppend(flat, k, v);
     const [meta, body] = await host.call(target, 'fetch',
         JSON.stringify({id: id.toString(), name: id.name ?? '', method: request.method,
           url: request.url, headers: flat}), bytes);

@@ -11,7 +11,7 @@
   const {Promise, JSON, Object, Array, ArrayBuffer, Uint8Array, Number, String, Symbol, Error, TypeError,
     RangeError, Map, Set} = globalThis;
   const host = internal.host;
-  const {utf8} = internal;
+  const {utf8, arrayAppend} = internal;
   const KEY = Symbol('queue-binding');
   const TYPES = ['text', 'bytes', 'json', 'v8'];
 
@@ -101,7 +101,7 @@
         }
         const type = given === undefined ? this.#defaultType : String(given);
         const bytes = serialize(m.body, type);
-        parts.push(bytes);
+        arrayAppend(parts, bytes);
         const out = {type, size: bytes.byteLength};
         const d = delay(m.delaySeconds) ?? batchDelay;
         if (d !== undefined) out.delay = d;

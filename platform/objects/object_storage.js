@@ -11,7 +11,7 @@
   const {Promise, JSON, Object, Array, ArrayBuffer, Uint8Array, Number, String, Symbol, Error, TypeError,
     RangeError, Map, Set} = globalThis;
   const host = internal.host;
-  const {utf8, concatBytes, valuesMap, settled, copyBufferSource} = internal;
+  const {utf8, concatBytes, valuesMap, settled, copyBufferSource, arrayAppend} = internal;
   const STORAGE = 1;  // objects::InstanceTarget::kStorage
   const KEY = Symbol('storage');
   const KEY_BYTES_MAX = 2048;
@@ -51,7 +51,7 @@
     [Symbol.iterator]() { return this; }
     toArray() {
       const out = [];
-      for (const row of this) out.push(row);
+      for (const row of this) arrayAppend(out, row);
       return out;
     }
     one() {
@@ -70,7 +70,7 @@
         },
         toArray() {
           const out = [];
-          for (const r of this) out.push(r);
+          for (const r of this) arrayAppend(out, r);
           return out;
         },
         [Symbol.iterator]() { return this; },
@@ -132,8 +132,8 @@
           if (bytes.byteLength > VALUE_BYTES_MAX) {
             throw new RangeError(`Values cannot be larger than ${VALUE_BYTES_MAX} bytes.`);
           }
-          index.push([storageKey(k), bytes.byteLength]);
-          parts.push(bytes);
+          arrayAppend(index, [storageKey(k), bytes.byteLength]);
+          arrayAppend(parts, bytes);
         }
         store('put', {entries: index}, concatBytes(parts));
       });

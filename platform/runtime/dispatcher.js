@@ -12,7 +12,7 @@
 (function (internal) {
   'use strict';
   const {Request, Response, Headers, Promise, Error, TypeError, JSON, Object, Map, Date} = globalThis;
-  const {errorMessage, errorStack, setHeadersGuard} = internal;
+  const {errorMessage, errorStack, setHeadersGuard, arrayAppend} = internal;
   const host = internal.host;
   const objects = () => internal.objects;
   const SIGNAL = {exception: 1, waitUntil: 2, waitUntilSettled: 3, passThrough: 4, eventDone: 5,
@@ -119,7 +119,7 @@
       throw new TypeError(`Incorrect type for Promise: the Promise did not resolve to 'Response'.`);
     }
     const out = [];
-    for (const [k, v] of response.headers) out.push(k, v);
+    for (const [k, v] of response.headers) arrayAppend(out, k, v);
     // perf: the bytes as they are (response.body would wrap them in a stream just to read it).
     host.respond(id, response.status, out, await response._readAll());
   }

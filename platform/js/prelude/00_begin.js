@@ -13,8 +13,23 @@
   'use strict';
   let host = null;  // natives, set by __edgesim_init
   const g = globalThis;
+  // Captured before any Worker code runs: a Worker may replace them or the prototypes' entries.
+  const ObjectDefineProperty = Object.defineProperty;
+  const ObjectCreate = Object.create;
   const define = (obj, name, value) =>
-      Object.defineProperty(obj, name, {value, writable: true, configurable: true, enumerable: false});
+      ObjectDefineProperty(obj, name, {value, writable: true, configurable: true, enumerable: false});
+  // Appends to an array with define semantics: a setter a Worker put on Array.prototype[0] (or
+  // any index) never runs, where `push` would call it.
+  const arrayAppend = (array, ...values) => {
+    for (const value of values) {
+      ObjectDefineProperty(array, array.length,
+          {value, writable: true, enumerable: true, configurable: true});
+    }
+    return array;
+  };
+  // The init of a Request or Response when none is given: no prototype, so no getter a Worker
+  // put on Object.prototype ("headers", "status", ...) is read.
+  const NO_INIT = Object.freeze(ObjectCreate(null));
   // What the prelude shares with the extensions (filled in by 99_end.js and by the extensions):
   // helpers, the natives (a forwarder: they exist only once __edgesim_init ran), the embedder's
   // entry points, the built-in modules, the binding types and the WebSocket hooks.

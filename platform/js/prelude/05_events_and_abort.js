@@ -95,7 +95,7 @@
       let list = this.#listeners.get(type);
       if (list === undefined) this.#listeners.set(type, list = []);
       if (list.some((l) => l.callback === callback && l.capture === capture)) return;
-      list.push({callback, capture, once, removed: false});
+      arrayAppend(list, {callback, capture, once, removed: false});
       if (signal) signal.addEventListener('abort', () => this.removeEventListener(type, callback, {capture}));
     }
     removeEventListener(type, callback, options = undefined) {

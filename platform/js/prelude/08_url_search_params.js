@@ -25,10 +25,10 @@
           for (const pair of init) {
             const p = [...pair];
             if (p.length !== 2) throw new TypeError('Each query pair must be an iterable [name, value] tuple');
-            this.#list.push([String(p[0]), String(p[1])]);
+            arrayAppend(this.#list, [String(p[0]), String(p[1])]);
           }
         } else {
-          for (const k of Object.keys(init)) this.#list.push([k, String(init[k])]);
+          for (const k of Object.keys(init)) arrayAppend(this.#list, [k, String(init[k])]);
         }
       } else {
         this.#parse(String(init));
@@ -40,7 +40,7 @@
       for (const part of s.split('&')) {
         if (part === '') continue;
         const eq = part.indexOf('=');
-        this.#list.push(eq < 0 ? [formDecode(part), ''] :
+        arrayAppend(this.#list, eq < 0 ? [formDecode(part), ''] :
             [formDecode(part.slice(0, eq)), formDecode(part.slice(eq + 1))]);
       }
     }
@@ -53,7 +53,7 @@
     }
     #update() { if (this.#url) setUrlQuery(this.#url, this.toString()); }
     get size() { return this.#list.length; }
-    append(name, value) { this.#list.push([String(name), String(value)]); this.#update(); }
+    append(name, value) { arrayAppend(this.#list, [String(name), String(value)]); this.#update(); }
     delete(name, value) {
       name = String(name);
       this.#list = this.#list.filter(([k, v]) => k !== name || (value !== undefined && v !== String(value)));
@@ -74,7 +74,7 @@
       value = String(value);
       const i = this.#list.findIndex(([k]) => k === name);
       if (i < 0) {
-        this.#list.push([name, value]);
+        arrayAppend(this.#list, [name, value]);
       } else {
         this.#list[i][1] = value;
         this.#list = this.#list.filter(([k], j) => j <= i || k !== name);

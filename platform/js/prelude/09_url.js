@@ -32,11 +32,11 @@
       const last = i === segs.length - 1;
       if (dotdot) {
         out.pop();
-        if (last) out.push('');
+        if (last) arrayAppend(out, '');
       } else if (dot) {
-        if (last) out.push('');
+        if (last) arrayAppend(out, '');
       } else {
-        out.push(pctEncode(seg, PATH_SET));
+        arrayAppend(out, pctEncode(seg, PATH_SET));
       }
     }
     return `/${out.join('/')}`;

@@ -43,7 +43,7 @@
       const k = headerName(name);
       const v = headerValue(value);
       const vs = this.#map.get(k);
-      if (vs) vs.push(v); else this.#map.set(k, [v]);
+      if (vs) arrayAppend(vs, v); else this.#map.set(k, [v]);
     }
     set(name, value) {
       this.#check();

@@ -16,9 +16,9 @@
         }
         for (const p of parts) {
           if (p instanceof Blob) {
-            chunks.push(p.#bytes);
+            arrayAppend(chunks, p.#bytes);
           } else {
-            chunks.push(copyBufferSource(p) || host.utf8Encode(String(p)));
+            arrayAppend(chunks, copyBufferSource(p) || host.utf8Encode(String(p)));
           }
         }
       } else if (parts === null) {

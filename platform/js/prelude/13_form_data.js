@@ -19,13 +19,13 @@
       if (form !== undefined) throw new TypeError('FormData: there are no form elements here');
     }
     append(name, value, filename = undefined) {
-      this.#list.push(formEntry(arguments.length, name, value, filename));
+      arrayAppend(this.#list, formEntry(arguments.length, name, value, filename));
     }
     set(name, value, filename = undefined) {
       const e = formEntry(arguments.length, name, value, filename);
       const i = this.#list.findIndex(([k]) => k === e[0]);
       if (i < 0) {
-        this.#list.push(e);
+        arrayAppend(this.#list, e);
       } else {
         this.#list[i] = e;
         this.#list = this.#list.filter(([k], j) => j <= i || k !== e[0]);
@@ -59,14 +59,14 @@
     for (const [name, value] of form) {
       let head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeFormName(name)}"`;
       if (typeof value === 'string') {
-        chunks.push(host.utf8Encode(`${head}\r\n\r\n${value.replace(/\r\n|\r|\n/g, '\r\n')}\r\n`));
+        arrayAppend(chunks, host.utf8Encode(`${head}\r\n\r\n${value.replace(/\r\n|\r|\n/g, '\r\n')}\r\n`));
       } else {
         head += `; filename="${escapeFormName(value.name)}"\r\nContent-Type: ` +
             `${value.type || 'application/octet-stream'}\r\n\r\n`;
-        chunks.push(host.utf8Encode(head), blobBytes(value), host.utf8Encode('\r\n'));
+        arrayAppend(chunks, host.utf8Encode(head), blobBytes(value), host.utf8Encode('\r\n'));
       }
     }
-    chunks.push(host.utf8Encode(`--${boundary}--\r\n`));
+    arrayAppend(chunks, host.utf8Encode(`--${boundary}--\r\n`));
     return [concatBytes(chunks), `multipart/form-data; boundary=${boundary}`];
   }
   function mimeParam(contentType, param) {

@@ -103,7 +103,7 @@
             throw e;
           }
         }
-        this.#queue.push([chunk, size]);
+        arrayAppend(this.#queue, [chunk, size]);
         this.#queueSize += size;
       }
       this.#pullIfNeeded();
@@ -169,7 +169,7 @@
         return Promise.resolve({value: chunk, done: false});
       }
       const d = deferred();
-      this.#reads.push(d);
+      arrayAppend(this.#reads, d);
       this.#pullIfNeeded();
       return d.promise;
     }
@@ -408,9 +408,9 @@
       const {value, done} = await reader.read();
       if (done) break;
       if (value instanceof Uint8Array) {
-        chunks.push(value);
+        arrayAppend(chunks, value);
       } else if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
-        chunks.push(copyBufferSource(value));
+        arrayAppend(chunks, copyBufferSource(value));
       } else {
         reader.releaseLock();
         throw new TypeError('This ReadableStream did not return bytes.');

@@ -149,7 +149,7 @@
       if (init !== undefined && init !== null && typeof init !== 'object') {
         throw new TypeError('The "init" argument must be an object');
       }
-      init = init || {};
+      init = init || NO_INIT;
       const from = input instanceof Request ? input : null;
       if (from !== null) {
         this.#url = from.url;
@@ -257,7 +257,7 @@
       if (init !== undefined && init !== null && typeof init !== 'object') {
         throw new TypeError('The "init" argument must be an object');
       }
-      init = init || {};
+      init = init || NO_INIT;
       const status = init.status === undefined ? 200 : Number(init.status);
       const webSocket = init.webSocket ?? null;
       if (webSocket !== null && !(internal.sockets?.isSocket(webSocket))) {
@@ -291,7 +291,7 @@
       if (text === undefined) throw new TypeError('Value is not JSON serializable');
       const headers = new Headers(init && init.headers);
       if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-      return new Response(text, {...(init || {}), headers});
+      return new Response(text, Object.assign(ObjectCreate(null), init, {headers}));
     }
     static redirect(url, status = 302) {
       let href;

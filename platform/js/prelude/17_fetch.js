@@ -40,7 +40,7 @@
     for (let hops = 0; ; hops++) {
       signal.throwIfAborted();
       const flat = [];
-      for (const [k, v] of headers) flat.push(k, v);
+      for (const [k, v] of headers) arrayAppend(flat, k, v);
       const reply = await send(method, url, flat, bytes, signal);
       let location = null;
       for (let i = 0; i + 1 < reply.flat.length; i += 2) {
