@@ -212,6 +212,39 @@ TEST(HostileWorker, OverwrittenGlobals) {
                   "");
 }
 
+// Hostility that breaks the Worker itself, in workerd too. A top-level infinite loop: the module
+// never loads, which the loader finds before the run (exit 2 naming the file, as a deploy would
+// fail). A `then` on Object.prototype: every object becomes a thenable, so a handler's Response
+// resolves to something else (500s). The simulator runs on and the trace replays.
+TEST(HostileWorker, AWorkerThatBreaksItselfOnlyFailsItsOwnRequests) {
+  {
+    TempFolder dir("top-level-loop");
+    write_worker_case(dir, "return new Response('x');");
+    std::ifstream in(dir.path() / "src/index.js");
+    std::string js(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>{});
+    dir.write("src/index.js", js + "for (;;) {}\n");
+    RunOutcome o = run_scenario({dir.path().string(), 1});
+    EXPECT_EQ(o.exit_code, kExitBadInput) << o.error;
+    EXPECT_NE(o.error.find("src/index.js: loading the Worker exceeded CPU limit"),
+              std::string::npos)
+        << o.error;
+  }
+  TempFolder dir("then");
+  write_worker_case(dir, "return new Response('x');");
+  std::ifstream in(dir.path() / "src/index.js");
+  std::string js(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>{});
+  dir.write("src/index.js", js + "Object.prototype.then = function (resolve) { resolve(42); };\n");
+  const std::string trace = (dir.path() / "run.trace").string();
+  ErrorTexts errors;
+  RunOutcome o = run_scenario({dir.path().string(), 1, "", trace}, {&errors});
+  EXPECT_EQ(o.exit_code, kExitViolated) << o.error;
+  EXPECT_EQ(find_property(o, "evil-answered")->verdict, PropertyResult::Verdict::kOk)
+      << find_property(o, "evil-answered")->explanation;
+  EXPECT_TRUE(errors.mentions("did not resolve to 'Response'")) << errors.all();
+  ReplayOutcome r = replay_trace(trace);
+  EXPECT_NE(r.report.find("identical"), std::string::npos) << r.report;
+}
+
 // A Durable Object waiting on a timer when the run ends: the world's teardown emitted events to
 // the finished trace (a segfault with --trace, and a replay that diverged).
 TEST(HostileWorker, AnObjectWaitingAtTheEndOfTheRunReplays) {

@@ -63,7 +63,8 @@
       } else {
         head += `; filename="${escapeFormName(value.name)}"\r\nContent-Type: ` +
             `${value.type || 'application/octet-stream'}\r\n\r\n`;
-        arrayAppend(chunks, host.utf8Encode(head), blobBytes(value), host.utf8Encode('\r\n'));
+        arrayAppend(chunks, host.utf8Encode(head), blobBytes(value));
+        arrayAppend(chunks, host.utf8Encode('\r\n'));
       }
     }
     arrayAppend(chunks, host.utf8Encode(`--${boundary}--\r\n`));
