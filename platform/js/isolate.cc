@@ -68,6 +68,8 @@ Isolate::Impl::~Impl() {
   builtins_.Reset();
   after_evaluation_.Reset();
   fire_timer_.Reset();
+  array_prototype_.Reset();
+  object_prototype_.Reset();
   settle_fetch_.Reset();  // web APIs
   if (calls_ != nullptr) calls_->clear();
   context_.Reset();
@@ -139,6 +141,16 @@ void Isolate::Impl::add_natives(v8::Local<v8::Context> context, v8::Local<v8::Ob
 
 bool Isolate::Impl::install_natives(v8::Local<v8::Context> context) {
   v8::Local<v8::Object> natives = v8::Object::New(isolate_);
+  {
+    v8::Local<v8::Object> array = v8::Array::New(isolate_, 0);
+    v8::Local<v8::Value> proto = array->GetPrototype();
+    if (proto->IsObject()) {
+      array_prototype_.Reset(isolate_, proto.As<v8::Object>());
+      v8::Local<v8::Value> object_proto = proto.As<v8::Object>()->GetPrototype();
+      if (object_proto->IsObject())
+        object_prototype_.Reset(isolate_, object_proto.As<v8::Object>());
+    }
+  }
   add_natives(context, natives,
               {{"console", &Impl::native_console},
                {"fillRandom", &Impl::native_fill_random},
@@ -147,6 +159,7 @@ bool Isolate::Impl::install_natives(v8::Local<v8::Context> context) {
                {"setTimer", &Impl::native_set_timer},
                {"clearTimer", &Impl::native_clear_timer},
                {"respond", &Impl::native_respond},
+               {"indexFree", &Impl::native_index_free},
                {"signal", &Impl::native_signal},
                {"reportError", &Impl::native_report_error},
                {"utf8Encode", &Impl::native_utf8_encode},

@@ -156,6 +156,9 @@ class Isolate::Impl {
   static void native_report_error(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void native_utf8_encode(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void native_utf8_decode(const v8::FunctionCallbackInfo<v8::Value>& info);
+  // True when neither Array.prototype nor Object.prototype has an indexed property, so push()
+  // on a fresh array runs no Worker code (the prelude's arrayAppend asks before each append).
+  static void native_index_free(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void native_clone(const v8::FunctionCallbackInfo<v8::Value>& info);
 
   const sim::World& world_;
@@ -167,6 +170,8 @@ class Isolate::Impl {
   v8::Global<v8::Context> context_;
   // From the prelude's init: its functions, the embedder's entry points and built-in modules.
   v8::Global<v8::Function> fire_timer_;
+  // The intrinsic prototypes, captured before any Worker code runs (native_index_free).
+  v8::Global<v8::Object> array_prototype_, object_prototype_;
   v8::Global<v8::Function> settle_fetch_;  // web APIs
   v8::Global<v8::Function> after_evaluation_;
   std::map<std::string, v8::Global<v8::Function>, std::less<>> entries_;

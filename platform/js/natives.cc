@@ -3,13 +3,17 @@
 // structured clones) and to report to the embedder (respond, signal, reportError). Effects are
 // buffered (Impl::effects_) and reach the IsolateHost when the run returns.
 #include <v8-array-buffer.h>
+#include <v8-container.h>
 #include <v8-external.h>
 #include <v8-primitive.h>
 #include <v8-typed-array.h>
 #include <v8-value-serializer.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "platform/js/isolate_impl.h"
 #include "platform/js/v8_util.h"
@@ -91,7 +95,37 @@ void Isolate::Impl::native_respond(const v8::FunctionCallbackInfo<v8::Value>& in
   HttpResponse response;
   const double invocation = info[0]->NumberValue(context).FromMaybe(0);
   response.status = static_cast<int>(info[1]->Int32Value(context).FromMaybe(500));
-  if (info[2]->IsArray()) {
+  if (info[2]->IsMap()) {
+    // A Headers' Map, lower-case name -> [values]: read with no JS running, then as iteration
+    // gives them: names sorted, values joined with ", " except set-cookie (one header each).
+    v8::Local<v8::Array> flat = info[2].As<v8::Map>()->AsArray();
+    std::vector<std::pair<std::string, std::vector<std::string>>> entries;
+    for (std::uint32_t i = 0; i + 1 < flat->Length(); i += 2) {
+      v8::Local<v8::Value> k, vs;
+      if (!flat->Get(context, i).ToLocal(&k) || !flat->Get(context, i + 1).ToLocal(&vs) ||
+          !vs->IsArray()) {
+        return;
+      }
+      auto& entry = entries.emplace_back(to_utf8(isolate, k), std::vector<std::string>{});
+      auto values = vs.As<v8::Array>();
+      for (std::uint32_t j = 0; j < values->Length(); ++j) {
+        v8::Local<v8::Value> v;
+        if (!values->Get(context, j).ToLocal(&v)) return;
+        entry.second.push_back(to_utf8(isolate, v));
+      }
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [name, values] : entries) {
+      if (name == "set-cookie") {
+        for (auto& v : values) response.headers.emplace_back(name, std::move(v));
+        continue;
+      }
+      std::string joined;
+      for (std::size_t j = 0; j < values.size(); ++j) joined += (j ? ", " : "") + values[j];
+      response.headers.emplace_back(name, std::move(joined));
+    }
+  } else if (info[2]->IsArray()) {
     auto flat = info[2].As<v8::Array>();
     for (std::uint32_t i = 0; i + 1 < flat->Length(); i += 2) {
       v8::Local<v8::Value> k, v;
@@ -145,6 +179,26 @@ void Isolate::Impl::native_utf8_encode(const v8::FunctionCallbackInfo<v8::Value>
                  v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
   }
   info.GetReturnValue().Set(v8::Uint8Array::New(buffer, 0, static_cast<std::size_t>(length)));
+}
+
+void Isolate::Impl::native_index_free(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Impl* self = from(info);
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  bool free = true;
+  for (const v8::Global<v8::Object>* proto : {&self->array_prototype_, &self->object_prototype_}) {
+    if (proto->IsEmpty()) continue;
+    // V8 lists integer keys first, as numbers (kKeepNumbers): the first key says it.
+    v8::Local<v8::Array> keys;
+    v8::Local<v8::Value> first;
+    if (!proto->Get(isolate)
+             ->GetOwnPropertyNames(context, v8::ALL_PROPERTIES, v8::KeyConversionMode::kKeepNumbers)
+             .ToLocal(&keys) ||
+        (keys->Length() > 0 && (!keys->Get(context, 0).ToLocal(&first) || first->IsNumber()))) {
+      free = false;
+    }
+  }
+  info.GetReturnValue().Set(free);
 }
 
 void Isolate::Impl::native_utf8_decode(const v8::FunctionCallbackInfo<v8::Value>& info) {

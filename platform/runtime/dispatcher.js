@@ -4,7 +4,7 @@
 //
 // The embedder calls the entry points (internal.entries) through js::Isolate::dispatch(name, args),
 // which passes the main module's namespace first. Results go back through two natives:
-// host.respond(invocation, status, headers, body) for a Response, and
+// host.respond(invocation, status, headers, body) for a Response (headers: the Headers' Map), and
 // host.signal(invocation, code, ok, text, stack, bytes) for the rest; the codes are
 // runtime::SignalCode's (events.h), the same numbers as SIGNAL below.
 //
@@ -12,7 +12,7 @@
 (function (internal) {
   'use strict';
   const {Request, Response, Headers, Promise, Error, TypeError, JSON, Object, Map, Date} = globalThis;
-  const {errorMessage, errorStack, setHeadersGuard, arrayAppend} = internal;
+  const {errorMessage, errorStack, setHeadersGuard, headersMap} = internal;
   const host = internal.host;
   const objects = () => internal.objects;
   const SIGNAL = {exception: 1, waitUntil: 2, waitUntilSettled: 3, passThrough: 4, eventDone: 5,
@@ -118,8 +118,8 @@
     if (!(response instanceof Response)) {
       throw new TypeError(`Incorrect type for Promise: the Promise did not resolve to 'Response'.`);
     }
-    const out = [];
-    for (const [k, v] of response.headers) arrayAppend(out, k, v);
+    // The headers' Map itself: C++ reads, sorts and combines it as iteration would.
+    const out = headersMap(response.headers);
     // perf: the bytes as they are (response.body would wrap them in a stream just to read it).
     host.respond(id, response.status, out, await response._readAll());
   }

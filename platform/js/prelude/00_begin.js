@@ -18,10 +18,16 @@
   const ObjectCreate = Object.create;
   const define = (obj, name, value) =>
       ObjectDefineProperty(obj, name, {value, writable: true, configurable: true, enumerable: false});
-  // Appends to an array with define semantics: a setter a Worker put on Array.prototype[0] (or
-  // any index) never runs, where `push` would call it.
-  // (No rest parameters and no iterator: this is on every request's path.)
+  // Appends to an array without running Worker code: push() (captured) while Array.prototype and
+  // Object.prototype have no indexed property (host.indexFree(), a cheap native check), else
+  // defineProperty, so a setter a Worker put on Array.prototype[0] never runs (push would call
+  // it). defineProperty on every append cost a tenth of a hello-world request.
+  const push = Function.prototype.call.bind(Array.prototype.push);
   const arrayAppend = (array, value, second) => {
+    if (host.indexFree()) {
+      if (second === undefined) push(array, value); else push(array, value, second);
+      return array;
+    }
     ObjectDefineProperty(array, array.length,
         {value, writable: true, enumerable: true, configurable: true});
     if (second !== undefined) {
@@ -30,9 +36,13 @@
     }
     return array;
   };
-  // The init of a Request or Response when none is given: no prototype, so no getter a Worker
-  // put on Object.prototype ("headers", "status", ...) is read.
-  const NO_INIT = Object.freeze(ObjectCreate(null));
+  // The init of a Request or Response when none is given: every key the constructors read is an
+  // own property, so no getter a Worker put on Object.prototype ("headers", "status", ...) is
+  // read (an object literal, not a null-prototype one: those are dictionary-mode objects, and
+  // reading them cost a tenth of a hello-world request).
+  const NO_INIT = Object.freeze({method: undefined, headers: undefined, redirect: undefined,
+    signal: undefined, body: undefined, status: undefined, statusText: undefined,
+    webSocket: undefined});
   // What the prelude shares with the extensions (filled in by 99_end.js and by the extensions):
   // helpers, the natives (a forwarder: they exist only once __edgesim_init ran), the embedder's
   // entry points, the built-in modules, the binding types and the WebSocket hooks.

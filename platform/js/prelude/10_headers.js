@@ -11,12 +11,16 @@
     return value;
   }
   let setHeadersGuard;  // (headers, 'none' | 'immutable')
+  // The Map of lower-case name -> [values] itself, for the embedder's respond(): C++ reads it with
+  // no JS running (iterating and appending in JS could meet a Worker's prototype setters).
+  let headersMap;
   let headersGuard;     // headers -> its guard
   class Headers {
     #map = new Map();  // lower-case name -> [values]
     #guard = 'none';   // 'immutable': headers of fetched responses and of incoming requests
     static {
       setHeadersGuard = (h, guard) => { h.#guard = guard; };
+      headersMap = (h) => h.#map;
       headersGuard = (h) => h.#guard;
     }
     #check() {

@@ -58,7 +58,7 @@
   };
   Object.assign(internal, {
     errorMessage, errorStack, inspect, utf8, toHex, concatBytes, valuesMap, settled, arrayAppend,
-    copyBufferSource, setHeadersGuard, makeFetchedResponse: (...a) => makeFetchedResponse(...a),
+    copyBufferSource, setHeadersGuard, headersMap, makeFetchedResponse: (...a) => makeFetchedResponse(...a),
     NULL_BODY_STATUS, SOCKET_HEADER,
     // The natives the extensions use, forwarded (they are set per isolate, after the snapshot).
     host: {
