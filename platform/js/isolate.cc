@@ -252,6 +252,7 @@ RunOutcome Isolate::Impl::run(Body&& body) {
   SIM_REQUIRE(!dead_);
   SIM_REQUIRE(!in_run_);
   in_run_ = true;
+  index_free_known_ = false;  // native_index_free asks V8 again, once in this run
   Engine& engine = Engine::get();
   ClockScope clock(&world_);
   const std::uint64_t watch =

@@ -158,6 +158,8 @@ class Isolate::Impl {
   static void native_utf8_decode(const v8::FunctionCallbackInfo<v8::Value>& info);
   // True when neither Array.prototype nor Object.prototype has an indexed property, so push()
   // on a fresh array runs no Worker code (the prelude's arrayAppend asks before each append).
+  // Asked of V8 once per run (listing the prototypes' keys is not cheap, and a stream appends per
+  // chunk); a Worker that adds an index mid-run can fail only that run's later appends.
   static void native_index_free(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void native_clone(const v8::FunctionCallbackInfo<v8::Value>& info);
 
@@ -172,7 +174,8 @@ class Isolate::Impl {
   v8::Global<v8::Function> fire_timer_;
   // The intrinsic prototypes, captured before any Worker code runs (native_index_free).
   v8::Global<v8::Object> array_prototype_, object_prototype_;
-  v8::Global<v8::Function> settle_fetch_;  // web APIs
+  bool index_free_known_ = false, index_free_ = true;  // native_index_free's answer in this run
+  v8::Global<v8::Function> settle_fetch_;              // web APIs
   v8::Global<v8::Function> after_evaluation_;
   std::map<std::string, v8::Global<v8::Function>, std::less<>> entries_;
   v8::Global<v8::Object> builtins_;  // specifier -> exports object

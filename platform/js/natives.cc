@@ -183,6 +183,10 @@ void Isolate::Impl::native_utf8_encode(const v8::FunctionCallbackInfo<v8::Value>
 
 void Isolate::Impl::native_index_free(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Impl* self = from(info);
+  if (self->index_free_known_) {
+    info.GetReturnValue().Set(self->index_free_);
+    return;
+  }
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   bool free = true;
@@ -198,6 +202,8 @@ void Isolate::Impl::native_index_free(const v8::FunctionCallbackInfo<v8::Value>&
       free = false;
     }
   }
+  self->index_free_known_ = true;
+  self->index_free_ = free;
   info.GetReturnValue().Set(free);
 }
 
