@@ -41,4 +41,13 @@ sim::Result<services::CronRunResult> PopCronTarget::run(sim::Task& task, const s
   return services::CronRunResult{r->ok, r->no_retry, r->error};
 }
 
+sim::Status PopWorkflowRunner::run(sim::Task& task, const services::WorkflowRun& run) {
+  runtime::WorkflowRunEvent e{run.workflow, run.class_name, run.instance_id, run.generation,
+                              run.run,      run.created,    run.params,      step_target_};
+  sim::Result<runtime::ScheduledResult> r = pop_.workflow(task, worker_, std::move(e));
+  if (!r.ok()) return r.error();
+  if (!r->ok) return sim::Error{sim::ErrorKind::kRemote, r->error};
+  return sim::Status::Ok();
+}
+
 }  // namespace platform

@@ -9,6 +9,7 @@
 #include "platform/runtime/pop.h"
 #include "platform/services/cron/cron.h"
 #include "platform/services/queues/queues.h"
+#include "platform/services/workflows/workflows.h"
 
 namespace platform {
 
@@ -38,6 +39,21 @@ class PopCronTarget final : public services::CronExecutor {
 
  private:
   runtime::Pop& pop_;
+};
+
+// The Worker that runs a workflow's class on one PoP: a run becomes a workflow invocation there
+// (Pop::workflow) whose step calls go to the hidden step binding at `step_target`.
+class PopWorkflowRunner final : public services::WorkflowRunExecutor {
+ public:
+  // REQUIRES: `pop` outlives this and has `worker` deployed.
+  PopWorkflowRunner(runtime::Pop& pop, std::string worker, std::uint32_t step_target)
+      : pop_(pop), worker_(std::move(worker)), step_target_(step_target) {}
+  sim::Status run(sim::Task& task, const services::WorkflowRun& run) override;
+
+ private:
+  runtime::Pop& pop_;
+  std::string worker_;
+  std::uint32_t step_target_;
 };
 
 }  // namespace platform

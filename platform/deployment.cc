@@ -1,12 +1,14 @@
 #include "platform/deployment.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "platform/bindings/binding_table.h"
 #include "platform/bindings/do_binding.h"
 #include "platform/bindings/kv_binding.h"
 #include "platform/bindings/queue_binding.h"
+#include "platform/bindings/workflow_binding.h"
 #include "platform/consumers.h"
 #include "platform/runtime/front_door.h"
 #include "sim/assert.h"
@@ -35,6 +37,25 @@ bool uses_queues(const DeploymentSpec& s) {
   });
 }
 
+bool uses_workflows(const DeploymentSpec& s) {
+  return std::any_of(s.workers.begin(), s.workers.end(),
+                     [](const WorkerSpec& w) { return !w.workflows.empty(); });
+}
+
+// The Worker that runs the class of workflow binding `b` of Worker `w`.
+const std::string& workflow_script(const WorkerSpec& w, const WorkflowBindingSpec& b) {
+  return b.script.empty() ? w.name : b.script;
+}
+
+bool runs_workflows(const DeploymentSpec& s, const std::string& worker) {
+  for (const WorkerSpec& w : s.workers) {
+    for (const WorkflowBindingSpec& b : w.workflows) {
+      if (workflow_script(w, b) == worker) return true;
+    }
+  }
+  return false;
+}
+
 bool uses_cron(const DeploymentSpec& s) {
   return std::any_of(s.workers.begin(), s.workers.end(),
                      [](const WorkerSpec& w) { return !w.crons.empty(); });
@@ -57,7 +78,8 @@ const sim::Knobs<PlatformConfig>& knobs() {
            .include("do.", &C::object_hosts, objects::DoHostConfig::knobs())
            .include("kv.", &C::kv, services::KvConfig::knobs())
            .include("queue.", &C::queues, services::QueueConfig::knobs())
-           .include("cron.", &C::cron, services::CronConfig::knobs());
+           .include("cron.", &C::cron, services::CronConfig::knobs())
+           .include("workflow.", &C::workflows, services::WorkflowConfig::knobs());
   return *table;
 }
 
@@ -78,7 +100,8 @@ Deployment::Deployment(sim::World& world, DeploymentSpec spec)
                            {.durable_objects = binds_durable_objects(spec_),
                             .kv = binds_kv(spec_),
                             .queues = uses_queues(spec_),
-                            .cron = uses_cron(spec_)},
+                            .cron = uses_cron(spec_),
+                            .workflows = uses_workflows(spec_)},
                            &spec_);
   world_.net().config() = spec_.config.net;
   // The order nodes are added in is their ids' order, which traces record: keep it stable.
@@ -87,6 +110,7 @@ Deployment::Deployment(sim::World& world, DeploymentSpec spec)
   if (binds_durable_objects(spec_)) add_durable_objects();
   if (binds_kv(spec_) && kv_ == nullptr) add_kv();
   if (uses_queues(spec_) && queues_ == nullptr) add_queues();
+  if (uses_workflows(spec_) && workflows_ == nullptr) add_workflows();
   if (uses_cron(spec_)) add_cron();
   add_pops();
 }
@@ -94,6 +118,7 @@ Deployment::Deployment(sim::World& world, DeploymentSpec spec)
 Deployment::~Deployment() {
   // Workers and objects before the services they call.
   queue_consumers_.clear();
+  workflow_runners_.clear();
   cron_targets_.clear();
   pop_entries_.clear();
   do_hosts_.clear();
@@ -123,6 +148,7 @@ void Deployment::add_durable_objects() {
   // KV and queues before the hosts' executors: a DO's own bindings are clients at its host.
   if (binds_kv(spec_)) add_kv();
   if (uses_queues(spec_)) add_queues();
+  if (uses_workflows(spec_)) add_workflows();
   for (sim::Node* h : host_nodes) {
     if (kv_ != nullptr) kv_->attach(*h);
     objects::DoHostConfig hc = spec_.config.object_hosts;
@@ -174,6 +200,21 @@ void Deployment::add_queues() {
   }
 }
 
+void Deployment::add_workflows() {
+  workflows_ = std::make_unique<services::WorkflowService>(world_, spec_.config.workflows);
+  std::set<std::string> declared;
+  for (const WorkerSpec& w : spec_.workers) {
+    for (const WorkflowBindingSpec& b : w.workflows) {
+      if (declared.insert(b.name).second) {
+        workflows_->add_workflow(b.name, b.class_name, workflow_script(w, b));
+      }
+    }
+  }
+  for (const NodeSpec& n : spec_.workflow_engines) {
+    workflows_->add_engine(world_.add_node(n.name, n.location));
+  }
+}
+
 void Deployment::add_cron() {
   cron_ = std::make_unique<services::CronService>(world_, spec_.config.cron);
   for (const WorkerSpec& w : spec_.workers) {
@@ -199,6 +240,14 @@ void Deployment::add_pops() {
         queue_consumers_.push_back(std::make_unique<PopQueueConsumer>(*e->pop, w.name));
         queues_->add_consumer(c, *node, *queue_consumers_.back());
       }
+    }
+    // A workflow's runs can go to every PoP.
+    for (const WorkerSpec& w : spec_.workers) {
+      auto target = step_targets_.find({node->id(), w.name});
+      if (target == step_targets_.end()) continue;
+      workflow_runners_.push_back(
+          std::make_unique<PopWorkflowRunner>(*e->pop, w.name, target->second));
+      workflows_->add_runner(w.name, *node, *workflow_runners_.back());
     }
     // A Worker's Cron Triggers can fire on every PoP.
     for (const WorkerSpec& w : spec_.workers) {
@@ -233,6 +282,14 @@ runtime::WorkerConfig Deployment::worker_config(const WorkerSpec& w, sim::Node& 
     SIM_REQUIRE(queues_ != nullptr);
     table->add(q.binding, std::make_unique<bindings::QueueBinding>(q.queue, w.compatibility_date,
                                                                    queues_->attach(node)));
+  }
+  for (const WorkflowBindingSpec& b : w.workflows) {
+    SIM_REQUIRE(workflows_ != nullptr);
+    table->add(b.binding, std::make_unique<bindings::WorkflowBinding>(b.name, *workflows_));
+  }
+  if (runs_workflows(spec_, w.name)) {
+    step_targets_[{node.id(), w.name}] =
+        table->add_hidden(std::make_unique<bindings::WorkflowStepBinding>(*workflows_));
   }
   for (auto& [name, value] : table->env()) c.env[name] = std::move(value);
   c.services = table.get();
@@ -288,6 +345,16 @@ std::map<std::string, std::uint64_t> Deployment::stats() const {
     s["queue_retried"] = q.retried;
     s["queue_dead_lettered"] = q.dead_lettered;
     s["queue_dropped"] = q.dropped;
+  }
+  if (workflows_ != nullptr) {
+    const services::WorkflowService::Stats& f = workflows_->stats();
+    s["workflow_instances"] = f.instances;
+    s["workflow_runs"] = f.runs;
+    s["workflow_runs_lost"] = f.runs_lost;
+    s["workflow_steps_run"] = f.steps_run;
+    s["workflow_steps_cached"] = f.steps_cached;
+    s["workflow_completed"] = f.completed;
+    s["workflow_errored"] = f.errored;
   }
   if (cron_ != nullptr) {
     const services::CronService::Stats& c = cron_->stats();

@@ -33,6 +33,7 @@
 #include "platform/services/do/do_cluster.h"
 #include "platform/services/kv/kv.h"
 #include "platform/services/queues/queues.h"
+#include "platform/services/workflows/workflows.h"
 #include "sim/knobs.h"
 #include "sim/network.h"
 #include "sim/world.h"
@@ -63,6 +64,13 @@ struct QueueProducerBinding {
   std::optional<sim::Duration> delivery_delay;  // the queue's, for messages sent without one
 };
 
+struct WorkflowBindingSpec {
+  std::string binding;     // env.<binding>
+  std::string name;        // the workflow
+  std::string class_name;  // the exported class (WorkflowEntrypoint) that runs it
+  std::string script;      // the Worker that exports it; empty: this one
+};
+
 struct WorkerSpec {
   std::string name;
   js::ModuleMap modules;
@@ -74,6 +82,7 @@ struct WorkerSpec {
   std::vector<QueueProducerBinding> queue_producers;
   // The queues this Worker consumes (a queue has one consumer Worker; it runs on every PoP).
   std::vector<services::QueueConsumerSettings> queue_consumers;
+  std::vector<WorkflowBindingSpec> workflows;
   // triggers.crons: scheduled() runs at each minute one of these matches (UTC).
   std::vector<services::CronExpr> crons;
   std::optional<sim::Duration> cpu_max;  // limits.cpu_ms
@@ -91,6 +100,7 @@ struct PlatformConfig {
   services::KvConfig kv;
   services::QueueConfig queues;
   services::CronConfig cron;
+  services::WorkflowConfig workflows;
 };
 
 // The service nodes (do_hosts, do_storage, kv_stores, ...; ServiceNodes) left empty get the
@@ -140,6 +150,7 @@ class Deployment {
   void add_kv();
   void add_queues();
   void add_cron();
+  void add_workflows();
   void add_pops();
   // The config of Worker `w` on `node`, its bindings served by a table made for that node.
   runtime::WorkerConfig worker_config(const WorkerSpec& w, sim::Node& node);
@@ -154,6 +165,10 @@ class Deployment {
   std::unique_ptr<services::KvService> kv_;
   std::unique_ptr<services::QueueService> queues_;
   std::vector<std::unique_ptr<services::QueueConsumerExecutor>> queue_consumers_;
+  std::unique_ptr<services::WorkflowService> workflows_;
+  std::vector<std::unique_ptr<services::WorkflowRunExecutor>> workflow_runners_;
+  // (node, Worker) -> the target of its hidden step binding, for the Workers that run workflows.
+  std::map<std::pair<sim::NodeId, std::string>, std::uint32_t> step_targets_;
   std::unique_ptr<services::CronService> cron_;
   std::vector<std::unique_ptr<services::CronExecutor>> cron_targets_;
   // One binding table per (node, Worker): a binding's calls run on the node its Worker runs on.

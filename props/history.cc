@@ -128,6 +128,10 @@ sim::Status HistoryRecorder::add(std::uint64_t index, const sim::TraceEvent& eve
     case sim::ev::Body::kCronGiveUp:
       add_cron_event(event);
       return sim::Status::Ok();
+    case sim::ev::Body::kWorkflowStatus:
+    case sim::ev::Body::kWorkflowStep:
+      add_workflow_event(event);
+      return sim::Status::Ok();
     case sim::ev::Body::kQueueStore:
     case sim::ev::Body::kQueueDispatch:
     case sim::ev::Body::kQueueDeliver:
@@ -184,6 +188,45 @@ sim::Status HistoryRecorder::add_op(const sim::TraceEvent& event, const Bad& bad
   op.output = e.output();
   op.complete = status == sim::OpStatus::kUnknown ? sim::kTimeMax : event.time;
   return sim::Status::Ok();
+}
+
+void HistoryRecorder::add_workflow_event(const sim::TraceEvent& event) {
+  const sim::ev::Body& b = *event.body;
+  if (b.has_workflow_status()) {
+    const sim::ev::WorkflowStatus& e = b.workflow_status();
+    WorkflowRecord& rec = history_.workflows.instances[e.instance()];
+    rec.replay.instance_id = e.instance();
+    if (e.from().empty()) {
+      rec.workflow = e.workflow();
+      rec.created = event.time;
+    }
+    rec.status = e.status();
+    if (e.status() == "complete" || e.status() == "errored" || e.status() == "terminated") {
+      if (!rec.finished.has_value()) rec.finished = event.time;
+      rec.replay.final_output = e.status() == "complete"  ? e.output()
+                                : e.status() == "errored" ? "errored: " + e.error()
+                                                          : std::string("terminated");
+    }
+    return;
+  }
+  const sim::ev::WorkflowStep& e = b.workflow_step();
+  WorkflowInstance& inst = history_.workflows.instances[e.instance()].replay;
+  inst.instance_id = e.instance();
+  const std::string& kind = e.kind();
+  const auto step = [&](StepEventKind k, std::string result) {
+    inst.events.push_back({e.step(), k, e.run(), event.time, std::move(result)});
+  };
+  if (kind == "start") step(StepEventKind::kStart, "");
+  if (kind == "success" || kind == "wake" || kind == "deliver") {
+    step(StepEventKind::kSuccess, e.result());
+  }
+  if (kind == "failure" || kind == "timeout") step(StepEventKind::kFailure, "");
+  // A cached failure returns no result: it is not a cached return of one.
+  if (kind == "cached" && e.error().empty()) step(StepEventKind::kCachedReturn, e.result());
+  if (kind == "start" || kind == "cached" || kind == "sleep" || kind == "wait") {
+    if (inst.runs.size() <= e.run()) inst.runs.resize(e.run() + 1);
+    inst.runs[e.run()].push_back(e.step());
+  }
 }
 
 void HistoryRecorder::add_queue_event(const sim::TraceEvent& event) {

@@ -32,6 +32,7 @@
 #include "props/cron_schedule.h"
 #include "props/do_single_instance.h"
 #include "props/queue_delivery.h"
+#include "props/workflow_replay.h"
 #include "sim/event.h"
 #include "sim/history.h"
 #include "sim/result.h"
@@ -60,6 +61,7 @@ struct History {
   std::map<std::string, std::map<int, std::uint64_t>> load_statuses;
   QueueHistory queues;
   CronHistory cron;
+  WorkflowHistory workflows;
   std::vector<FaultRecord> faults;  // in event order
 
   // The location of a node, "" when unknown.
@@ -83,6 +85,7 @@ class HistoryRecorder final : public sim::EventSink {
   sim::Status add_op(const sim::TraceEvent& event, const Bad& bad);
   void add_queue_event(const sim::TraceEvent& event);
   void add_cron_event(const sim::TraceEvent& event);
+  void add_workflow_event(const sim::TraceEvent& event);
 
   std::map<sim::OpId, sim::Operation> ops_;
   History history_;

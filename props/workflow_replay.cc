@@ -188,3 +188,49 @@ std::string WorkflowReplayResult::report() const {
 }
 
 }  // namespace props
+
+namespace props {
+
+WorkflowLivenessResult check_workflow_liveness(const WorkflowHistory& history, sim::Time quiet,
+                                               sim::Duration within, sim::Time end,
+                                               std::size_t examples_max) {
+  WorkflowLivenessResult r;
+  for (const auto& [label, rec] : history.instances) {
+    ++r.instances;
+    const sim::Time deadline = std::max(rec.created, quiet) + within;
+    if (rec.finished.has_value() && *rec.finished <= deadline) {
+      ++r.finished;
+      continue;
+    }
+    const std::string who = "workflow " + label + " (created at " + sim::format_time(rec.created) +
+                            ", " + (rec.status.empty() ? "no status" : rec.status) + ")";
+    if (rec.finished.has_value() || deadline <= end) {
+      ++r.late;
+      if (r.findings.size() < examples_max) {
+        r.findings.push_back(who + " was not finished by " + sim::format_time(deadline) +
+                             (rec.finished ? ", it finished at " + sim::format_time(*rec.finished)
+                                           : ", and never finished"));
+      }
+    } else {
+      ++r.undecided;
+      if (r.findings.size() < examples_max) {
+        r.findings.push_back(who + " had not finished when the run ended at " +
+                             sim::format_time(end) + ", before its deadline " +
+                             sim::format_time(deadline));
+      }
+    }
+  }
+  r.verdict = r.late > 0 ? Verdict::kViolated : r.undecided > 0 ? Verdict::kUnknown : Verdict::kOk;
+  return r;
+}
+
+std::string WorkflowLivenessResult::report() const {
+  std::string out = std::string("workflow liveness: ") + verdict_name(verdict) + "\n";
+  out += "  instances " + std::to_string(instances) + ", finished in time " +
+         std::to_string(finished) + ", late " + std::to_string(late) + ", undecided " +
+         std::to_string(undecided) + "\n";
+  for (const std::string& f : findings) out += "  " + f + "\n";
+  return out;
+}
+
+}  // namespace props

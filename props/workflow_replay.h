@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,5 +78,34 @@ struct WorkflowReplayResult {
 };
 
 WorkflowReplayResult check_workflow_replay(const WorkflowReplayInput& input);
+
+// What a run's trace says about each workflow instance (props::HistoryRecorder fills it from the
+// workflow.* events): its replay record, and when it was created and reached a final status.
+struct WorkflowRecord {
+  std::string workflow;
+  sim::Time created = 0;
+  std::string status;                 // the last one
+  std::optional<sim::Time> finished;  // when it reached complete, errored or terminated
+  WorkflowInstance replay;
+};
+struct WorkflowHistory {
+  std::map<std::string, WorkflowRecord> instances;  // by instance ("id", "id~1" after a restart)
+};
+
+// Liveness: every instance reaches a final status within `within` of max(its creation, `quiet`)
+// (when faults stop). Violated when one did not and the run lasted past that deadline (`end`);
+// unknown when the run ended before the deadline of an unfinished instance.
+struct WorkflowLivenessResult {
+  Verdict verdict = Verdict::kOk;
+  std::size_t instances = 0;
+  std::size_t finished = 0;
+  std::size_t late = 0;       // not final by their deadline
+  std::size_t undecided = 0;  // not final, deadline after the end of the run
+  std::vector<std::string> findings;
+  std::string report() const;
+};
+WorkflowLivenessResult check_workflow_liveness(const WorkflowHistory& history, sim::Time quiet,
+                                               sim::Duration within, sim::Time end,
+                                               std::size_t examples_max = 10);
 
 }  // namespace props

@@ -368,6 +368,36 @@ PropertyResult check_cron(const CheckInput& in) {
   return make_result(verdict, report);
 }
 
+// The instances of the property's workflow (param "workflow"; default: every one).
+props::WorkflowHistory workflow_history(const CheckInput& in) {
+  const std::string only = string_param(in.property, "workflow", "");
+  props::WorkflowHistory h = in.history.workflows;
+  if (!only.empty()) {
+    std::erase_if(h.instances, [&](const auto& kv) { return kv.second.workflow != only; });
+  }
+  return h;
+}
+
+PropertyResult check_replay(const CheckInput& in) {
+  props::WorkflowReplayInput input;
+  for (auto& [label, rec] : workflow_history(in).instances) {
+    input.instances.push_back(std::move(rec.replay));
+  }
+  props::WorkflowReplayResult r = props::check_workflow_replay(input);
+  std::string report = r.report();
+  if (!report.empty() && report.back() == '\n') report.pop_back();
+  return make_result(r.verdict, report);
+}
+
+PropertyResult check_liveness(const CheckInput& in) {
+  const sim::Duration within = duration_param(in.property, "within", sim::kHour);
+  props::WorkflowLivenessResult r = props::check_workflow_liveness(
+      workflow_history(in), in.scenario.quiet_after, within, in.scenario.duration);
+  std::string report = r.report();
+  if (!report.empty() && report.back() == '\n') report.pop_back();
+  return make_result(r.verdict, report);
+}
+
 using CheckFn = PropertyResult (*)(const CheckInput&);
 
 // The checkers this build has; a checker missing here is refused by the loader.
@@ -388,7 +418,9 @@ CheckFn checker_for(spec::Checker checker) {
     case spec::Checker::kCronSchedule:
       return &check_cron;
     case spec::Checker::kWorkflowReplay:
-      break;
+      return &check_replay;
+    case spec::Checker::kWorkflowLiveness:
+      return &check_liveness;
   }
   return nullptr;
 }

@@ -68,6 +68,9 @@ platform::WorkerSpec worker(const spec::LoadedScenario& s, const spec::WorkerSpe
     c.max_concurrency = q.max_concurrency;
     out.queue_consumers.push_back(std::move(c));
   }
+  for (const spec::WorkflowBinding& b : w.config.workflows) {
+    out.workflows.push_back({b.binding, b.name, b.class_name, b.script_name});
+  }
   for (const std::string& c : w.config.crons) {
     auto parsed = services::CronExpr::parse(c);
     SIM_ASSERT(parsed.ok());  // the loader checked it
@@ -88,6 +91,7 @@ sim::Result<platform::DeploymentSpec> deployment_spec(const spec::LoadedScenario
   d.kv_stores = nodes(t.kv_stores);
   d.queue_brokers = nodes(t.queue_brokers);
   d.cron = nodes(t.cron);
+  d.workflow_engines = nodes(t.workflow_engines);
   for (const spec::OriginSpec& o : t.origins) d.origins.push_back(origin(o));
   for (const spec::WorkerSpec& w : s.workers) d.workers.push_back(worker(s, w));
   std::string errors;
@@ -187,7 +191,6 @@ sim::Status check_supported(const spec::LoadedScenario& s) {
   const std::map<std::string, std::string> unsimulated = {
       {"d1_databases", "D1 is not simulated by this build of edgesim"},
       {"r2_buckets", "R2 is not simulated by this build of edgesim"},
-      {"workflows", "Workflows are not simulated by this build of edgesim"},
   };
   for (const spec::WorkerSpec& w : s.workers) {
     for (const auto& [key, where] : w.config.where) {
@@ -199,13 +202,6 @@ sim::Status check_supported(const spec::LoadedScenario& s) {
                "compatibility flag \"" + w.config.compatibility_flags.at(i) +
                    "\" is not supported by this build of edgesim (it supports no flags yet)");
       }
-    }
-  }
-  for (const spec::PropertySpec& p : s.properties) {
-    if (p.checker == spec::Checker::kWorkflowReplay) {
-      refuse(p.where, "property \"" + p.name + "\" checker",
-             std::string(spec::checker_name(p.checker)) +
-                 " has nothing to check: this build of edgesim simulates no workflows");
     }
   }
   if (errors.empty()) return sim::Status::Ok();

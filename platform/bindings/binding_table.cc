@@ -35,6 +35,13 @@ void BindingTable::add(std::string name, std::unique_ptr<Binding> binding) {
   bindings_.push_back(std::move(binding));
 }
 
+std::uint32_t BindingTable::add_hidden(std::unique_ptr<Binding> binding) {
+  SIM_REQUIRE(binding != nullptr);
+  const auto target = kFirstTarget + static_cast<std::uint32_t>(bindings_.size());
+  bindings_.push_back(std::move(binding));
+  return target;
+}
+
 std::map<std::string, js::BindingValue> BindingTable::env() const {
   std::map<std::string, js::BindingValue> env;
   for (const auto& [name, target] : names_) {

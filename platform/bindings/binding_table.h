@@ -48,6 +48,9 @@ class BindingTable final : public runtime::Services {
 
   // REQUIRES: `name` is not bound yet.
   void add(std::string name, std::unique_ptr<Binding> binding);
+  // A binding that is not in env (the platform's own JS reaches it by its target). Returns the
+  // target.
+  std::uint32_t add_hidden(std::unique_ptr<Binding> binding);
   // The env entries of the bindings: descriptors with their targets (merge them with the vars).
   std::map<std::string, js::BindingValue> env() const;
 

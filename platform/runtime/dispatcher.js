@@ -374,10 +374,41 @@
     }
   }
 
+  // Workflows: one run of an instance, `new <className>(ctx, env).run(event, step)`, from the top.
+  // `args`: [workflow, step target, instance id, generation, run, created (Unix ms), params].
+  // How it ended goes to the engine through the step (workflow_binding.js), unless the run was
+  // suspended on the way (a sleep, an event wait, a retry, a pause, a lost engine).
+  async function dispatchWorkflow(ns, id, className, args) {
+    const [workflow, target, instanceId, generation, run, created, params] = args;
+    try {
+      const step = internal.workflows.makeStep(target, workflow, instanceId, generation, run);
+      let ok = true, result;
+      try {
+        const cls = ns[className];
+        if (typeof cls !== 'function') {
+          throw new Error(`Workflow class "${className}" is not exported by the main module.`);
+        }
+        const instance = new cls(new ExecutionContext(id), env);
+        if (typeof instance.run !== 'function') {
+          throw new TypeError(`Workflow class "${className}" has no run() method.`);
+        }
+        const event = {payload: host.deserialize(params), timestamp: new Date(created), instanceId};
+        result = await instance.run(event, step);
+      } catch (e) {
+        ok = false;
+        result = e;
+      }
+      await internal.workflows.finish(step, ok, result);
+      signal(id, SIGNAL.eventDone, true);
+    } catch (e) {
+      signal(id, SIGNAL.eventDone, false, errorMessage(e), errorStack(e));
+    }
+  }
+
   Object.assign(internal.entries, {
     setEnv, fetch: dispatchFetch, scheduled: dispatchScheduled, queue: dispatchQueue,
     actorFetch: dispatchActorFetch, actorRpc: dispatchRpc, actorAlarm: dispatchAlarm,
-    actorSocket: dispatchSocket,
+    actorSocket: dispatchSocket, workflow: dispatchWorkflow,
   });
   internal.builtins['cloudflare:workers'] =
       {DurableObject, WorkerEntrypoint, WorkflowEntrypoint, RpcTarget, env};

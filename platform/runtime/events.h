@@ -3,6 +3,7 @@
 // hands them to its JS half (dispatcher.js) through js::Isolate::dispatch().
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,19 @@ struct QueueOutcome {
   std::string id;
   bool ack = true;
   double delay_seconds = -1;
+};
+
+// A run of a workflow instance: `new <class_name>(ctx, env).run(event, step)`; the step calls go
+// to the binding at `step_target` (bindings::WorkflowStepBinding), tagged with the run.
+struct WorkflowRunEvent {
+  std::string workflow;
+  std::string class_name;
+  std::string instance_id;
+  std::uint32_t generation = 0;
+  std::uint32_t run = 0;
+  sim::Time created{};  // event.timestamp (a Date)
+  std::string params;   // event.payload, a structured clone
+  std::uint32_t step_target = 0;
 };
 
 // An event for a Durable Object instance living in a Worker's isolate (created on its first event

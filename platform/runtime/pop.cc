@@ -173,6 +173,12 @@ sim::Result<ScheduledResult> Pop::scheduled(sim::Task& task, std::string_view wo
       task, worker, [&](Worker& w) { return w.scheduled(task, std::move(cron), time); });
 }
 
+sim::Result<ScheduledResult> Pop::workflow(sim::Task& task, std::string_view worker,
+                                           WorkflowRunEvent event) {
+  return serve<ScheduledResult>(task, worker,
+                                [&](Worker& w) { return w.workflow(task, std::move(event)); });
+}
+
 sim::Result<ScheduledResult> Pop::queue(sim::Task& task, std::string_view worker,
                                         QueueBatch batch) {
   return serve<ScheduledResult>(task, worker,

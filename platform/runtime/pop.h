@@ -82,6 +82,9 @@ class Pop {
   sim::Result<ScheduledResult> scheduled(sim::Task& task, std::string_view worker, std::string cron,
                                          sim::Time time);
   sim::Result<ScheduledResult> queue(sim::Task& task, std::string_view worker, QueueBatch batch);
+  // A run of a workflow instance (Worker::workflow), with the same accounting.
+  sim::Result<ScheduledResult> workflow(sim::Task& task, std::string_view worker,
+                                        WorkflowRunEvent event);
 
   // Drops the Worker's isolate now (reason "explicit"). Its open invocations fail. Returns false
   // when it had none.

@@ -273,6 +273,19 @@ sim::Result<ScheduledResult> Worker::queue(sim::Task& task, QueueBatch batch,
       });
 }
 
+sim::Result<ScheduledResult> Worker::workflow(sim::Task& task, WorkflowRunEvent event) {
+  auto shared = std::make_shared<const WorkflowRunEvent>(std::move(event));
+  return serve_event(task, "js.workflow", [shared](js::Isolate& isolate, std::uint64_t id) {
+    const WorkflowRunEvent& e = *shared;
+    return isolate.dispatch(
+        "workflow", {js::Arg::number(static_cast<double>(id)), js::Arg::string(e.class_name),
+                     js::Arg::list({js::Arg::string(e.workflow), js::Arg::number(e.step_target),
+                                    js::Arg::string(e.instance_id), js::Arg::number(e.generation),
+                                    js::Arg::number(e.run), js::Arg::number(unix_ms(e.created)),
+                                    js::Arg::bytes(e.params)})});
+  });
+}
+
 void Worker::on_queue_outcomes(std::uint64_t invocation, std::string json) {
   auto it = contexts_.find(invocation);
   if (it == contexts_.end()) return;

@@ -152,6 +152,10 @@ class Worker final : public js::IsolateHost {
   sim::Result<ScheduledResult> queue(sim::Task& task, QueueBatch batch,
                                      std::string entrypoint = "default");
 
+  // Runs a workflow instance's run(event, step) (see WorkflowRunEvent). Suspends until run()
+  // settled and its end was reported to the engine; answered like scheduled().
+  sim::Result<ScheduledResult> workflow(sim::Task& task, WorkflowRunEvent event);
+
   const WorkerConfig& config() const { return config_; }
   sim::Node& node() const { return node_; }
   // Isolates created so far (cold starts).

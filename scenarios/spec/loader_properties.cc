@@ -77,6 +77,8 @@ constexpr ParamRule kParamRules[] = {
     {Checker::kDoSingleInstance, "class", ParamType::kName, &Known::classes,
      "Durable Object class"},
     {Checker::kWorkflowReplay, "workflow", ParamType::kName, &Known::workflows, "workflow"},
+    {Checker::kWorkflowLiveness, "workflow", ParamType::kName, &Known::workflows, "workflow"},
+    {Checker::kWorkflowLiveness, "within", ParamType::kDuration, nullptr, ""},
     {Checker::kHttpStatus, "allow", ParamType::kStatus, nullptr, ""},
     {Checker::kHttpStatus, "load", ParamType::kName, &Known::loads, "load"},
     {Checker::kBroadcast, "grace", ParamType::kDuration, nullptr, ""},

@@ -18,6 +18,7 @@ constexpr CheckerName kCheckers[] = {
     {Checker::kHttpStatus, "http_status"},
     {Checker::kBroadcast, "broadcast"},
     {Checker::kCronSchedule, "cron_schedule"},
+    {Checker::kWorkflowLiveness, "workflow_liveness"},
 };
 
 }  // namespace

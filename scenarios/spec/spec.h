@@ -143,6 +143,7 @@ enum class Checker {
   kHttpStatus,
   kBroadcast,
   kCronSchedule,
+  kWorkflowLiveness,
 };
 const char* checker_name(Checker c);  // "linearizability", ...
 std::optional<Checker> checker_from_name(std::string_view name);

@@ -441,7 +441,7 @@ TEST(LoaderErrors, UnknownCheckerAndModel) {
             "x/scenario.textproto:10:23: property[0].checker: unknown checker \"http_statu\" (did "
             "you mean \"http_status\"?) (checkers: linearizability, queue_delivery, "
             "kv_convergence, do_single_instance, workflow_replay, http_status, broadcast, "
-            "cron_schedule)");
+            "cron_schedule, workflow_liveness)");
   EXPECT_EQ(error_of(mini_with_line(
                 8, "  request { path: \"/\" record { kind: \"read\" object: \"c\" } }")),
             "(loaded)");
