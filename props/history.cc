@@ -130,6 +130,7 @@ sim::Status HistoryRecorder::add(std::uint64_t index, const sim::TraceEvent& eve
       return sim::Status::Ok();
     case sim::ev::Body::kWorkflowStatus:
     case sim::ev::Body::kWorkflowStep:
+    case sim::ev::Body::kWorkflowReference:
       add_workflow_event(event);
       return sim::Status::Ok();
     case sim::ev::Body::kQueueStore:
@@ -192,6 +193,15 @@ sim::Status HistoryRecorder::add_op(const sim::TraceEvent& event, const Bad& bad
 
 void HistoryRecorder::add_workflow_event(const sim::TraceEvent& event) {
   const sim::ev::Body& b = *event.body;
+  if (b.has_workflow_reference()) {
+    // Compared only with an instance that completed here too: one that errored under faults (an
+    // event that never came, a step that ran out of retries) was not replayed wrongly.
+    auto it = history_.workflows.instances.find(b.workflow_reference().instance());
+    if (it != history_.workflows.instances.end() && it->second.status == "complete") {
+      it->second.replay.reference_output = b.workflow_reference().output();
+    }
+    return;
+  }
   if (b.has_workflow_status()) {
     const sim::ev::WorkflowStatus& e = b.workflow_status();
     WorkflowRecord& rec = history_.workflows.instances[e.instance()];

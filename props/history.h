@@ -16,6 +16,11 @@
 //   faults           fault.* (the plan's actions and code sites that fired; not fault.swarm)
 //   cron             runs: cron.run, ended by the cron.done of the same firing on the same
 //                    node; give_ups: cron.give_up
+//   workflows        per instance: workflow.status (creation, the last status, when it became
+//                    final, its output), workflow.step (start, success, failure, cached, and the
+//                    steps each run reached: start, cached, sleep, wait; wake and deliver are
+//                    successes, timeout a failure), workflow.reference (the output of a
+//                    fault-free run, kept for an instance that completed)
 // Other events are ignored.
 //
 // Errors are values (kInvalid) naming the event index and kind: an op completed or given an

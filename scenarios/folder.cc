@@ -1,5 +1,6 @@
 #include "scenarios/folder.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <utility>
@@ -219,6 +220,9 @@ sim::Result<ScenarioInfo> folder_scenario(std::shared_ptr<const spec::LoadedScen
   info.expected = loaded->expected;
   info.duration = loaded->duration;
   info.quiet_after = loaded->quiet_after;
+  info.workflow_reference = std::any_of(
+      loaded->properties.begin(), loaded->properties.end(),
+      [](const spec::PropertySpec& p) { return p.checker == spec::Checker::kWorkflowReplay; });
   info.make = [loaded, spec = std::move(spec.value())]() -> std::unique_ptr<ScenarioRun> {
     return std::make_unique<FolderRun>(loaded, spec);
   };

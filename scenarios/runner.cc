@@ -284,9 +284,40 @@ void finish_trace(traces::TraceWriter& writer, const std::string& path, RunOutco
 }
 
 // Runs the world to the scenario's end and checks it; fills verdicts, properties and stats.
+// The final output of every workflow instance that completed in a run of the scenario with the
+// same seed and no faults: what workflow_replay compares the faulty run's outputs with.
+std::map<std::string, std::string> workflow_references(const Resolved& resolved,
+                                                       std::uint64_t seed) {
+  std::map<std::string, std::string> out;
+  sim::Result<sim::FaultPlan> none = fault_plan_for("none", resolved);
+  if (!none.ok()) return out;
+  props::HistoryRecorder recorder;
+  sim::World world(seed);
+  std::unique_ptr<ScenarioRun> run = resolved.info.make();
+  run->build(world);
+  world.add_sink(&recorder);
+  world.start();
+  if (!world.faults().install(none.value(), resolved.info.quiet_after).ok()) return out;
+  const bool ran = world.run_until(resolved.info.duration);
+  world.end_run();
+  if (!ran || world.error() || !recorder.status().ok()) return out;
+  for (const auto& [label, rec] : recorder.take().workflows.instances) {
+    if (rec.status == "complete" && rec.replay.final_output) out[label] = *rec.replay.final_output;
+  }
+  return out;
+}
+
 void simulate(sim::World& world, ScenarioRun& run, const ScenarioInfo& info,
-              props::HistoryRecorder& recorder, RunOutcome& out) {
+              props::HistoryRecorder& recorder, RunOutcome& out,
+              const std::map<std::string, std::string>& references) {
   const bool ran = world.run_until(info.duration);
+  for (const auto& [label, output] : references) {
+    world.emit(sim::kNoNode, [&](sim::ev::Body& b) {
+      auto& e = *b.mutable_workflow_reference();
+      e.set_instance(label);
+      e.set_output(output);
+    });
+  }
   out.sim_time = world.now();
   out.scheduler_events = world.scheduler().events_run();
   if (!ran || world.error()) {
@@ -314,6 +345,9 @@ RunOutcome run_scenario(const RunConfig& config, const std::vector<sim::EventSin
   sim::Result<sim::FaultPlan> plan = config.from_trace ? plan_from_trace(config.fault_plan_text)
                                                        : fault_plan_for(faults, resolved.value());
   if (!plan.ok()) return fail(out, kExitBadInput, plan.error().message);
+  const std::map<std::string, std::string> references =
+      info.workflow_reference ? workflow_references(resolved.value(), config.seed)
+                              : std::map<std::string, std::string>{};
 
   // The sinks are declared before the world and outlive it; world.end_run() detaches them when
   // the run is over.
@@ -341,7 +375,7 @@ RunOutcome run_scenario(const RunConfig& config, const std::vector<sim::EventSin
     return fail(out, kExitBadInput, installed.error().message);
   }
   out.faults = world.faults().describe();
-  simulate(world, *run, info, recorder, out);
+  simulate(world, *run, info, recorder, out, references);
   world.end_run();  // the scenario's and the world's teardown below is not part of the run
   out.events = hash.count();
   out.final_hash = hash.value();

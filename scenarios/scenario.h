@@ -52,6 +52,9 @@ struct ScenarioInfo {
   sim::Duration quiet_after = 45 * sim::kSecond;  // faults stop here; the rest shows recovery
   // The fault plan a run uses when none is given (--faults): none, swarm, or a plan's text.
   std::string default_faults = "none";
+  // A checker compares workflow outputs with a fault-free run of the same seed (workflow_replay):
+  // the runner runs that twin first and records its outputs as workflow.reference events.
+  bool workflow_reference = false;
   std::function<std::unique_ptr<ScenarioRun>()> make;
 };
 

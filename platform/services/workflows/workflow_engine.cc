@@ -239,6 +239,7 @@ Engine::Reply Engine::handle(sim::Task& task, const WorkflowMessage& m) {
 
 void Engine::set_status(Instance& inst, const std::string& status) {
   if (inst.status == status) return;
+  SIM_ASSERT(!final_status(inst.status));  // only restart() leaves a final status
   const std::string from = inst.status;
   inst.status = status;
   service_.world().emit(node_.id(), [&](sim::ev::Body& b) {
@@ -582,6 +583,11 @@ Engine::Reply Engine::commit(Instance& inst, std::uint32_t run, const WorkflowMe
   sim::World& w = service_.world();
   const std::string key = m.get("key");
   const auto attempt = static_cast<std::uint32_t>(m.num("attempt", 1));
+  auto found = inst.steps.find(key);
+  // A step with a persisted result is never granted, so never committed (unless the mutant
+  // ignores persisted results).
+  SIM_ASSERT(found == inst.steps.end() || found->second.state != StepState::kDone ||
+             !c.cache_steps);
   Step& s = inst.steps[key];
   bool succeeded = m.num("ok") != 0;
   std::string error_name = m.get("error_name"), error_message = m.get("error_message");
@@ -600,7 +606,7 @@ Engine::Reply Engine::commit(Instance& inst, std::uint32_t run, const WorkflowMe
     s.display = m.get("display");
     s.attempts = attempt - 1;
     s.written = !c.persist_after_ack;
-    if (!save(inst, {key})) return storage_failed();
+    if (!save(inst, {key})) return storage_failed();  // durable before the run hears of it
     emit_step(inst, run, key, "success", attempt, shown(s.display, s.bytes));
     if (c.lost_result_p > 0 && w.faults().sites_enabled() &&
         w.faults().fire("workflow.lost_result", c.lost_result_p)) {
@@ -685,6 +691,8 @@ void Engine::scheduler_loop(sim::Task& task) {
 
 void Engine::dispatch(Instance& inst) {
   sim::World& w = service_.world();
+  SIM_ASSERT(inst.active == 0);  // one active run per instance
+  SIM_ASSERT(inst.status == "queued" || inst.status == "waiting");
   const std::uint32_t run = inst.runs++;
   inst.active = run + 1;
   inst.wake_at = 0;
