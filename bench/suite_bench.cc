@@ -20,6 +20,7 @@ void run_suite_seed(benchmark::State& state, const std::string& scenario, const 
   double do_commits = 0;
   double ops = 0;
   double queue_acked = 0;
+  double workflow_steps = 0;
   for (auto _ : state) {
     scenarios::RunOutcome o = scenarios::run_scenario({scenario, seed++, faults});
     if (o.exit_code != scenarios::kExitOk) {
@@ -30,6 +31,7 @@ void run_suite_seed(benchmark::State& state, const std::string& scenario, const 
     do_commits += static_cast<double>(o.stats["do_commits"]);
     ops += static_cast<double>(o.stats["ops"]);
     queue_acked += static_cast<double>(o.stats["queue_acked"]);
+    workflow_steps += static_cast<double>(o.stats["workflow_steps_run"]);
     sim_seconds += static_cast<double>(o.sim_time) / sim::kSecond;
   }
   state.counters["requests_per_s"] = benchmark::Counter(requests, benchmark::Counter::kIsRate);
@@ -38,6 +40,10 @@ void run_suite_seed(benchmark::State& state, const std::string& scenario, const 
   if (queue_acked > 0) {
     state.counters["queue_acked_per_s"] =
         benchmark::Counter(queue_acked, benchmark::Counter::kIsRate);
+  }
+  if (workflow_steps > 0) {
+    state.counters["workflow_steps_per_s"] =
+        benchmark::Counter(workflow_steps, benchmark::Counter::kIsRate);
   }
   state.counters["sim_s_per_wall_s"] = benchmark::Counter(sim_seconds, benchmark::Counter::kIsRate);
   state.SetItemsProcessed(state.iterations());
@@ -79,6 +85,14 @@ void BM_CronRollup(benchmark::State& state) {
   run_suite_seed(state, EDGESIM_SUITE_DIR "/cron-rollup", "");
 }
 BENCHMARK(BM_CronRollup)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+
+// Orders as workflows over two simulated hours, with the scenario's faults (engine and PoP
+// crashes, a partition). A seed includes its fault-free twin (the replay checker's reference
+// outputs), so it simulates the scenario twice.
+void BM_WorkflowCheckout(benchmark::State& state) {
+  run_suite_seed(state, EDGESIM_SUITE_DIR "/workflow-checkout", "");
+}
+BENCHMARK(BM_WorkflowCheckout)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 }  // namespace
 
