@@ -75,6 +75,17 @@ export class Flow extends WorkflowEntrypoint {
         return step.do('fn', async () => () => 1);
       case 'throw':
         throw new Error('boom');
+      case 'step-timeout':
+        return step.do('slow', {retries: {limit: 0, delay: 1000}, timeout: '1 second'}, async () => {
+          await new Promise((r) => setTimeout(r, 5000));
+          return 1;
+        });
+      case 'event-timeout':
+        return step.waitForEvent('never', {type: 'never', timeout: '2 seconds'});
+      case 'past':
+        return step.sleepUntil('yesterday', Date.now() - 86400000);
+      case 'bad-name':
+        return step.do('a\x01b', async () => 1);
       default:
         return p.kind;
     }
@@ -263,13 +274,18 @@ TEST(WorkflowsWithJs, ExhaustedRetriesAndNonRetryableErrorsFailTheInstance) {
       << app.request("GET", "/status/c");
 }
 
-TEST(WorkflowsWithJs, AResultThatCannotBeStoredIsAnErrorThatSaysSo) {
+// As in the runtime: the instance is terminated at once (run() cannot catch it), with the step's
+// name in the error.
+TEST(WorkflowsWithJs, AResultThatCannotBeStoredTerminatesTheInstance) {
   WorkflowApp app;
   ASSERT_EQ(app.request("POST", "/create/u?kind=unserializable"), "200 created");
   app.world.run_for(sim::kMinute);
   EXPECT_EQ(app.status("u"), "errored");
   const std::string s = app.request("GET", "/status/u");
-  EXPECT_NE(s.find("cannot be stored"), std::string::npos) << s;
+  EXPECT_NE(s.find("WorkflowFatalError"), std::string::npos) << s;
+  EXPECT_NE(s.find("the step \\\"fn\\\" returned a value which is not serialisable"),
+            std::string::npos)
+      << s;
   EXPECT_EQ(app.sink.of("u", "start").size(), 1u);  // not retried: it would fail again
 }
 
@@ -316,6 +332,33 @@ TEST(WorkflowsWithJs, AnEventSentBeforeTheWaitIsDelivered) {
   EXPECT_EQ(app.status("e"), "complete");
   EXPECT_NE(app.request("GET", "/status/e").find("payload e"), std::string::npos);
   EXPECT_EQ(app.sink.of("e", "deliver").size(), 1u);
+}
+
+// Errors a run meets, worded as the runtime words them; they reach run() and, uncaught, error
+// the instance.
+TEST(WorkflowsWithJs, StepErrorsAreWordedAsTheRuntimeWordsThem) {
+  const std::map<std::string, std::string> cases = {
+      {"step-timeout",
+       R"("name":"WorkflowTimeoutError","message":"Execution timed out after 1000ms")"},
+      {"event-timeout",
+       R"("name":"WorkflowTimeoutError","message":"Execution timed out after 2000ms")"},
+      {"past", R"("message":"You can't sleep until a time in the past, time-traveler")"},
+      {"bad-name",
+       R"("name":"WorkflowFatalError","message":"Step name \"a\u0001b\" exceeds max length (256 chars))"},
+  };
+  WorkflowApp app;
+  for (const auto& [kind, _] : cases) {
+    ASSERT_EQ(app.request("POST", "/create/" + kind + "?kind=" + kind), "200 created");
+  }
+  // Not finished yet: no output (null), no error.
+  EXPECT_NE(app.request("GET", "/status/event-timeout").find(R"("output":null)"),
+            std::string::npos);
+  app.world.run_for(sim::kMinute);
+  for (const auto& [kind, error] : cases) {
+    EXPECT_EQ(app.status(kind), "errored") << kind;
+    const std::string s = app.request("GET", "/status/" + kind);
+    EXPECT_NE(s.find(error), std::string::npos) << kind << ": " << s;
+  }
 }
 
 // The instance API in every status: what each call does, or the error it raises.
@@ -396,7 +439,7 @@ TEST(WorkflowsWithJs, CreateAndGetRaiseThePlatformsErrors) {
   EXPECT_EQ(app.request("POST", "/create/same?kind=done"), "500 Error: instance.already_exists");
   EXPECT_EQ(app.request("GET", "/status/nobody"), "500 Error: instance.not_found");
   const std::string bad = app.request("POST", "/create/-bad?kind=done");
-  EXPECT_TRUE(bad.starts_with("500 TypeError: Workflow instance id")) << bad;
+  EXPECT_EQ(bad, "500 Error: Workflow instance has invalid id");
 }
 
 // A PoP that crashes in the middle of a step loses the run; the engine notices when the step's

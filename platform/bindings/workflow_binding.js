@@ -64,6 +64,38 @@
     }
   }
 
+  // An error's name and message as the instance records them; never throws (a getter may).
+  function nameOf(e) {
+    try {
+      const n = e?.name;
+      return typeof n === 'string' ? n : 'Error';
+    } catch {
+      return 'Error';
+    }
+  }
+  function messageOf(e) {
+    try {
+      const m = e?.message;
+      return typeof m === 'string' ? m : String(e);
+    } catch {
+      return errorMessage(e);
+    }
+  }
+
+  function fatal(message) {
+    const e = new Error(message);
+    e.name = 'WorkflowFatalError';
+    return e;
+  }
+
+  // Step names as the runtime accepts them: at most 256 characters, no control characters.
+  const CONTROL = /[\x00-\x1F]/;
+  function checkStepName(name) {
+    if (typeof name !== 'string' || name.length > 256 || CONTROL.test(name)) {
+      throw fatal(`Step name "${name}" exceeds max length (256 chars) or invalid characters found`);
+    }
+  }
+
   function rebuildError(name, message) {
     const NonRetryableError = internal.builtins['cloudflare:workflows'].NonRetryableError;
     const e = name === 'NonRetryableError' ? new NonRetryableError(message) : new Error(message);
@@ -79,7 +111,7 @@
   function withTimeout(promise, ms, name) {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        const e = new Error(`step "${name}" timed out after ${ms} ms`);
+        const e = new Error(`Execution timed out after ${ms}ms`);
         e.name = 'WorkflowTimeoutError';
         reject(e);
       }, ms);
@@ -114,7 +146,7 @@
       return [r, b];
     }
     #key(name, what) {
-      if (typeof name !== 'string') throw new TypeError(`${what}: the step name must be a string`);
+      checkStepName(name);
       const count = (this.#counts.get(name) ?? 0) + 1;
       this.#counts.set(name, count);
       return [count === 1 ? name : `${name}#${count}`, count];
@@ -141,20 +173,31 @@
       }
       if (r.a === 'throw') throw rebuildError(r.error_name, r.error_message);
       const ctx = {step: {name, count}, attempt: r.attempt, config};
-      let value, failure = null, failed = false, payload = null;
+      let value, failure = null, failed = false, payload = null, unstorable = false;
       try {
         value = await withTimeout(fn(ctx), r.timeoutMs, name);
-        payload = clone(value, `the result of step "${name}"`);
       } catch (e) {
         failed = true;
         failure = e;
       }
+      if (!failed) {
+        try {
+          payload = new Uint8Array(host.serialize(value));
+        } catch {
+          // As in the runtime: the attempt fails and the instance is terminated at once.
+          failed = unstorable = true;
+          failure = fatal(`Value returned from step "${name}" is not serialisable`);
+        }
+      }
       const commit = {...fields, attempt: r.attempt, ok: !failed};
       if (failed) {
-        commit.error_name = String(failure?.name ?? 'Error');
-        commit.error_message = errorMessage(failure);
-        commit.non_retryable = nonRetryable(failure) || failure?.name === 'TypeError' &&
-            String(commit.error_message).includes('cannot be stored');
+        commit.error_name = nameOf(failure);
+        commit.error_message = messageOf(failure);
+        commit.non_retryable = nonRetryable(failure);
+        if (unstorable) {
+          commit.fatal = true;
+          commit.step_name = name;
+        }
       } else {
         commit.display = display(value);
       }
@@ -171,7 +214,7 @@
       const [key] = this.#key(name, 'step.sleepUntil');
       const ms = timestamp instanceof Date ? timestamp.getTime() : Number(timestamp);
       if (!Number.isFinite(ms)) throw new TypeError('step.sleepUntil: the time must be a Date or a number of milliseconds');
-      const [r] = await this.#call('begin', {key, kind: 'sleep', untilMs: ms});
+      const [r] = await this.#call('begin', {key, kind: 'sleep', untilMs: ms, until_past_throws: true});
       if (r.a === 'throw') throw rebuildError(r.error_name, r.error_message);
     }
     async waitForEvent(name, options) {
@@ -200,8 +243,8 @@
         }
       }
       if (!fields.ok) {
-        fields.error_name = String(valueOrError?.name ?? 'Error');
-        fields.error_message = errorMessage(valueOrError);
+        fields.error_name = nameOf(valueOrError);
+        fields.error_message = messageOf(valueOrError);
       }
       try {
         await this.#call('finish', fields, payload);
@@ -234,7 +277,8 @@
     }
     async status() {
       const [r, bytes] = await this.#call('status');
-      const out = {status: r.status, error: undefined, output: undefined};
+      // As in the runtime's local engine: output is null until the instance completes.
+      const out = {status: r.status, error: undefined, output: null};
       if (r.status === 'complete' && bytes !== null) out.output = host.deserialize(bytes);
       if (r.status === 'errored') out.error = {name: r.error_name, message: r.error_message};
       return out;
@@ -253,8 +297,7 @@
 
   function checkId(id) {
     if (typeof id !== 'string' || id.length === 0 || id.length > 100 || !ID.test(id)) {
-      throw new TypeError(`Workflow instance id ${JSON.stringify(String(id))} is invalid: up to 100 ` +
-          'letters, digits, "-" and "_", not starting with "-"');
+      throw new Error('Workflow instance has invalid id');
     }
   }
 
@@ -275,9 +318,9 @@
       return new WorkflowInstance(KEY, this.#target, r.id);
     }
     async createBatch(list) {
-      if (!Array.isArray(list) || list.length === 0 || list.length > 100) {
-        throw new TypeError('createBatch() takes an array of 1 to 100 instance options');
-      }
+      if (!Array.isArray(list)) throw new TypeError('createBatch() takes an array of instance options');
+      if (list.length === 0) throw new Error('WorkflowError: batchCreate should have at least 1 instance');
+      if (list.length > 100) throw new Error('WorkflowError: batchCreate takes at most 100 instances');
       const out = [];
       for (const options of list) out.push(await this.create(options));
       return out;

@@ -455,9 +455,10 @@ Engine::Reply Engine::begin(Instance& inst, std::uint32_t run, const WorkflowMes
       std::cmp_greater_equal(inst.steps.size(), service_.config().steps_max)) {
     return ok()
         .set("a", "throw")
-        .set("error_name", "Error")
-        .set("error_message", "Too many steps: an instance may run at most " +
-                                  std::to_string(service_.config().steps_max) + " steps");
+        .set("error_name", "WorkflowFatalError")
+        .set("error_message", "The limit of " + std::to_string(service_.config().steps_max) +
+                                  " steps has been reached. This limit can be changed in your "
+                                  "worker configuration.");
   }
   if (kind == "do") return begin_do(inst, run, key, m);
   if (kind == "sleep") return begin_sleep(inst, run, key, m);
@@ -511,6 +512,12 @@ Engine::Reply Engine::begin_sleep(Instance& inst, std::uint32_t run, const std::
   const sim::Time until = m.fields.contains("until")
                               ? m.num("until")
                               : now + std::max<sim::Duration>(0, m.num("duration"));
+  if (m.num("until_past_throws") != 0 && until < now) {
+    return ok()
+        .set("a", "throw")
+        .set("error_name", "Error")
+        .set("error_message", "You can't sleep until a time in the past, time-traveler");
+  }
   if (until - now > c.sleep_max) {
     return ok()
         .set("a", "throw")
@@ -559,8 +566,9 @@ Engine::Reply Engine::begin_wait(Instance& inst, std::uint32_t run, const std::s
       Step& s = it->second;
       s.state = StepState::kFailed;
       s.error_name = "WorkflowTimeoutError";
-      s.error_message =
-          "waitForEvent \"" + key + "\" timed out waiting for an event of type \"" + type + "\"";
+      s.error_message = "Execution timed out after " +
+                        std::to_string(m.num("timeout", c.event_timeout) / sim::kMillisecond) +
+                        "ms";
       if (!save(inst, {key})) return storage_failed();
       emit_step(inst, run, key, "timeout", 0, "", 0, type);
       return cached(inst, run, key, s);
@@ -620,6 +628,21 @@ Engine::Reply Engine::commit(Instance& inst, std::uint32_t run, const WorkflowMe
   s.attempts = attempt;
   const std::int64_t limit = m.num("limit", c.retry_limit);
   emit_step(inst, run, key, "failure", attempt, "", 0, error_name + ": " + error_message);
+  if (m.num("fatal") != 0) {
+    // A result that cannot be stored terminates the instance at once, as in the runtime.
+    s.state = StepState::kFailed;
+    s.error_name = error_name;
+    s.error_message = error_message;
+    s.written = true;
+    inst.active = 0;
+    inst.error_name = "WorkflowFatalError";
+    inst.error_message = "The execution of the Workflow instance was terminated, as the step \"" +
+                         m.get("step_name") + "\" returned a value which is not serialisable";
+    set_status(inst, "errored");
+    inst.changed.notify_all(w);
+    wakeup_.notify_all(w);
+    return save(inst, {key}) ? action("abort") : storage_failed();
+  }
   if (!retryable || attempt > limit) {
     s.state = StepState::kFailed;
     s.error_name = error_name;
