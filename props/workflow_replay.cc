@@ -202,6 +202,10 @@ WorkflowLivenessResult check_workflow_liveness(const WorkflowHistory& history, s
       ++r.finished;
       continue;
     }
+    if (!rec.finished.has_value() && rec.status == "paused") {
+      ++r.paused;  // a user's pause is not the platform's failure to make progress
+      continue;
+    }
     const std::string who = "workflow " + label + " (created at " + sim::format_time(rec.created) +
                             ", " + (rec.status.empty() ? "no status" : rec.status) + ")";
     if (rec.finished.has_value() || deadline <= end) {
@@ -228,7 +232,7 @@ std::string WorkflowLivenessResult::report() const {
   std::string out = std::string("workflow liveness: ") + verdict_name(verdict) + "\n";
   out += "  instances " + std::to_string(instances) + ", finished in time " +
          std::to_string(finished) + ", late " + std::to_string(late) + ", undecided " +
-         std::to_string(undecided) + "\n";
+         std::to_string(undecided) + ", paused " + std::to_string(paused) + "\n";
   for (const std::string& f : findings) out += "  " + f + "\n";
   return out;
 }

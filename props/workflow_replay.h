@@ -94,13 +94,15 @@ struct WorkflowHistory {
 
 // Liveness: every instance reaches a final status within `within` of max(its creation, `quiet`)
 // (when faults stop). Violated when one did not and the run lasted past that deadline (`end`);
-// unknown when the run ended before the deadline of an unfinished instance.
+// unknown when the run ended before the deadline of an unfinished instance. An instance whose
+// last status is paused is not judged (a pause() waits for the user, not the platform).
 struct WorkflowLivenessResult {
   Verdict verdict = Verdict::kOk;
   std::size_t instances = 0;
   std::size_t finished = 0;
   std::size_t late = 0;       // not final by their deadline
   std::size_t undecided = 0;  // not final, deadline after the end of the run
+  std::size_t paused = 0;     // left paused by a pause() call: not judged
   std::vector<std::string> findings;
   std::string report() const;
 };

@@ -4,6 +4,8 @@
 #include <rapidcheck/gtest.h>
 
 #include <map>
+#include <optional>
+#include <string>
 
 #include "props/test_util.h"
 
@@ -152,6 +154,41 @@ TEST(WorkflowReplay, ExplainsEachFinding) {
             "workflow order-1 finished with \"done\", but the fault-free run gave \"shipped\"");
   EXPECT_EQ(r.findings[4], "workflow order-2 did not finish");
   EXPECT_EQ(r.unfinished, 1u);
+}
+
+// Liveness: each instance's deadline is max(creation, quiet) + within.
+TEST(WorkflowLiveness, LateUndecidedPausedAndFinishedInstances) {
+  const sim::Duration within = sim::kHour;
+  const sim::Time quiet = 10 * sim::kMinute;
+  auto record = [](sim::Time created, std::string status, std::optional<sim::Time> finished) {
+    WorkflowRecord r;
+    r.created = created;
+    r.status = std::move(status);
+    r.finished = finished;
+    return r;
+  };
+  WorkflowHistory h;
+  // Created before the faults stopped: its deadline is quiet + within = 70 min.
+  h.instances["early"] = record(0, "complete", 69 * sim::kMinute);
+  EXPECT_EQ(check_workflow_liveness(h, quiet, within, 3 * sim::kHour).verdict, Verdict::kOk);
+  h.instances["early"].finished = 71 * sim::kMinute;
+  WorkflowLivenessResult late = check_workflow_liveness(h, quiet, within, 3 * sim::kHour);
+  EXPECT_EQ(late.verdict, Verdict::kViolated);
+  EXPECT_EQ(late.late, 1u);
+  ASSERT_EQ(late.findings.size(), 1u);
+  EXPECT_NE(late.findings[0].find("it finished at"), std::string::npos) << late.findings[0];
+
+  WorkflowHistory w;
+  // Still waiting; its deadline (2 h 30 min) is after the end of the run (2 h): undecided.
+  w.instances["waiting"] = record(90 * sim::kMinute, "waiting", std::nullopt);
+  EXPECT_EQ(check_workflow_liveness(w, quiet, within, 2 * sim::kHour).verdict, Verdict::kUnknown);
+  // The run lasted past it: violated.
+  EXPECT_EQ(check_workflow_liveness(w, quiet, within, 3 * sim::kHour).verdict, Verdict::kViolated);
+  // Paused by its user: not judged.
+  w.instances["waiting"].status = "paused";
+  WorkflowLivenessResult paused = check_workflow_liveness(w, quiet, within, 3 * sim::kHour);
+  EXPECT_EQ(paused.verdict, Verdict::kOk);
+  EXPECT_EQ(paused.paused, 1u);
 }
 
 }  // namespace
