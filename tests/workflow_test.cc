@@ -86,6 +86,16 @@ export class Flow extends WorkflowEntrypoint {
         return step.sleepUntil('yesterday', Date.now() - 86400000);
       case 'bad-name':
         return step.do('a\x01b', async () => 1);
+      case 'parallel': {
+        const [a, b] = await Promise.all([
+          step.do('left', async () => { await new Promise((r) => setTimeout(r, 2000)); return 'L'; }),
+          step.do('right', async () => 'R'),
+        ]);
+        await step.sleep('nap', '1 minute');
+        return a + b;
+      }
+      case 'spin':
+        for (;;) {}
       default:
         return p.kind;
     }
@@ -359,6 +369,31 @@ TEST(WorkflowsWithJs, StepErrorsAreWordedAsTheRuntimeWordsThem) {
     const std::string s = app.request("GET", "/status/" + kind);
     EXPECT_NE(s.find(error), std::string::npos) << kind << ": " << s;
   }
+}
+
+// Steps may run concurrently (Promise.all); a replay gets both results back.
+TEST(WorkflowsWithJs, ParallelStepsRunOnceAndReplay) {
+  WorkflowApp app;
+  ASSERT_EQ(app.request("POST", "/create/par?kind=parallel"), "200 created");
+  app.world.run_for(5 * sim::kMinute);
+  EXPECT_EQ(app.status("par"), "complete");
+  EXPECT_NE(app.request("GET", "/status/par").find(R"("output":"LR")"), std::string::npos);
+  EXPECT_EQ(app.sink.of("par", "start").size(), 2u);
+  EXPECT_EQ(app.sink.of("par", "cached").size(), 3u);  // left, right and the nap, in run 1
+}
+
+// A run() that never yields is cut by the CPU limit: each run is lost, and after runs_lost_max
+// of them the instance errors. The simulator and the other instances carry on.
+TEST(WorkflowsWithJs, ARunThatSpinsCostsItsInstanceOnly) {
+  WorkflowApp app([](platform::PlatformConfig& c) { c.workflows.runs_lost_max = 3; });
+  ASSERT_EQ(app.request("POST", "/create/spin?kind=spin"), "200 created");
+  ASSERT_EQ(app.request("POST", "/create/fine?kind=done"), "200 created");
+  app.world.run_for(5 * sim::kMinute);
+  EXPECT_EQ(app.sink.of("spin", "run_lost").size(), 3u);
+  EXPECT_EQ(app.status("spin"), "errored");
+  EXPECT_NE(app.request("GET", "/status/spin").find("runs were lost (ended)"), std::string::npos)
+      << app.request("GET", "/status/spin");
+  EXPECT_EQ(app.status("fine"), "complete");
 }
 
 // The instance API in every status: what each call does, or the error it raises.
