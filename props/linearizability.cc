@@ -976,6 +976,168 @@ void RealTimeRefutation::report_read(const sim::Operation& r,
   }
 }
 
+// Step 3 for the collection models (set, list): a read that is missing an element whose add
+// was acknowledged before the read began (with nothing that could have removed it), or that
+// holds an element no add begun before the read ended could have put there, or (list) that
+// shows two appends in the opposite order of their real-time order. Each element's ops are
+// indexed once; a read costs the size of its output plus the elements with an acknowledged
+// add. Sound only; never accepts.
+class ElementRefutation {
+ public:
+  explicit ElementRefutation(const Model& model) : name_(model.name()) {}
+
+  bool refute(const std::vector<const sim::Operation*>& ops, PartitionReport* report);
+
+ private:
+  static constexpr std::size_t kNamedMax = 10;
+  struct Element {
+    std::vector<const sim::Operation*> adds;      // add/append, any status but fail
+    std::vector<const sim::Operation*> removes;   // remove, any status but fail
+    sim::Time first_ok_complete = sim::kTimeMax;  // the earliest acknowledged add's completion
+    const sim::Operation* first_ok = nullptr;
+  };
+  static std::vector<std::string> items(const std::string& output);
+  bool check_read(const sim::Operation& r, PartitionReport* report) const;
+  bool check_order(const sim::Operation& r, const std::vector<std::string>& seen,
+                   PartitionReport* report) const;
+  void fill(const sim::Operation& r, std::string explanation,
+            std::vector<const sim::Operation*> shown, PartitionReport* report) const;
+
+  const std::string name_;
+  std::map<std::string, Element> elements_;
+  std::vector<const sim::Operation*> reads_;
+};
+
+std::vector<std::string> ElementRefutation::items(const std::string& output) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= output.size()) {
+    const std::size_t comma = std::min(output.find(',', at), output.size());
+    if (comma > at) out.push_back(output.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
+
+bool ElementRefutation::refute(const std::vector<const sim::Operation*>& ops,
+                               PartitionReport* report) {
+  if (name_ != "set" && name_ != "list") return false;
+  for (const sim::Operation* op : ops) {
+    if (op->kind == "read") {
+      if (is_ok(*op)) reads_.push_back(op);
+    } else if (op->kind == "add" || op->kind == "append") {
+      Element& e = elements_[op->input];
+      e.adds.push_back(op);
+      if (is_ok(*op) && op->complete < e.first_ok_complete) {
+        e.first_ok_complete = op->complete;
+        e.first_ok = op;
+      }
+    } else if (op->kind == "remove") {
+      elements_[op->input].removes.push_back(op);
+    } else if (op->kind != "contains") {
+      return false;  // an unknown kind: the search names it
+    }
+  }
+  std::sort(reads_.begin(), reads_.end(), by_invoke_then_id);
+  for (const sim::Operation* r : reads_) {
+    if (check_read(*r, report)) return true;
+  }
+  return false;
+}
+
+bool ElementRefutation::check_read(const sim::Operation& r, PartitionReport* report) const {
+  const std::vector<std::string> seen = items(r.output);
+  std::map<std::string, std::size_t> count;
+  for (const std::string& x : seen) ++count[x];
+  std::vector<const sim::Operation*> shown;
+  std::vector<std::string> missing, unexpected;
+  for (const auto& [x, e] : elements_) {
+    if (count.contains(x) || e.first_ok == nullptr || !(e.first_ok_complete < r.invoke)) continue;
+    // Acknowledged before the read began: present unless a remove may come between.
+    const bool removable =
+        std::any_of(e.removes.begin(), e.removes.end(),
+                    [&](const sim::Operation* m) { return m->invoke <= r.complete; });
+    if (removable) continue;
+    missing.push_back(x);
+    if (shown.size() < kNamedMax) shown.push_back(e.first_ok);
+  }
+  for (const auto& [x, n] : count) {
+    auto it = elements_.find(x);
+    std::size_t possible = 0;  // adds begun before the read ended
+    if (it != elements_.end()) {
+      for (const sim::Operation* a : it->second.adds) possible += a->invoke <= r.complete ? 1 : 0;
+    }
+    // A set shows an element once however often it was added; a list once per append.
+    if (possible == 0 || (name_ == "list" && n > possible)) unexpected.push_back(x);
+  }
+  if (missing.empty() && unexpected.empty()) {
+    return name_ == "list" && check_order(r, seen, report);
+  }
+  auto named = [](const std::vector<std::string>& xs) {
+    std::string out;
+    for (std::size_t i = 0; i < xs.size() && i < kNamedMax; ++i)
+      out += (i ? ", " : "") + show(xs[i]);
+    if (xs.size() > kNamedMax) out += " and " + std::to_string(xs.size() - kNamedMax) + " more";
+    return out;
+  };
+  std::string why = describe_op(r) + " (began at " + sim::format_time(r.invoke) + ")";
+  if (!missing.empty()) {
+    why += " is missing " + std::to_string(missing.size()) + " element" +
+           (missing.size() == 1 ? "" : "s") + " whose " + (name_ == "list" ? "append" : "add") +
+           " was acknowledged before it began, with nothing that could have removed " +
+           (missing.size() == 1 ? "it" : "them") + ": " + named(missing) +
+           " (lost acknowledged writes)";
+  }
+  if (!unexpected.empty()) {
+    why += std::string(missing.empty() ? "" : "; and it") + " holds " + named(unexpected) +
+           ", which no " + (name_ == "list" ? "append" : "add") +
+           " begun before it ended could have put there";
+  }
+  fill(r, why + ".", shown, report);
+  return true;
+}
+
+// A list read must show every two elements in an order their appends allow: x before y is
+// impossible when y's (only) append completed before x's (only) append began.
+bool ElementRefutation::check_order(const sim::Operation& r, const std::vector<std::string>& seen,
+                                    PartitionReport* report) const {
+  const sim::Operation* latest_begun = nullptr;  // over the prefix: the latest-invoked append
+  for (const std::string& x : seen) {
+    auto it = elements_.find(x);
+    if (it == elements_.end() || it->second.adds.size() != 1) return false;
+    const sim::Operation* a = it->second.adds.front();
+    if (latest_begun != nullptr && is_ok(*a) && a->complete < latest_begun->invoke) {
+      fill(r,
+           describe_op(r) + " shows " + show(latest_begun->input) + " before " + show(x) +
+               ", but " + describe_op(*a) + " completed at " + sim::format_time(a->complete) +
+               ", before " + describe_op(*latest_begun) + " began at " +
+               sim::format_time(latest_begun->invoke) + ".",
+           {a, latest_begun}, report);
+      return true;
+    }
+    if (latest_begun == nullptr || a->invoke > latest_begun->invoke) latest_begun = a;
+  }
+  return false;
+}
+
+void ElementRefutation::fill(const sim::Operation& r, std::string explanation,
+                             std::vector<const sim::Operation*> shown,
+                             PartitionReport* report) const {
+  report->verdict = Verdict::kViolated;
+  report->method = CheckMethod::kRefuted;
+  report->blocked_op = r.id;
+  report->explanation =
+      std::move(explanation) + " No linearization can order it (the " + name_ + " model).";
+  shown.push_back(&r);
+  std::sort(shown.begin(), shown.end(), by_invoke_then_id);
+  shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
+  for (const sim::Operation* op : shown) {
+    std::string line = format_op_line(*op);
+    if (op == &r) line += "   <- cannot be linearized";
+    report->timeline.push_back(std::move(line));
+  }
+}
+
 // Drops what cannot matter: failed ops, and unknown read-only ops. Counts them in `report`.
 std::vector<const sim::Operation*> relevant_ops(const Model& model,
                                                 const std::vector<const sim::Operation*>& ops,
@@ -1011,7 +1173,10 @@ void decide(const Model& model, std::vector<const sim::Operation*> kept,
     }
     report->witness_note = w.note;
   }
-  if (options.use_refutation && RealTimeRefutation(model).refute(kept, report)) return;
+  if (options.use_refutation && (RealTimeRefutation(model).refute(kept, report) ||
+                                 ElementRefutation(model).refute(kept, report))) {
+    return;
+  }
   report->method = CheckMethod::kSearch;
   Search search(model, std::move(kept), options);
   report->verdict = search.run(report);

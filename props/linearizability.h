@@ -26,6 +26,11 @@
 //      before the read began), or when no write begun before the read ended wrote it. Such a
 //      read proves the part violated at once, so a bad history costs what a good one does. Reads
 //      with more than 8 candidate sources are left to the search. Sound only; never accepts.
+//      For the set and list models, the same idea per element: a read that is missing an element
+//      whose add (append) was acknowledged before the read began, with no remove begun before
+//      the read ended; a read holding an element (a list: more copies of it) than the adds begun
+//      before it ended explain; a list read showing y before x where x's only append completed
+//      before y's only append began. The report names the missing and unexpected elements.
 //   4. Otherwise, a Wing & Gong search with Lowe's memoization (just-in-time linearization):
 //      depth-first over "linearize one of the operations invoked before the earliest pending
 //      completion", memoizing failed (linearized set, state) configurations. The set is hashed
@@ -78,7 +83,7 @@ enum class CheckMethod {
   kWitness,  // the recorded effect order was a valid linearization
   kSearch,   // the search decided (or gave up)
   kSkipped,  // not checked (stop_at_first_violation)
-  kRefuted,  // a read that real-time order alone rules out (register and kv models; see below)
+  kRefuted,  // a read that real-time order alone rules out (register, kv, set, list; see above)
 };
 const char* check_method_name(CheckMethod m);
 

@@ -219,6 +219,63 @@ RC_GTEST_PROP(Linearizability, TheRealTimeRefutationAgreesWithTheSearch, ()) {
   RC_ASSERT(with.verdict == without.verdict);
 }
 
+RC_GTEST_PROP(Linearizability, TheElementRefutationAgreesWithTheSearch, ()) {
+  // Set and list histories, correct or corrupted: the element refutation (step 3) must never
+  // reject what the search alone accepts, nor the reverse.
+  std::string model = *rc::gen::element(std::string("set"), std::string("list"));
+  test::GenOptions o = gen_options(model);
+  o.ops = *rc::gen::inRange(1, 60);
+  o.witness = false;
+  auto ops = test::make_history(o);
+  int corruptions = *rc::gen::inRange(0, 3);
+  test::TestRng rng(o.seed + 11);
+  for (int c = 0; c < corruptions; ++c) {
+    auto& victim = ops[rng.next() % ops.size()];
+    const auto& donor = ops[rng.next() % ops.size()];
+    if (victim.status == OpStatus::kOk && victim.kind == "read") victim.output = donor.output;
+  }
+  LinearizabilityOptions search_only;
+  search_only.use_refutation = false;
+  LinearizabilityResult with = check(ops, model);
+  LinearizabilityResult without = check(ops, model, search_only);
+  bool refuted = false;
+  for (const auto& p : with.partitions) refuted = refuted || p.method == CheckMethod::kRefuted;
+  RC_CLASSIFY(refuted, "refuted");
+  RC_ASSERT(with.verdict == without.verdict);
+}
+
+TEST(Linearizability, RefutesALostAddAndAnOutOfOrderAppendWithoutSearching) {
+  // add(a) and add(b) are acknowledged; a later read sees only a; a remove of b that begins after
+  // the read ended cannot explain it.
+  std::vector<sim::Operation> ops(4);
+  ops[0] = op(1, "c1", "s", "add", "a", "", millis(0), millis(1), OpStatus::kOk);
+  ops[1] = op(2, "c2", "s", "add", "b", "", millis(0), millis(1), OpStatus::kOk);
+  ops[2] = op(3, "c3", "s", "read", "", "a", millis(2), millis(3), OpStatus::kOk);
+  ops[3] = op(4, "c4", "s", "remove", "b", "", millis(4), millis(5), OpStatus::kOk);
+  LinearizabilityResult r = check(ops, "set");
+  ASSERT_EQ(r.verdict, Verdict::kViolated);
+  EXPECT_EQ(r.partitions[0].method, CheckMethod::kRefuted);
+  EXPECT_EQ(r.partitions[0].steps, 0u);
+  EXPECT_NE(r.partitions[0].explanation.find("is missing 1 element whose add was acknowledged "
+                                             "before it began"),
+            std::string::npos)
+      << r.partitions[0].explanation;
+  // A remove of b that may come before the read ends explains it: the search decides (ok).
+  ops[3].invoke = millis(2);
+  EXPECT_EQ(check(ops, "set").verdict, Verdict::kOk);
+
+  // A list read that shows y before x, where x's append completed before y's began.
+  std::vector<sim::Operation> list(3);
+  list[0] = op(1, "c1", "l", "append", "x", "", millis(0), millis(1), OpStatus::kOk);
+  list[1] = op(2, "c2", "l", "append", "y", "", millis(2), millis(3), OpStatus::kOk);
+  list[2] = op(3, "c3", "l", "read", "", "y,x", millis(4), millis(5), OpStatus::kOk);
+  LinearizabilityResult l = check(list, "list");
+  ASSERT_EQ(l.verdict, Verdict::kViolated);
+  EXPECT_EQ(l.partitions[0].method, CheckMethod::kRefuted);
+  EXPECT_NE(l.partitions[0].explanation.find("shows y before x"), std::string::npos)
+      << l.partitions[0].explanation;
+}
+
 TEST(Linearizability, RefutesAStaleReadByRealTimeOrder) {
   // w(1) completes, then w(2) runs and completes, then a read returns 1.
   std::vector<sim::Operation> ops(3);
@@ -393,8 +450,23 @@ TEST(Linearizability, ExplainsALostAddAsTheMissingElements) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->verdict, Verdict::kViolated);
   ASSERT_EQ(r->partitions.size(), 1u);
-  EXPECT_NE(r->partitions[0].explanation.find("(missing: b, c; unexpected: x)"), std::string::npos)
+  // Decided by the element refutation, which names the difference in the user's terms.
+  EXPECT_EQ(r->partitions[0].method, CheckMethod::kRefuted);
+  EXPECT_NE(r->partitions[0].explanation.find("is missing 2 elements whose add was acknowledged "
+                                              "before it began, with nothing that could have "
+                                              "removed them: b, c (lost acknowledged writes)"),
+            std::string::npos)
       << r->partitions[0].explanation;
+  EXPECT_NE(r->partitions[0].explanation.find("holds x, which no add begun before it ended"),
+            std::string::npos)
+      << r->partitions[0].explanation;
+  // The search, alone, says it with the model's difference.
+  LinearizabilityOptions search_only;
+  search_only.use_refutation = false;
+  auto s = check_linearizability(ops, model, search_only);
+  ASSERT_TRUE(s.ok());
+  EXPECT_NE(s->partitions[0].explanation.find("(missing: b, c; unexpected: x)"), std::string::npos)
+      << s->partitions[0].explanation;
   EXPECT_EQ(model.difference("a,b", "a,b"), "");
   EXPECT_EQ(CounterModel().difference("3", "5"),
             "it is 2 higher: increments were counted that no operation before it explains");
