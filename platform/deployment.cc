@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "platform/bindings/binding_table.h"
+#include "platform/bindings/d1_binding.h"
 #include "platform/bindings/do_binding.h"
 #include "platform/bindings/kv_binding.h"
 #include "platform/bindings/queue_binding.h"
@@ -56,6 +57,11 @@ bool runs_workflows(const DeploymentSpec& s, const std::string& worker) {
   return false;
 }
 
+bool binds_d1(const DeploymentSpec& s) {
+  return std::any_of(s.workers.begin(), s.workers.end(),
+                     [](const WorkerSpec& w) { return !w.d1_databases.empty(); });
+}
+
 bool uses_cron(const DeploymentSpec& s) {
   return std::any_of(s.workers.begin(), s.workers.end(),
                      [](const WorkerSpec& w) { return !w.crons.empty(); });
@@ -79,7 +85,8 @@ const sim::Knobs<PlatformConfig>& knobs() {
            .include("kv.", &C::kv, services::KvConfig::knobs())
            .include("queue.", &C::queues, services::QueueConfig::knobs())
            .include("cron.", &C::cron, services::CronConfig::knobs())
-           .include("workflow.", &C::workflows, services::WorkflowConfig::knobs());
+           .include("workflow.", &C::workflows, services::WorkflowConfig::knobs())
+           .include("d1.", &C::d1, services::D1Config::knobs());
   return *table;
 }
 
@@ -101,7 +108,8 @@ Deployment::Deployment(sim::World& world, DeploymentSpec spec)
                             .kv = binds_kv(spec_),
                             .queues = uses_queues(spec_),
                             .cron = uses_cron(spec_),
-                            .workflows = uses_workflows(spec_)},
+                            .workflows = uses_workflows(spec_),
+                            .d1 = binds_d1(spec_)},
                            &spec_);
   world_.net().config() = spec_.config.net;
   // The order nodes are added in is their ids' order, which traces record: keep it stable.
@@ -111,6 +119,7 @@ Deployment::Deployment(sim::World& world, DeploymentSpec spec)
   if (binds_kv(spec_) && kv_ == nullptr) add_kv();
   if (uses_queues(spec_) && queues_ == nullptr) add_queues();
   if (uses_workflows(spec_) && workflows_ == nullptr) add_workflows();
+  if (binds_d1(spec_) && d1_ == nullptr) add_d1();
   if (uses_cron(spec_)) add_cron();
   add_pops();
 }
@@ -149,6 +158,7 @@ void Deployment::add_durable_objects() {
   if (binds_kv(spec_)) add_kv();
   if (uses_queues(spec_)) add_queues();
   if (uses_workflows(spec_)) add_workflows();
+  if (binds_d1(spec_)) add_d1();
   for (sim::Node* h : host_nodes) {
     if (kv_ != nullptr) kv_->attach(*h);
     objects::DoHostConfig hc = spec_.config.object_hosts;
@@ -213,6 +223,21 @@ void Deployment::add_workflows() {
   for (const NodeSpec& n : spec_.workflow_engines) {
     workflows_->add_engine(world_.add_node(n.name, n.location));
   }
+}
+
+void Deployment::add_d1() {
+  d1_ = std::make_unique<services::D1Service>(world_, spec_.config.d1);
+  std::vector<sim::Node*> nodes;
+  for (const NodeSpec& n : spec_.d1) nodes.push_back(&world_.add_node(n.name, n.location));
+  // Every database on the same nodes (the first is each one's primary), in id order.
+  std::map<std::string, const D1BindingSpec*> databases;
+  for (const WorkerSpec& w : spec_.workers) {
+    for (const D1BindingSpec& b : w.d1_databases) {
+      auto [it, fresh] = databases.emplace(b.database_id, &b);
+      if (!fresh && it->second->migrations.empty()) it->second = &b;
+    }
+  }
+  for (const auto& [id, b] : databases) d1_->add_database(id, nodes, b->migrations);
 }
 
 void Deployment::add_cron() {
@@ -282,6 +307,10 @@ runtime::WorkerConfig Deployment::worker_config(const WorkerSpec& w, sim::Node& 
     SIM_REQUIRE(queues_ != nullptr);
     table->add(q.binding, std::make_unique<bindings::QueueBinding>(q.queue, w.compatibility_date,
                                                                    queues_->attach(node)));
+  }
+  for (const D1BindingSpec& b : w.d1_databases) {
+    SIM_REQUIRE(d1_ != nullptr);
+    table->add(b.binding, std::make_unique<bindings::D1Binding>(b.database_id, d1_->attach(node)));
   }
   for (const WorkflowBindingSpec& b : w.workflows) {
     SIM_REQUIRE(workflows_ != nullptr);
@@ -355,6 +384,14 @@ std::map<std::string, std::uint64_t> Deployment::stats() const {
     s["workflow_steps_cached"] = f.steps_cached;
     s["workflow_completed"] = f.completed;
     s["workflow_errored"] = f.errored;
+  }
+  if (d1_ != nullptr) {
+    const services::D1Service::Stats& d = d1_->stats();
+    s["d1_queries"] = d.queries;
+    s["d1_replica_reads"] = d.replica_reads;
+    s["d1_forwarded"] = d.forwarded;
+    s["d1_writes"] = d.writes;
+    s["d1_applied"] = d.applied;
   }
   if (cron_ != nullptr) {
     const services::CronService::Stats& c = cron_->stats();

@@ -30,6 +30,7 @@
 #include "platform/runtime/pop.h"
 #include "platform/runtime/worker.h"
 #include "platform/services/cron/cron.h"
+#include "platform/services/d1/d1.h"
 #include "platform/services/do/do_cluster.h"
 #include "platform/services/kv/kv.h"
 #include "platform/services/queues/queues.h"
@@ -71,6 +72,13 @@ struct WorkflowBindingSpec {
   std::string script;      // the Worker that exports it; empty: this one
 };
 
+struct D1BindingSpec {
+  std::string binding;
+  std::string database_id;
+  // The migrations (name, SQL) in order, applied by the primary at its first boot.
+  std::vector<std::pair<std::string, std::string>> migrations;
+};
+
 struct WorkerSpec {
   std::string name;
   js::ModuleMap modules;
@@ -83,6 +91,7 @@ struct WorkerSpec {
   // The queues this Worker consumes (a queue has one consumer Worker; it runs on every PoP).
   std::vector<services::QueueConsumerSettings> queue_consumers;
   std::vector<WorkflowBindingSpec> workflows;
+  std::vector<D1BindingSpec> d1_databases;
   // triggers.crons: scheduled() runs at each minute one of these matches (UTC).
   std::vector<services::CronExpr> crons;
   std::optional<sim::Duration> cpu_max;  // limits.cpu_ms
@@ -101,6 +110,7 @@ struct PlatformConfig {
   services::QueueConfig queues;
   services::CronConfig cron;
   services::WorkflowConfig workflows;
+  services::D1Config d1;
 };
 
 // The service nodes (do_hosts, do_storage, kv_stores, ...; ServiceNodes) left empty get the
@@ -151,6 +161,7 @@ class Deployment {
   void add_queues();
   void add_cron();
   void add_workflows();
+  void add_d1();
   void add_pops();
   // The config of Worker `w` on `node`, its bindings served by a table made for that node.
   runtime::WorkerConfig worker_config(const WorkerSpec& w, sim::Node& node);
@@ -166,6 +177,7 @@ class Deployment {
   std::unique_ptr<services::QueueService> queues_;
   std::vector<std::unique_ptr<services::QueueConsumerExecutor>> queue_consumers_;
   std::unique_ptr<services::WorkflowService> workflows_;
+  std::unique_ptr<services::D1Service> d1_;
   std::vector<std::unique_ptr<services::WorkflowRunExecutor>> workflow_runners_;
   // (node, Worker) -> the target of its hidden step binding, for the Workers that run workflows.
   std::map<std::pair<sim::NodeId, std::string>, std::uint32_t> step_targets_;

@@ -69,6 +69,24 @@ platform::WorkerSpec worker(const spec::LoadedScenario& s, const spec::WorkerSpe
     c.max_concurrency = q.max_concurrency;
     out.queue_consumers.push_back(std::move(c));
   }
+  for (const spec::D1Database& d : w.config.d1_databases) {
+    platform::D1BindingSpec b{
+        d.binding, d.database_id.empty() ? d.database_name : d.database_id, {}};
+    // The migrations: the folder's .sql files in the migrations directory (beside the
+    // configuration; "migrations" by default), in name order.
+    const std::string base = w.config_path.find('/') == std::string::npos
+                                 ? std::string()
+                                 : w.config_path.substr(0, w.config_path.rfind('/') + 1);
+    const std::string dir =
+        base + (d.migrations_dir.empty() ? "migrations" : d.migrations_dir) + "/";
+    for (const auto& [path, text] : s.files) {
+      if (path.starts_with(dir) && path.ends_with(".sql") &&
+          path.find('/', dir.size()) == std::string::npos) {
+        b.migrations.emplace_back(path.substr(dir.size()), text);
+      }
+    }
+    out.d1_databases.push_back(std::move(b));
+  }
   for (const spec::WorkflowBinding& b : w.config.workflows) {
     out.workflows.push_back({b.binding, b.name, b.class_name, b.script_name});
   }
@@ -93,6 +111,7 @@ sim::Result<platform::DeploymentSpec> deployment_spec(const spec::LoadedScenario
   d.queue_brokers = nodes(t.queue_brokers);
   d.cron = nodes(t.cron);
   d.workflow_engines = nodes(t.workflow_engines);
+  d.d1 = nodes(t.d1);
   for (const spec::OriginSpec& o : t.origins) d.origins.push_back(origin(o));
   for (const spec::WorkerSpec& w : s.workers) d.workers.push_back(worker(s, w));
   std::string errors;
@@ -190,7 +209,6 @@ sim::Status check_supported(const spec::LoadedScenario& s) {
     errors += (errors.empty() ? "" : "\n") + where + ": " + key + ": " + why;
   };
   const std::map<std::string, std::string> unsimulated = {
-      {"d1_databases", "D1 is not simulated by this build of edgesim"},
       {"r2_buckets", "R2 is not simulated by this build of edgesim"},
   };
   for (const spec::WorkerSpec& w : s.workers) {

@@ -88,6 +88,183 @@ bool SqlDb::run(const char* sql, std::initializer_list<Value> binds, const RowFn
   return rc == SQLITE_DONE;
 }
 
+namespace {
+
+const char* code_name(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_ERROR:
+      return "SQLITE_ERROR";
+    case SQLITE_INTERNAL:
+      return "SQLITE_INTERNAL";
+    case SQLITE_PERM:
+      return "SQLITE_PERM";
+    case SQLITE_ABORT:
+      return "SQLITE_ABORT";
+    case SQLITE_BUSY:
+      return "SQLITE_BUSY";
+    case SQLITE_LOCKED:
+      return "SQLITE_LOCKED";
+    case SQLITE_NOMEM:
+      return "SQLITE_NOMEM";
+    case SQLITE_READONLY:
+      return "SQLITE_READONLY";
+    case SQLITE_INTERRUPT:
+      return "SQLITE_INTERRUPT";
+    case SQLITE_IOERR:
+      return "SQLITE_IOERR";
+    case SQLITE_CORRUPT:
+      return "SQLITE_CORRUPT";
+    case SQLITE_FULL:
+      return "SQLITE_FULL";
+    case SQLITE_CANTOPEN:
+      return "SQLITE_CANTOPEN";
+    case SQLITE_CONSTRAINT:
+      return "SQLITE_CONSTRAINT";
+    case SQLITE_MISMATCH:
+      return "SQLITE_MISMATCH";
+    case SQLITE_TOOBIG:
+      return "SQLITE_TOOBIG";
+    case SQLITE_RANGE:
+      return "SQLITE_RANGE";
+    case SQLITE_AUTH:
+      return "SQLITE_AUTH";
+    default:
+      return "SQLITE_ERROR";
+  }
+}
+
+}  // namespace
+
+bool SqlDb::query(std::string_view sql, const std::vector<Param>& params, Outcome* out) {
+  *out = Outcome{};
+  if (db_ == nullptr) {
+    out->error = "database not open";
+    out->error_code = "SQLITE_CANTOPEN";
+    return false;
+  }
+  const char* at = sql.data();
+  const char* end = sql.data() + sql.size();
+  const auto fail = [&](int rc) {
+    out->error = sqlite3_errmsg(db_);
+    out->error_code = code_name(rc);
+    return false;
+  };
+  while (at < end) {
+    sqlite3_stmt* st = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v2(db_, at, static_cast<int>(end - at), &st, &tail);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(st);
+      return fail(rc);
+    }
+    at = tail;
+    if (st == nullptr) continue;  // only whitespace or a comment
+    struct Finalize {
+      sqlite3_stmt* st;
+      ~Finalize() { sqlite3_finalize(st); }
+    } finalize{st};
+    const int slots = sqlite3_bind_parameter_count(st);
+    if (static_cast<int>(params.size()) > slots) {
+      out->error = "Wrong number of parameter bindings for SQL query.";
+      out->error_code = "SQLITE_ERROR";
+      return false;
+    }
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const int index = static_cast<int>(i) + 1;
+      const Param& p = params[i];
+      if (const auto* n = std::get_if<std::int64_t>(&p)) {
+        sqlite3_bind_int64(st, index, *n);
+      } else if (const auto* d = std::get_if<double>(&p)) {
+        sqlite3_bind_double(st, index, *d);
+      } else if (const auto* t = std::get_if<std::string>(&p)) {
+        sqlite3_bind_text(st, index, t->data(), static_cast<int>(t->size()), SQLITE_TRANSIENT);
+      } else if (const auto* b = std::get_if<Blob>(&p)) {
+        sqlite3_bind_blob(st, index, b->bytes.empty() ? "" : b->bytes.data(),
+                          static_cast<int>(b->bytes.size()), SQLITE_TRANSIENT);
+      } else {
+        sqlite3_bind_null(st, index);
+      }
+    }
+    const bool writes = sqlite3_stmt_readonly(st) == 0;
+    out->read_only = out->read_only && !writes;
+    const int columns = sqlite3_column_count(st);
+    if (columns > 0) {
+      out->columns.clear();
+      out->rows.clear();
+      for (int c = 0; c < columns; ++c) {
+        const char* name = sqlite3_column_name(st, c);
+        out->columns.push_back(name != nullptr ? name : "");
+      }
+    }
+    const int before = sqlite3_total_changes(db_);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      std::vector<Cell> row(static_cast<std::size_t>(columns));
+      for (int c = 0; c < columns; ++c) {
+        Cell& cell = row[static_cast<std::size_t>(c)];
+        switch (sqlite3_column_type(st, c)) {
+          case SQLITE_INTEGER:
+            cell.type = Cell::Type::kInteger;
+            cell.integer = sqlite3_column_int64(st, c);
+            break;
+          case SQLITE_FLOAT:
+            cell.type = Cell::Type::kReal;
+            cell.real = sqlite3_column_double(st, c);
+            break;
+          case SQLITE_TEXT:
+            cell.type = Cell::Type::kText;
+            cell.bytes = column_text(st, c);
+            break;
+          case SQLITE_BLOB:
+            cell.type = Cell::Type::kBlob;
+            cell.bytes = column_blob(st, c);
+            break;
+          default:
+            break;
+        }
+      }
+      out->rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) return fail(rc);
+    out->rows_read += static_cast<std::uint64_t>(
+        sqlite3_stmt_status(st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0) + out->rows.size());
+    if (writes) {
+      out->changes += sqlite3_total_changes(db_) - before;
+      out->last_row_id = sqlite3_last_insert_rowid(db_);
+    }
+  }
+  return true;
+}
+
+bool SqlDb::read_only(std::string_view sql) {
+  if (db_ == nullptr) return true;
+  const char* at = sql.data();
+  const char* end = sql.data() + sql.size();
+  while (at < end) {
+    sqlite3_stmt* st = nullptr;
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v2(db_, at, static_cast<int>(end - at), &st, &tail) != SQLITE_OK) {
+      sqlite3_finalize(st);
+      return false;
+    }
+    const bool ro = st == nullptr || sqlite3_stmt_readonly(st) != 0;
+    sqlite3_finalize(st);
+    if (!ro) return false;
+    at = tail;
+  }
+  return true;
+}
+
+void SqlDb::limit_variables(int n) {
+  if (db_ != nullptr) sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, n);
+}
+
+std::int64_t SqlDb::size_bytes() {
+  std::int64_t pages = 0, size = 0;
+  (void)run("PRAGMA page_count", {}, [&](sqlite3_stmt* st) { pages = column_int(st, 0); });
+  (void)run("PRAGMA page_size", {}, [&](sqlite3_stmt* st) { size = column_int(st, 0); });
+  return pages * size;
+}
+
 std::string SqlDb::error() const {
   return db_ != nullptr ? sqlite3_errmsg(db_) : "database not open";
 }

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "sim/disk.h"
 
@@ -51,6 +52,38 @@ class SqlDb {
   bool run(const char* sql, std::initializer_list<Value> binds, const RowFn& row = {});
   bool exec(const char* sql);  // several statements, no bindings
   std::string error() const;
+
+  // ---- Statements a user wrote (D1): any SQL, results with their types ----
+  struct Cell {
+    enum class Type : std::uint8_t { kNull, kInteger, kReal, kText, kBlob };
+    Type type = Type::kNull;
+    std::int64_t integer = 0;
+    double real = 0;
+    std::string bytes;  // kText, kBlob
+  };
+  using Param = std::variant<std::monostate, std::int64_t, double, std::string, Blob>;
+  struct Outcome {
+    std::vector<std::string> columns;  // of the last statement that returns rows
+    std::vector<std::vector<Cell>> rows;
+    std::int64_t changes = 0;  // rows changed by the statements
+    std::int64_t last_row_id = 0;
+    bool read_only = true;  // no statement writes
+    std::uint64_t rows_read = 0;
+    std::string error;       // SQLite's message, empty on success
+    std::string error_code;  // "SQLITE_ERROR", "SQLITE_CONSTRAINT", ...
+  };
+  // Runs the statements of `sql` in order, each with `params` bound by position (more params
+  // than a statement has placeholders is an error). Not cached: the text is arbitrary. Returns
+  // false with out->error set when a statement fails (the earlier ones took effect: wrap the
+  // call in a transaction to undo them).
+  bool query(std::string_view sql, const std::vector<Param>& params, Outcome* out);
+  // Whether every statement of `sql` prepares and only reads (one that does not prepare here,
+  // such as a query of a table this copy does not have yet, is not known to only read).
+  bool read_only(std::string_view sql);
+  // SQLite's limit on host parameters per statement.
+  void limit_variables(int n);
+  // The database's size in bytes (page count times page size).
+  std::int64_t size_bytes();
 
   static std::string column_text(sqlite3_stmt* st, int col);
   static std::string column_blob(sqlite3_stmt* st, int col);
