@@ -164,12 +164,14 @@ bool SqlDb::query(std::string_view sql, const std::vector<Param>& params, Outcom
       ~Finalize() { sqlite3_finalize(st); }
     } finalize{st};
     const int slots = sqlite3_bind_parameter_count(st);
-    if (static_cast<int>(params.size()) > slots) {
+    // A statement without placeholders (a CREATE before the INSERT that takes the values) runs
+    // as it is; one with fewer placeholders than values is an error.
+    if (slots > 0 && static_cast<int>(params.size()) > slots) {
       out->error = "Wrong number of parameter bindings for SQL query.";
       out->error_code = "SQLITE_ERROR";
       return false;
     }
-    for (std::size_t i = 0; i < params.size(); ++i) {
+    for (std::size_t i = 0; slots > 0 && i < params.size(); ++i) {
       const int index = static_cast<int>(i) + 1;
       const Param& p = params[i];
       if (const auto* n = std::get_if<std::int64_t>(&p)) {

@@ -72,10 +72,10 @@ class SqlDb {
     std::string error;       // SQLite's message, empty on success
     std::string error_code;  // "SQLITE_ERROR", "SQLITE_CONSTRAINT", ...
   };
-  // Runs the statements of `sql` in order, each with `params` bound by position (more params
-  // than a statement has placeholders is an error). Not cached: the text is arbitrary. Returns
-  // false with out->error set when a statement fails (the earlier ones took effect: wrap the
-  // call in a transaction to undo them).
+  // Runs the statements of `sql` in order, each with placeholders getting `params` by position
+  // (more params than a statement's placeholders is an error). Not cached: the text is arbitrary.
+  // Returns false with out->error set when a statement fails (the earlier ones took effect: wrap
+  // the call in a transaction to undo them).
   bool query(std::string_view sql, const std::vector<Param>& params, Outcome* out);
   // Whether every statement of `sql` prepares and only reads (one that does not prepare here,
   // such as a query of a table this copy does not have yet, is not known to only read).

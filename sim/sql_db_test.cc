@@ -68,5 +68,54 @@ TEST(SqlDb, ASyncedWriteSurvivesACrashAndAnUnsyncedOneMayNot) {
   }
 }
 
+// A user's statements (D1): typed cells, several statements in one text, the counts, the
+// read-only test, and errors with SQLite's code name.
+TEST(SqlDb, QueryRunsAUsersStatementsWithTypedResults) {
+  World world(2);
+  Disk& disk = world.add_node("db", "lhr").disk();
+  SqlDb db;
+  ASSERT_TRUE(db.open(disk, "/q.db", true, ""));
+  SqlDb::Outcome o;
+  ASSERT_TRUE(db.query("CREATE TABLE t (id INTEGER PRIMARY KEY, v); INSERT INTO t (v) VALUES (?)",
+                       {SqlDb::Param{std::int64_t{5}}}, &o))
+      << o.error;
+  EXPECT_FALSE(o.read_only);
+  EXPECT_EQ(o.changes, 1);
+  EXPECT_EQ(o.last_row_id, 1);
+  const std::string blob("\0\xff", 2);
+  ASSERT_TRUE(db.query("INSERT INTO t (v) VALUES (?), (?), (?), (?)",
+                       {SqlDb::Param{1.5}, SqlDb::Param{std::string("x")},
+                        SqlDb::Param{SqlDb::Blob{blob}}, SqlDb::Param{std::monostate{}}},
+                       &o));
+  EXPECT_EQ(o.changes, 4);
+  ASSERT_TRUE(db.query("SELECT v FROM t ORDER BY id", {}, &o));
+  EXPECT_TRUE(o.read_only);
+  ASSERT_EQ(o.columns, std::vector<std::string>{"v"});
+  ASSERT_EQ(o.rows.size(), 5u);
+  using T = SqlDb::Cell::Type;
+  EXPECT_EQ(o.rows[0][0].type, T::kInteger);
+  EXPECT_EQ(o.rows[0][0].integer, 5);
+  EXPECT_EQ(o.rows[1][0].type, T::kReal);
+  EXPECT_EQ(o.rows[1][0].real, 1.5);
+  EXPECT_EQ(o.rows[2][0].type, T::kText);
+  EXPECT_EQ(o.rows[2][0].bytes, "x");
+  EXPECT_EQ(o.rows[3][0].type, T::kBlob);
+  EXPECT_EQ(o.rows[3][0].bytes, blob);
+  EXPECT_EQ(o.rows[4][0].type, T::kNull);
+  EXPECT_TRUE(db.read_only("SELECT 1; SELECT 2"));
+  EXPECT_FALSE(db.read_only("SELECT 1; DELETE FROM t"));
+  EXPECT_FALSE(db.read_only("SELECT * FROM missing"));  // not known to only read
+  EXPECT_FALSE(db.query("INSERT INTO t (id) VALUES (1)", {}, &o));
+  EXPECT_EQ(o.error, "UNIQUE constraint failed: t.id");
+  EXPECT_EQ(o.error_code, "SQLITE_CONSTRAINT");
+  EXPECT_FALSE(
+      db.query("SELECT ?", {SqlDb::Param{std::int64_t{1}}, SqlDb::Param{std::int64_t{2}}}, &o));
+  EXPECT_EQ(o.error, "Wrong number of parameter bindings for SQL query.");
+  db.limit_variables(2);
+  EXPECT_FALSE(db.query("SELECT ?, ?, ?", {}, &o));
+  EXPECT_EQ(o.error, "too many SQL variables");
+  EXPECT_GT(db.size_bytes(), 0);
+}
+
 }  // namespace
 }  // namespace sim
