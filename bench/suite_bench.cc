@@ -94,6 +94,13 @@ void BM_WorkflowCheckout(benchmark::State& state) {
 }
 BENCHMARK(BM_WorkflowCheckout)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
+// Comments on D1 with two read replicas, with the scenario's faults (primary and replica
+// crashes, a partition).
+void BM_D1Comments(benchmark::State& state) {
+  run_suite_seed(state, EDGESIM_SUITE_DIR "/d1-comments", "");
+}
+BENCHMARK(BM_D1Comments)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+
 }  // namespace
 
 // Scale in the number of clients: one load of N clients on one PoP, a hello-world Worker, a
