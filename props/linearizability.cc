@@ -794,6 +794,26 @@ bool by_invoke_then_id(const sim::Operation* a, const sim::Operation* b) {
   return a->invoke != b->invoke ? a->invoke < b->invoke : a->id < b->id;
 }
 
+// A refuted read's report: the verdict, the explanation, and the timeline of the read and the
+// operations the explanation names, by invocation.
+void report_refuted(const sim::Operation& r, std::string explanation,
+                    std::vector<const sim::Operation*> shown, const std::string& model,
+                    PartitionReport* report) {
+  report->verdict = Verdict::kViolated;
+  report->method = CheckMethod::kRefuted;
+  report->blocked_op = r.id;
+  report->explanation =
+      std::move(explanation) + " No linearization can order it (the " + model + " model).";
+  shown.push_back(&r);
+  std::sort(shown.begin(), shown.end(), by_invoke_then_id);
+  shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
+  for (const sim::Operation* op : shown) {
+    std::string line = format_op_line(*op);
+    if (op == &r) line += "   <- cannot be linearized";
+    report->timeline.push_back(std::move(line));
+  }
+}
+
 // Step 3 of the header: a read that real-time order rules out, for models whose operations are
 // all reads or blind writes with equality reads (register, kv).
 class RealTimeRefutation {
@@ -955,25 +975,14 @@ bool RealTimeRefutation::impossible(const sim::Operation& r, bool from_init,
 void RealTimeRefutation::report_read(const sim::Operation& r,
                                      const std::vector<const Write*>& sources,
                                      const std::string& why, PartitionReport* report) const {
-  report->verdict = Verdict::kViolated;
-  report->method = CheckMethod::kRefuted;
-  report->blocked_op = r.id;
-  report->explanation = describe_op(r) + " returned " + show(r.output) + " (began at " +
-                        sim::format_time(r.invoke) + "), but ";
-  report->explanation += why.empty() ? "no write begun before it ended wrote that value."
-                                     : why + ", before the read began.";
-  report->explanation += " No linearization can order it (the " + name_ + " model).";
-  // The timeline: the read and the operations named above, by invocation.
-  std::vector<const sim::Operation*> shown = {&r};
+  std::string explanation = describe_op(r) + " returned " + show(r.output) + " (began at " +
+                            sim::format_time(r.invoke) + "), but ";
+  explanation += why.empty() ? "no write begun before it ended wrote that value."
+                             : why + ", before the read began.";
+  std::vector<const sim::Operation*> shown;
   for (const Write* w : sources) shown.push_back(w->op);
   if (const Write* over = latest_overwrite(r.invoke, r.output)) shown.push_back(over->op);
-  std::sort(shown.begin(), shown.end(), by_invoke_then_id);
-  shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
-  for (const sim::Operation* op : shown) {
-    std::string line = format_op_line(*op);
-    if (op == &r) line += "   <- cannot be linearized";
-    report->timeline.push_back(std::move(line));
-  }
+  report_refuted(r, std::move(explanation), std::move(shown), name_, report);
 }
 
 // Step 3 for the collection models (set, list): a read that is missing an element whose add
@@ -1000,8 +1009,6 @@ class ElementRefutation {
   bool check_read(const sim::Operation& r, PartitionReport* report) const;
   bool check_order(const sim::Operation& r, const std::vector<std::string>& seen,
                    PartitionReport* report) const;
-  void fill(const sim::Operation& r, std::string explanation,
-            std::vector<const sim::Operation*> shown, PartitionReport* report) const;
 
   const std::string name_;
   std::map<std::string, Element> elements_;
@@ -1093,7 +1100,7 @@ bool ElementRefutation::check_read(const sim::Operation& r, PartitionReport* rep
            ", which no " + (name_ == "list" ? "append" : "add") +
            " begun before it ended could have put there";
   }
-  fill(r, why + ".", shown, report);
+  report_refuted(r, why + ".", shown, name_, report);
   return true;
 }
 
@@ -1107,35 +1114,17 @@ bool ElementRefutation::check_order(const sim::Operation& r, const std::vector<s
     if (it == elements_.end() || it->second.adds.size() != 1) return false;
     const sim::Operation* a = it->second.adds.front();
     if (latest_begun != nullptr && is_ok(*a) && a->complete < latest_begun->invoke) {
-      fill(r,
-           describe_op(r) + " shows " + show(latest_begun->input) + " before " + show(x) +
-               ", but " + describe_op(*a) + " completed at " + sim::format_time(a->complete) +
-               ", before " + describe_op(*latest_begun) + " began at " +
-               sim::format_time(latest_begun->invoke) + ".",
-           {a, latest_begun}, report);
+      report_refuted(r,
+                     describe_op(r) + " shows " + show(latest_begun->input) + " before " + show(x) +
+                         ", but " + describe_op(*a) + " completed at " +
+                         sim::format_time(a->complete) + ", before " + describe_op(*latest_begun) +
+                         " began at " + sim::format_time(latest_begun->invoke) + ".",
+                     {a, latest_begun}, name_, report);
       return true;
     }
     if (latest_begun == nullptr || a->invoke > latest_begun->invoke) latest_begun = a;
   }
   return false;
-}
-
-void ElementRefutation::fill(const sim::Operation& r, std::string explanation,
-                             std::vector<const sim::Operation*> shown,
-                             PartitionReport* report) const {
-  report->verdict = Verdict::kViolated;
-  report->method = CheckMethod::kRefuted;
-  report->blocked_op = r.id;
-  report->explanation =
-      std::move(explanation) + " No linearization can order it (the " + name_ + " model).";
-  shown.push_back(&r);
-  std::sort(shown.begin(), shown.end(), by_invoke_then_id);
-  shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
-  for (const sim::Operation* op : shown) {
-    std::string line = format_op_line(*op);
-    if (op == &r) line += "   <- cannot be linearized";
-    report->timeline.push_back(std::move(line));
-  }
 }
 
 // Drops what cannot matter: failed ops, and unknown read-only ops. Counts them in `report`.

@@ -14,6 +14,7 @@
 #include "platform/runtime/origin.h"
 #include "scenarios/runner.h"
 #include "sim/world.h"
+#include "tests/pop_client.h"
 
 namespace scenarios {
 namespace {
@@ -132,18 +133,11 @@ struct D1App {
   // Runs case `name` of kApp on the PoP `pop`; "status body".
   std::string run(const std::string& name, const std::string& pop = "pop-lhr",
                   const std::string& session = "", bool with_session = false) {
-    auto out = std::make_shared<std::string>();
-    const sim::NodeId dst = deployment->pop_named(pop);
-    world.spawn(*client, "client", [this, name, dst, session, with_session, out](sim::Task& task) {
-      runtime::HttpRequest r;
-      r.method = "POST";
-      r.url = "https://app.test/" + name + (with_session ? "?session=" + session : std::string());
-      auto reply = runtime::http_call(task, dst, r, 60 * sim::kSecond);
-      *out = reply.ok() ? std::to_string(reply->status) + " " + reply->body
-                        : "error " + reply.error().message;
-    });
-    for (int i = 0; i < 700 && out->empty(); ++i) world.run_for(100 * sim::kMillisecond);
-    return out->empty() ? "no answer" : *out;
+    runtime::HttpRequest r;
+    r.method = "POST";
+    r.url = "https://app.test/" + name + (with_session ? "?session=" + session : std::string());
+    return test::request_until_answered(world, *client, deployment->pop_named(pop), std::move(r),
+                                        60 * sim::kSecond);
   }
   sim::Node& node(const char* name) { return *world.find_node(name); }
 };

@@ -17,6 +17,7 @@
 #include "scenarios/runner.h"
 #include "sim/events.h"
 #include "sim/world.h"
+#include "tests/pop_client.h"
 
 namespace scenarios {
 namespace {
@@ -197,17 +198,11 @@ struct WorkflowApp {
 
   // Sends `path` to the London PoP and runs the world until the answer: "status body".
   std::string request(const std::string& method, const std::string& path) {
-    auto out = std::make_shared<std::string>();
-    world.spawn(*client, "client", [this, method, path, out](sim::Task& task) {
-      runtime::HttpRequest r;
-      r.method = method;
-      r.url = "https://app.test" + path;
-      auto reply = runtime::http_call(task, deployment->pop_named("pop-lhr"), r, 30 * sim::kSecond);
-      *out = reply.ok() ? std::to_string(reply->status) + " " + reply->body
-                        : "error " + reply.error().message;
-    });
-    for (int i = 0; i < 310 && out->empty(); ++i) world.run_for(100 * sim::kMillisecond);
-    return out->empty() ? "no answer" : *out;
+    runtime::HttpRequest r;
+    r.method = method;
+    r.url = "https://app.test" + path;
+    return test::request_until_answered(world, *client, deployment->pop_named("pop-lhr"),
+                                        std::move(r), 30 * sim::kSecond);
   }
   std::string status(const std::string& id) {
     const std::string s = request("GET", "/status/" + id);
