@@ -238,7 +238,8 @@ class DbNode {
   void boot(sim::Node& node);
   bool migrate();
   sim::Result<std::string> on_query(sim::Task& task, std::string_view bytes);
-  D1Response serve(sim::Task& task, const D1Request& q);
+  // `writes`: some statement of `q` may write (decided once, by on_query).
+  D1Response serve(sim::Task& task, const D1Request& q, bool writes);
   D1StatementResult run_one(const D1Statement& s);
   bool log(const std::vector<D1Statement>& statements);
   sim::Result<std::string> on_push(std::string_view bytes);
@@ -383,12 +384,12 @@ sim::Result<std::string> DbNode::on_query(sim::Task& task, std::string_view byte
       return a;
     }
   }
-  D1Response a = serve(task, q);
+  D1Response a = serve(task, q, !read_only);
   emit_query(q, a, read_only, wr.forwarded);
   return encode(a);
 }
 
-D1Response DbNode::serve(sim::Task& task, const D1Request& q) {
+D1Response DbNode::serve(sim::Task& task, const D1Request& q, bool writes) {
   const D1Config& c = service_.config();
   // One request at a time: a batch's transaction never interleaves with another's statements.
   while (busy_) turn_.wait(task);
@@ -402,8 +403,6 @@ D1Response DbNode::serve(sim::Task& task, const D1Request& q) {
   } release{this};
   D1Response a;
   bool slept = false;  // the per-statement path sleeps as it goes
-  bool writes = false;
-  for (const D1Statement& s : q.statements) writes = writes || !sql_.read_only(s.sql);
   if (writes && sql_.size_bytes() > c.database_bytes_max) {
     D1StatementResult r;
     r.ok = false;

@@ -148,8 +148,7 @@ bool Engine::load() {
   return ok;
 }
 
-// Writes the instance's record, the named steps and its inbox in one synced transaction.
-bool Engine::save(const Instance& inst, const std::vector<std::string>& steps) {
+bool Engine::save(const Instance& inst, const std::vector<std::string>& steps, bool inbox) {
   sim::WireWriter w;
   w.str(inst.workflow).str(inst.status).str(inst.params).i64(inst.created).u32(inst.generation);
   w.u32(inst.runs).str(inst.output).str(inst.output_display).str(inst.error_name);
@@ -175,24 +174,19 @@ bool Engine::save(const Instance& inst, const std::vector<std::string>& steps) {
     ok = ok && db_.run("INSERT OR REPLACE INTO steps VALUES (?, ?, ?)",
                        {id, std::string_view(key), sim::SqlDb::Blob{srec}});
   }
-  ok = ok && db_.run("DELETE FROM inbox WHERE instance = ?", {id});
-  for (const Event& e : inst.inbox) {
-    const std::string erec = sim::WireWriter().str(e.type).str(e.bytes).i64(e.time).take();
-    ok = ok && db_.run("INSERT INTO inbox VALUES (?, ?, ?)",
-                       {id, static_cast<std::int64_t>(e.seq), sim::SqlDb::Blob{erec}});
+  if (inbox) {
+    ok = ok && db_.run("DELETE FROM inbox WHERE instance = ?", {id});
+    for (const Event& e : inst.inbox) {
+      const std::string erec = sim::WireWriter().str(e.type).str(e.bytes).i64(e.time).take();
+      ok = ok && db_.run("INSERT INTO inbox VALUES (?, ?, ?)",
+                         {id, static_cast<std::int64_t>(e.seq), sim::SqlDb::Blob{erec}});
+    }
   }
   if (!ok || !db_.exec("COMMIT")) {
     (void)db_.exec("ROLLBACK");
     return false;
   }
   return true;
-}
-
-bool Engine::save_all_steps(const Instance& inst) {
-  bool ok = db_.run("DELETE FROM steps WHERE instance = ?", {std::string_view(inst.id)});
-  std::vector<std::string> keys;
-  for (const auto& [key, s] : inst.steps) keys.push_back(key);
-  return ok && save(inst, keys);
 }
 
 Engine::Instance* Engine::find(const std::string& id) {
@@ -367,6 +361,8 @@ Engine::Reply Engine::restart(Instance& inst) {
   if (!final_status(inst.status)) set_status(inst, "terminated");
   ++inst.generation;
   inst.runs = 0;
+  std::vector<std::string> old_steps;  // deleted by the save below: the instance has none now
+  for (const auto& [key, s] : inst.steps) old_steps.push_back(key);
   inst.steps.clear();
   inst.inbox.clear();
   inst.output.clear();
@@ -378,7 +374,7 @@ Engine::Reply Engine::restart(Instance& inst) {
   inst.lost_in_row = 0;
   inst.status = "";
   set_status(inst, "queued");
-  if (!save_all_steps(inst)) return storage_failed();
+  if (!save(inst, old_steps, /*inbox=*/true)) return storage_failed();
   wakeup_.notify_all(service_.world());
   return ok();
 }
@@ -410,7 +406,7 @@ Engine::Reply Engine::send_event(Instance& inst, const WorkflowMessage& m) {
   } else if (waited && inst.status == "paused") {
     inst.wake_at = 0;
   }
-  if (!save(inst)) return storage_failed();
+  if (!save(inst, {}, /*inbox=*/true)) return storage_failed();
   wakeup_.notify_all(service_.world());
   return ok();
 }
@@ -557,7 +553,7 @@ Engine::Reply Engine::begin_wait(Instance& inst, std::uint32_t run, const std::s
     s.at = ev->time;
     inst.inbox.erase(ev);
     inst.steps[key] = s;
-    if (!save(inst, {key})) return storage_failed();
+    if (!save(inst, {key}, /*inbox=*/true)) return storage_failed();
     emit_step(inst, run, key, "deliver", 0, shown(s.display, s.bytes), 0, type);
     return cached(inst, run, key, inst.steps[key]);
   }

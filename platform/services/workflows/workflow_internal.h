@@ -75,8 +75,10 @@ class Engine {
 
   void boot(sim::Node& node);
   bool load();
-  bool save(const Instance& inst, const std::vector<std::string>& steps = {});
-  bool save_all_steps(const Instance& inst);
+  // Writes the instance's record and the named steps (a step it no longer has is deleted), and
+  // its inbox when `inbox` (only the calls that change the inbox rewrite it), in one synced
+  // transaction.
+  bool save(const Instance& inst, const std::vector<std::string>& steps = {}, bool inbox = false);
   Instance* find(const std::string& id);
   sim::Result<std::string> on_call(sim::Task& task, std::string_view bytes);
   Reply handle(sim::Task& task, const WorkflowMessage& m);
